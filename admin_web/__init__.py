@@ -1,0 +1,1 @@
+"""The admin console (served under /admin). It imports core, never bot."""

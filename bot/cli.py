@@ -1,0 +1,179 @@
+"""The `chatcart` command line: serve, demo, database, staff accounts, catalog import."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from core.config import ConfigError, Settings, load_settings
+from core.errors import DomainError
+from core.shop import Shop
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Chatcart: a conversational shop.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+admin_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+catalog_app = typer.Typer(help="Catalog data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+app.add_typer(catalog_app, name="catalog")
+
+Host = Annotated[str, typer.Option(help="Interface to listen on.")]
+Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        typer.secho(f"Configuration problem:\n{exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2) from None
+
+
+def _run(work: Callable[[Shop], Awaitable[T]], settings: Settings | None = None) -> T:
+    """Run one async job with a Shop; domain errors print their message and exit 1."""
+    settings = settings or _settings()
+
+    async def main() -> T:
+        shop = Shop.from_settings(settings)
+        try:
+            return await work(shop)
+        finally:
+            await shop.close()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as exc:
+        typer.secho(exc.message, err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from bot.server import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                proxy_headers=True)
+
+
+@app.command()
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Serve the shop: health, media, and the channels that are configured."""
+    settings = _settings()
+    _run(_check_schema, settings)
+    _serve(settings, host, port)
+
+
+async def _check_schema(shop: Shop) -> None:
+    state = await shop.database_state()
+    if not state["ok"]:
+        typer.secho(f"The database is not ready ({state}); run `chatcart db upgrade`.",
+                    err=True, fg=typer.colors.RED)
+        raise typer.Exit(2)
+
+
+@app.command()
+def demo(host: Host = "127.0.0.1", port: Port = 8000,
+         no_serve: Annotated[bool, typer.Option("--no-serve",
+                                                help="Fill the demo shop and stop.")] = False,
+         ) -> None:
+    """Create and fill a demo shop (40+ products with images), print the login, then serve."""
+    from bot.demo import fill
+
+    settings = _settings()
+    result = _run(fill, settings)
+    typer.echo(f"Demo shop ready: {result.products} products in {result.categories} categories"
+               + (" (just imported)." if result.imported else "."))
+    password = result.admin_password or "(not known: it was set before this data directory)"
+    typer.echo(f"Admin login: {result.admin_email} / {password}")
+    if not no_serve:
+        typer.echo(f"Serving on http://{host}:{port}  (health: /healthz)")
+        _serve(settings, host, port)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the latest schema."""
+
+    async def work(shop: Shop) -> str | None:
+        await shop.migrate()
+        from core import migrate
+
+        return await migrate.current_revision(shop.engine)
+
+    revision = _run(work)
+    typer.echo(f"Database is at revision {revision}.")
+
+
+@admin_app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(help="The staff member's email.")],
+    role: Annotated[str, typer.Option(help="admin or support.")],
+    password: Annotated[str | None, typer.Option(
+        help="Omit to be asked (or, without a terminal, to get a generated one).")] = None,
+) -> None:
+    """Create a staff account (admin or support)."""
+    from core.accounts import service as accounts
+    from core.accounts.models import Role
+    from core.audit.actor import Actor
+    from core.clock import now
+
+    if role.strip().lower() not in (Role.ADMIN, Role.SUPPORT):
+        typer.secho("--role must be admin or support.", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2)
+    generated = False
+    if password is None:
+        if sys.stdin.isatty():
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        else:
+            password, generated = secrets.token_urlsafe(15), True
+
+    async def work(shop: Shop) -> str:
+        await shop.migrate()
+        async with shop.transaction() as session:
+            user = await accounts.register(session=session, email=email, password=password,
+                                           role=Role(role.strip().lower()),
+                                           actor=Actor.cli("admin create-user"))
+            user.email_verified_at = now()  # staff accounts are vouched for by whoever runs this
+            return user.email
+
+    created = _run(work)
+    typer.echo(f"Created {role.strip().lower()} {created}.")
+    if generated:
+        typer.echo(f"Generated password (shown once): {password}")
+
+
+@catalog_app.command("import")
+def catalog_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         help="CSV or JSON in the catalog import format.")],
+) -> None:
+    """Import products from CSV/JSON: all rows or none; bad rows are listed by line."""
+    from core.audit.actor import Actor
+    from core.catalog import importer
+
+    async def work(shop: Shop) -> importer.Report:
+        await shop.migrate()
+        rows = importer.read_rows(file.read_bytes(), filename=file.name,
+                                  currency=shop.settings.shop_currency, base=file.parent)
+        async with shop.transaction() as session:
+            return await importer.import_rows(session=session, rows=rows, storage=shop.images,
+                                              currency=shop.settings.shop_currency,
+                                              actor=Actor.cli(f"catalog import {file.name}"))
+
+    report = _run(work)
+    typer.echo(f"Imported {report.total} products: {len(report.created)} created, "
+               f"{len(report.updated)} updated.")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Chatcart's shop: the domains, no chat or HTML."""

@@ -1,0 +1,1 @@
+"""Accounts: users, roles, chat identities, guests, email and password tokens."""

@@ -1,0 +1,17 @@
+"""Codes for what account rules refuse."""
+
+from enum import StrEnum
+
+
+class AccountError(StrEnum):
+    EMAIL_INVALID = "account.email_invalid"
+    EMAIL_TAKEN = "account.email_taken"
+    PASSWORD_WEAK = "account.password_weak"
+    BAD_CREDENTIALS = "account.bad_credentials"
+    DISABLED = "account.disabled"
+    NOT_FOUND = "account.not_found"
+    TOKEN_INVALID = "account.token_invalid"
+    TOKEN_EXPIRED = "account.token_expired"
+    TOKEN_USED = "account.token_used"
+    IDENTITY_LINKED_ELSEWHERE = "account.identity_linked_elsewhere"
+    ROLE_INVALID = "account.role_invalid"

@@ -1,0 +1,151 @@
+"""Account use cases: register, sign in, verify, reset, roles."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.accounts import passwords, tokens
+from core.accounts.errors import AccountError
+from core.accounts.models import Role, TokenPurpose, User
+from core.audit import service as audit
+from core.audit.actor import Actor
+from core.clock import now
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+
+def normalize_email(email: str) -> str:
+    """A canonical, validated address (no DNS lookup: that belongs to sending mail)."""
+    try:
+        result = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(AccountError.EMAIL_INVALID,
+                           f"That email address does not look right: {exc}") from None
+    return result.normalized.lower()
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise InvalidInput(AccountError.ROLE_INVALID, f"Role must be one of: {allowed}.") from None
+
+
+async def get_by_email(*, session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+async def get(*, session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(AccountError.NOT_FOUND, "No such account.")
+    return user
+
+
+async def register(
+    *, session: AsyncSession, email: str, password: str, actor: Actor,
+    role: Role = Role.CUSTOMER, display_name: str = "",
+) -> User:
+    """Create an account; the email must be free and the password strong enough."""
+    address = normalize_email(email)
+    passwords.check_strength(password, email=address)
+    taken = await session.scalar(select(func.count()).where(User.email == address))
+    if taken:
+        raise Conflict(AccountError.EMAIL_TAKEN, "An account with that email already exists.")
+    user = User(email=address, password_hash=passwords.hash_password(password), role=role,
+                display_name=display_name.strip()[:120])
+    session.add(user)
+    await session.flush()
+    await audit.record(session=session, actor=actor, action="account.registered",
+                       subject_type="user", subject_id=user.id, data={"role": role.value})
+    return user
+
+
+async def authenticate(*, session: AsyncSession, email: str, password: str) -> User:
+    """The user for these credentials; one vague message for every failure but 'disabled'."""
+    try:
+        user = await get_by_email(session=session, email=email)
+    except InvalidInput:
+        user = None
+    if not passwords.verify_password(user.password_hash if user else None, password):
+        raise InvalidInput(AccountError.BAD_CREDENTIALS, "Wrong email or password.")
+    assert user is not None
+    if not user.is_active:
+        raise Forbidden(AccountError.DISABLED, "This account is disabled.")
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = now()
+    return user
+
+
+async def start_email_verification(
+    *, session: AsyncSession, secret_key: str, user: User
+) -> str:
+    return await tokens.issue(session=session, secret_key=secret_key, user=user,
+                              purpose=TokenPurpose.VERIFY_EMAIL)
+
+
+async def verify_email(
+    *, session: AsyncSession, secret_key: str, token: str, actor: Actor
+) -> User:
+    user = await tokens.consume(session=session, secret_key=secret_key, token=token,
+                                purpose=TokenPurpose.VERIFY_EMAIL)
+    if user.email_verified_at is None:
+        user.email_verified_at = now()
+        await audit.record(session=session, actor=actor, action="account.email_verified",
+                           subject_type="user", subject_id=user.id)
+    return user
+
+
+async def request_password_reset(
+    *, session: AsyncSession, secret_key: str, email: str
+) -> tuple[User, str] | None:
+    """A reset token for an active account, or None (the caller says the same either way)."""
+    try:
+        user = await get_by_email(session=session, email=email)
+    except InvalidInput:
+        return None
+    if user is None or not user.is_active:
+        return None
+    token = await tokens.issue(session=session, secret_key=secret_key, user=user,
+                               purpose=TokenPurpose.RESET_PASSWORD)
+    return user, token
+
+
+async def reset_password(
+    *, session: AsyncSession, secret_key: str, token: str, new_password: str, actor: Actor
+) -> User:
+    # Check strength first: a weak choice must not spend the link.
+    passwords.check_strength(new_password)
+    user = await tokens.consume(session=session, secret_key=secret_key, token=token,
+                                purpose=TokenPurpose.RESET_PASSWORD)
+    passwords.check_strength(new_password, email=user.email)
+    user.password_hash = passwords.hash_password(new_password)
+    # Following a link from the inbox proves the address too.
+    user.email_verified_at = user.email_verified_at or now()
+    await audit.record(session=session, actor=actor, action="account.password_reset",
+                       subject_type="user", subject_id=user.id)
+    return user
+
+
+async def set_role(*, session: AsyncSession, user_id: int, role: Role, actor: Actor) -> User:
+    user = await get(session=session, user_id=user_id)
+    if user.role != role:
+        before = user.role
+        user.role = role
+        await audit.record(session=session, actor=actor, action="account.role_changed",
+                           subject_type="user", subject_id=user.id,
+                           data={"from": before.value, "to": role.value})
+    return user
+
+
+async def set_active(*, session: AsyncSession, user_id: int, active: bool, actor: Actor) -> User:
+    user = await get(session=session, user_id=user_id)
+    if user.is_active != active:
+        user.is_active = active
+        await audit.record(session=session, actor=actor,
+                           action="account.enabled" if active else "account.disabled",
+                           subject_type="user", subject_id=user.id)
+    return user

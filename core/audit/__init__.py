@@ -1,0 +1,1 @@
+"""Audit events: who did what, when, from which channel."""

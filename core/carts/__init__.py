@@ -1,0 +1,1 @@
+"""Carts: one per guest chat session, one per account; live totals."""

@@ -1,0 +1,197 @@
+"""Cart use cases. Every change returns the fresh CartView so the shopper sees the new total."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit import service as audit
+from core.audit.actor import Actor
+from core.carts.errors import CartError
+from core.carts.models import Cart, CartLine
+from core.carts.totals import CartView, LineView
+from core.catalog.models import Product
+from core.clock import now
+from core.db import insert_or_ignore
+from core.errors import Conflict, InvalidInput, NotFound
+from core.inventory.models import StockItem
+from core.money import Money
+
+MAX_LINE_QUANTITY = 99
+
+
+async def cart_for(
+    *, session: AsyncSession, currency: str, user_id: int | None = None,
+    session_key: str | None = None,
+) -> Cart:
+    """The account's cart when signed in, else the chat session's; created on first use."""
+    if user_id is not None:
+        owner = {"user_id": user_id}
+        query = select(Cart).where(Cart.user_id == user_id)
+    elif session_key:
+        owner = {"session_key": session_key}
+        query = select(Cart).where(Cart.session_key == session_key)
+    else:
+        raise InvalidInput(CartError.OWNER_REQUIRED, "A cart needs a shopper.")
+    cart = await session.scalar(query)
+    if cart is None:
+        stamp = now()
+        await insert_or_ignore(session, Cart,
+                               {**owner, "currency": currency, "created_at": stamp,
+                                "updated_at": stamp}, list(owner))
+        cart = await session.scalar(query)
+        assert cart is not None
+    return cart
+
+
+async def view(*, session: AsyncSession, cart: Cart) -> CartView:
+    """The cart at today's prices and stock (one query for all lines)."""
+    if not cart.lines:
+        return CartView(cart.id, cart.currency, [])
+    rows = await session.execute(
+        select(Product, StockItem.on_hand - StockItem.reserved)
+        .outerjoin(StockItem, StockItem.product_id == Product.id)
+        .where(Product.id.in_([line.product_id for line in cart.lines])))
+    found = {product.id: (product, available or 0) for product, available in rows.tuples()}
+    lines = []
+    for line in cart.lines:
+        product, available = found[line.product_id]
+        lines.append(LineView(
+            product_id=product.id, sku=product.sku, name=product.name, quantity=line.quantity,
+            unit_price=Money(product.price_minor, product.currency), available=available,
+            is_active=product.is_active, seen_price_minor=line.seen_price_minor))
+    return CartView(cart.id, cart.currency, lines)
+
+
+async def _sellable(session: AsyncSession, cart: Cart, product_id: int) -> tuple[Product, int]:
+    row = (await session.execute(
+        select(Product, StockItem.on_hand - StockItem.reserved)
+        .outerjoin(StockItem, StockItem.product_id == Product.id)
+        .where(Product.id == product_id))).tuples().first()
+    if row is None:
+        raise NotFound(CartError.PRODUCT_UNAVAILABLE, "That product does not exist.")
+    product, available = row
+    if not product.is_active:
+        raise Conflict(CartError.PRODUCT_UNAVAILABLE, f"{product.name} is no longer sold.")
+    if product.currency != cart.currency:
+        raise Conflict(CartError.CURRENCY_MISMATCH,
+                       f"{product.name} is priced in {product.currency}, "
+                       f"your cart in {cart.currency}.")
+    return product, max(available or 0, 0)
+
+
+def _check_quantity(product: Product, available: int, quantity: int, in_cart: int = 0) -> None:
+    if quantity < 1:
+        raise InvalidInput(CartError.QUANTITY_INVALID, "Quantity must be at least 1.")
+    if quantity > MAX_LINE_QUANTITY:
+        raise InvalidInput(CartError.QUANTITY_INVALID,
+                           f"You can buy at most {MAX_LINE_QUANTITY} of one item.")
+    if quantity > available:
+        if available == 0:
+            message = f"Sorry, {product.name} is sold out."
+        elif in_cart:
+            message = (f"Only {available} of {product.name} left, "
+                       f"and you already have {in_cart} in your cart.")
+        else:
+            message = f"Only {available} of {product.name} left."
+        raise Conflict(CartError.NOT_ENOUGH_STOCK, message, available=available)
+
+
+def _line(cart: Cart, product_id: int) -> CartLine | None:
+    return next((line for line in cart.lines if line.product_id == product_id), None)
+
+
+async def _record(session: AsyncSession, actor: Actor, action: str, cart: Cart,
+                  product: Product, quantity: int) -> None:
+    cart.updated_at = now()
+    await audit.record(session=session, actor=actor, action=action, subject_type="cart",
+                       subject_id=cart.id,
+                       data={"product_id": product.id, "sku": product.sku,
+                             "quantity": quantity})
+
+
+async def add_item(
+    *, session: AsyncSession, cart: Cart, product_id: int, quantity: int = 1, actor: Actor
+) -> CartView:
+    """Add units (to a line already there, if any), never beyond what is in stock."""
+    if quantity < 1:
+        raise InvalidInput(CartError.QUANTITY_INVALID, "Quantity must be at least 1.")
+    product, available = await _sellable(session, cart, product_id)
+    line = _line(cart, product_id)
+    in_cart = line.quantity if line else 0
+    _check_quantity(product, available, in_cart + quantity, in_cart)
+    if line is None:
+        cart.lines.append(CartLine(product_id=product_id, quantity=quantity,
+                                   seen_price_minor=product.price_minor))
+    else:
+        line.quantity += quantity
+        line.seen_price_minor = product.price_minor
+    await _record(session, actor, "cart.item_added", cart, product, quantity)
+    await session.flush()
+    return await view(session=session, cart=cart)
+
+
+async def set_quantity(
+    *, session: AsyncSession, cart: Cart, product_id: int, quantity: int, actor: Actor
+) -> CartView:
+    """Make a line exactly `quantity` units; zero removes it."""
+    if quantity == 0:
+        return await remove_item(session=session, cart=cart, product_id=product_id, actor=actor)
+    line = _line(cart, product_id)
+    if line is None:
+        raise NotFound(CartError.NOT_IN_CART, "That item is not in your cart.")
+    product, available = await _sellable(session, cart, product_id)
+    if quantity > line.quantity:  # lowering is always allowed, even when stock fell
+        _check_quantity(product, available, quantity)
+    elif quantity < 1:
+        raise InvalidInput(CartError.QUANTITY_INVALID, "Quantity must be at least 1.")
+    if quantity != line.quantity:
+        line.quantity = quantity
+        line.seen_price_minor = product.price_minor
+        await _record(session, actor, "cart.quantity_set", cart, product, quantity)
+        await session.flush()
+    return await view(session=session, cart=cart)
+
+
+async def remove_item(
+    *, session: AsyncSession, cart: Cart, product_id: int, actor: Actor
+) -> CartView:
+    line = _line(cart, product_id)
+    if line is None:
+        raise NotFound(CartError.NOT_IN_CART, "That item is not in your cart.")
+    product = await session.get(Product, product_id)
+    cart.lines.remove(line)
+    if product is not None:
+        await _record(session, actor, "cart.item_removed", cart, product, line.quantity)
+    await session.flush()
+    return await view(session=session, cart=cart)
+
+
+async def clear(*, session: AsyncSession, cart: Cart) -> None:
+    cart.lines.clear()
+    cart.updated_at = now()
+    await session.flush()
+
+
+async def merge(*, session: AsyncSession, source: Cart, target: Cart, actor: Actor) -> CartView:
+    """A guest signs in: the session cart's lines join the account's, within stock limits."""
+    if source.id == target.id or not source.lines:
+        return await view(session=session, cart=target)
+    for line in list(source.lines):
+        product = await session.get(Product, line.product_id)
+        if product is None or not product.is_active or product.currency != target.currency:
+            continue
+        _, available = await _sellable(session, target, line.product_id)
+        existing = _line(target, line.product_id)
+        wanted = min((existing.quantity if existing else 0) + line.quantity,
+                     MAX_LINE_QUANTITY, max(available, existing.quantity if existing else 0))
+        if existing is not None:
+            existing.quantity = max(existing.quantity, wanted)
+        elif wanted > 0:
+            target.lines.append(CartLine(product_id=line.product_id, quantity=wanted,
+                                         seen_price_minor=line.seen_price_minor))
+    source.lines.clear()
+    await audit.record(session=session, actor=actor, action="cart.merged", subject_type="cart",
+                       subject_id=target.id, data={"from_cart": source.id})
+    await session.flush()
+    return await view(session=session, cart=target)

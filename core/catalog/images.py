@@ -1,0 +1,97 @@
+"""Product images: checked with Pillow, kept behind a storage interface.
+
+The default storage is a local directory served under /media; another backend
+(an object store) only has to implement `ImageStorage`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from PIL import Image, UnidentifiedImageError
+
+from core.catalog.errors import CatalogError
+from core.errors import InvalidInput
+
+MAX_BYTES = 8 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+ALLOWED = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
+EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp",
+              "image/gif": ".gif"}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedImage:
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+def check_image(data: bytes) -> CheckedImage:
+    """Accept only real PNG/JPEG/WebP/GIF files of sane size; the type comes from the bytes."""
+    if not data:
+        raise InvalidInput(CatalogError.IMAGE_INVALID, "The image file is empty.")
+    if len(data) > MAX_BYTES:
+        raise InvalidInput(CatalogError.IMAGE_INVALID,
+                           f"Images may be at most {MAX_BYTES // (1024 * 1024)} MB.")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format or ""
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise InvalidInput(CatalogError.IMAGE_INVALID, "That image is too large.")
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        raise InvalidInput(CatalogError.IMAGE_INVALID,
+                           "That file is not a readable image.") from None
+    if kind not in ALLOWED:
+        raise InvalidInput(CatalogError.IMAGE_INVALID,
+                           "Images must be PNG, JPEG, WebP or GIF.")
+    return CheckedImage(data, ALLOWED[kind], width, height)
+
+
+class ImageStorage(Protocol):
+    def save(self, image: CheckedImage) -> str: ...
+    def read(self, key: str) -> bytes: ...
+    def delete(self, key: str) -> None: ...
+    def url(self, key: str) -> str: ...
+
+
+class LocalImageStorage:
+    """Files named by their content hash: saving the same image twice stores it once."""
+
+    def __init__(self, directory: Path, base_url: str) -> None:
+        self.directory = directory
+        self.base_url = base_url.rstrip("/")
+
+    def _path(self, key: str) -> Path:
+        path = (self.directory / key).resolve()
+        if self.directory.resolve() not in path.parents:
+            raise ValueError(f"storage key escapes the media directory: {key!r}")
+        return path
+
+    def save(self, image: CheckedImage) -> str:
+        digest = hashlib.sha256(image.data).hexdigest()
+        key = f"products/{digest[:2]}/{digest}{EXTENSIONS[image.content_type]}"
+        path = self._path(key)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_bytes(image.data)
+            temporary.replace(path)
+        return key
+
+    def read(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def url(self, key: str) -> str:
+        return f"{self.base_url}/{key}"

@@ -1,0 +1,256 @@
+"""Catalog use cases: categories, products, archiving, images."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit import service as audit
+from core.audit.actor import Actor
+from core.catalog.errors import CatalogError
+from core.catalog.images import CheckedImage, ImageStorage
+from core.catalog.models import Category, Product, ProductImage, ProductStatus
+from core.errors import Conflict, InvalidInput, NotFound
+from core.inventory import service as inventory
+from core.inventory.models import StockItem
+
+SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+PATH_SEPARATOR = ">"
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "category"
+
+
+def split_path(path: str) -> list[str]:
+    """ "Kitchen > Mugs" -> ["Kitchen", "Mugs"]; at most two levels."""
+    parts = [part.strip() for part in path.split(PATH_SEPARATOR)]
+    if not path.strip() or any(not part for part in parts):
+        raise InvalidInput(CatalogError.CATEGORY_NOT_FOUND, "A category name is required.")
+    if len(parts) > 2:
+        raise InvalidInput(CatalogError.CATEGORY_TOO_DEEP,
+                           "Categories nest one level: use 'Parent > Child'.")
+    return parts
+
+
+def search_text(product: Product, category_path: str = "") -> str:
+    values = " ".join(str(v) for v in (product.attributes or {}).values())
+    return " ".join([product.name, product.sku, product.description, category_path,
+                     values]).lower()
+
+
+# -- categories ---------------------------------------------------------------------------
+
+async def _child(session: AsyncSession, parent_id: int | None, name: str) -> Category | None:
+    return await session.scalar(
+        select(Category).where(Category.parent_id.is_(None) if parent_id is None
+                               else Category.parent_id == parent_id,
+                               func.lower(Category.name) == name.lower()))
+
+
+async def _unique_slug(session: AsyncSession, base: str) -> str:
+    slug, n = base, 2
+    while await session.scalar(select(func.count()).where(Category.slug == slug)):
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+async def ensure_category(*, session: AsyncSession, path: str, actor: Actor) -> Category:
+    """The category at `path` ("Parent > Child"), created with its parent when missing."""
+    parent: Category | None = None
+    for name in split_path(path):
+        found = await _child(session, parent.id if parent else None, name)
+        if found is None:
+            slug_base = slugify(f"{parent.name} {name}" if parent else name)
+            found = Category(name=name[:80], parent_id=parent.id if parent else None,
+                             slug=await _unique_slug(session, slug_base))
+            session.add(found)
+            await session.flush()
+            await audit.record(session=session, actor=actor, action="category.created",
+                               subject_type="category", subject_id=found.id,
+                               data={"path": f"{parent.name} > {name}" if parent else name})
+        parent = found
+    assert parent is not None
+    return parent
+
+
+async def find_category(*, session: AsyncSession, path: str) -> Category | None:
+    parent: Category | None = None
+    for name in split_path(path):
+        parent = await _child(session, parent.id if parent else None, name)
+        if parent is None:
+            return None
+    return parent
+
+
+async def get_category(*, session: AsyncSession, category_id: int) -> Category:
+    category = await session.get(Category, category_id)
+    if category is None:
+        raise NotFound(CatalogError.CATEGORY_NOT_FOUND, "That category does not exist.")
+    return category
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryNode:
+    category: Category
+    children: list[Category]
+    product_count: int
+
+
+async def category_tree(*, session: AsyncSession) -> list[CategoryNode]:
+    """Top-level categories with their children and active product counts (children included)."""
+    categories = list(await session.scalars(
+        select(Category).order_by(Category.position, Category.name)))
+    counts = dict((await session.execute(
+        select(Product.category_id, func.count()).where(Product.status == ProductStatus.ACTIVE)
+        .group_by(Product.category_id))).tuples().all())
+    nodes = []
+    for top in (c for c in categories if c.parent_id is None):
+        children = [c for c in categories if c.parent_id == top.id]
+        total = counts.get(top.id, 0) + sum(counts.get(c.id, 0) for c in children)
+        nodes.append(CategoryNode(top, children, total))
+    return nodes
+
+
+# -- products -----------------------------------------------------------------------------
+
+def _check_fields(sku: str, name: str, price_minor: int) -> None:
+    if not SKU_PATTERN.match(sku):
+        raise InvalidInput(CatalogError.SKU_INVALID,
+                           "SKU must be 1-64 letters, digits, '.', '_' or '-'.")
+    if not name.strip():
+        raise InvalidInput(CatalogError.NAME_REQUIRED, "A product needs a name.")
+    if isinstance(price_minor, bool) or not isinstance(price_minor, int) or price_minor < 0:
+        raise InvalidInput(CatalogError.PRICE_INVALID, "Price must be zero or more.")
+
+
+async def get_product(*, session: AsyncSession, product_id: int) -> Product:
+    product = await session.get(Product, product_id)
+    if product is None:
+        raise NotFound(CatalogError.PRODUCT_NOT_FOUND, "That product does not exist.")
+    return product
+
+
+async def get_by_sku(*, session: AsyncSession, sku: str) -> Product | None:
+    return await session.scalar(select(Product).where(Product.sku == sku.strip()))
+
+
+async def create_product(
+    *, session: AsyncSession, actor: Actor, sku: str, name: str, price_minor: int,
+    currency: str, category: Category | None = None, description: str = "",
+    attributes: dict[str, Any] | None = None, stock: int = 0, low_stock_threshold: int = 5,
+) -> Product:
+    sku = sku.strip()
+    _check_fields(sku, name, price_minor)
+    if stock < 0 or low_stock_threshold < 0:
+        raise InvalidInput(CatalogError.PRICE_INVALID, "Stock and threshold cannot be negative.")
+    if await get_by_sku(session=session, sku=sku) is not None:
+        raise Conflict(CatalogError.SKU_TAKEN, f"SKU {sku} is already used.")
+    product = Product(sku=sku, name=name.strip()[:200], description=description.strip(),
+                      price_minor=price_minor, currency=currency,
+                      category_id=category.id if category else None,
+                      attributes=dict(attributes or {}), status=ProductStatus.ACTIVE)
+    product.search_text = search_text(product, category.path if category else "")
+    session.add(product)
+    await session.flush()
+    stock_item = StockItem(product_id=product.id, on_hand=stock, reserved=0,
+                           low_stock_threshold=low_stock_threshold)
+    session.add(stock_item)
+    await session.flush()
+    await inventory.watch_threshold(session, stock_item)
+    await audit.record(session=session, actor=actor, action="product.created",
+                       subject_type="product", subject_id=product.id,
+                       data={"sku": sku, "price_minor": price_minor, "stock": stock})
+    await session.flush()
+    return product
+
+
+EDITABLE = {"sku", "name", "description", "price_minor", "category_id", "attributes"}
+
+
+async def update_product(
+    *, session: AsyncSession, actor: Actor, product_id: int, **changes: Any
+) -> Product:
+    """Change some fields; the audit event lists exactly what changed."""
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    product = await get_product(session=session, product_id=product_id)
+    proposed = {key: changes.get(key, getattr(product, key)) for key in EDITABLE}
+    proposed["sku"] = str(proposed["sku"]).strip()
+    _check_fields(proposed["sku"], proposed["name"], proposed["price_minor"])
+    if proposed["sku"] != product.sku:
+        if await get_by_sku(session=session, sku=proposed["sku"]) is not None:
+            raise Conflict(CatalogError.SKU_TAKEN, f"SKU {proposed['sku']} is already used.")
+    category = (await get_category(session=session, category_id=proposed["category_id"])
+                if proposed["category_id"] is not None else None)
+    changed = {k: v for k, v in proposed.items() if getattr(product, k) != v}
+    if not changed:
+        return product
+    before = {k: getattr(product, k) for k in changed}
+    for key, value in changed.items():
+        setattr(product, key, value)
+    if "category_id" in changed:
+        product.category = category
+    product.search_text = search_text(product, category.path if category else "")
+    await audit.record(session=session, actor=actor, action="product.updated",
+                       subject_type="product", subject_id=product.id,
+                       data={"before": before, "after": changed})
+    await session.flush()
+    return product
+
+
+async def set_status(
+    *, session: AsyncSession, actor: Actor, product_id: int, status: ProductStatus
+) -> Product:
+    """Archive hides a product from shoppers (kept for order history); restore shows it again."""
+    product = await get_product(session=session, product_id=product_id)
+    if product.status != status:
+        product.status = status
+        await audit.record(session=session, actor=actor,
+                           action="product.archived" if status is ProductStatus.ARCHIVED
+                           else "product.restored",
+                           subject_type="product", subject_id=product.id)
+    return product
+
+
+async def add_image(
+    *, session: AsyncSession, storage: ImageStorage, actor: Actor, product_id: int,
+    image: CheckedImage, alt: str = "",
+) -> ProductImage:
+    product = await get_product(session=session, product_id=product_id)
+    key = storage.save(image)
+    existing = next((i for i in product.images if i.storage_key == key), None)
+    if existing is not None:
+        return existing
+    record = ProductImage(product_id=product.id, storage_key=key,
+                          content_type=image.content_type, width=image.width,
+                          height=image.height, position=len(product.images),
+                          alt=(alt or product.name)[:200])
+    product.images.append(record)
+    await audit.record(session=session, actor=actor, action="product.image_added",
+                       subject_type="product", subject_id=product.id, data={"key": key})
+    await session.flush()
+    return record
+
+
+async def remove_image(
+    *, session: AsyncSession, actor: Actor, product_id: int, image_id: int
+) -> None:
+    """Detach an image; the file stays, since content-addressed files may be shared."""
+    product = await get_product(session=session, product_id=product_id)
+    image = next((i for i in product.images if i.id == image_id), None)
+    if image is None:
+        raise NotFound(CatalogError.IMAGE_INVALID, "That image is not on this product.")
+    product.images.remove(image)
+    for position, remaining in enumerate(product.images):
+        remaining.position = position
+    await audit.record(session=session, actor=actor, action="product.image_removed",
+                       subject_type="product", subject_id=product.id,
+                       data={"key": image.storage_key})

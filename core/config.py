@@ -1,0 +1,138 @@
+"""Settings read once from the environment (and `.env`), validated with clear messages."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./chatcart.db"
+
+
+class ConfigError(Exception):
+    """Bad configuration: one line per bad variable, fit to print and exit."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+    secret_key_value: str | None = Field(None, validation_alias="CHATCART_SECRET_KEY")
+    data_dir: Path = Field(Path("./data"), validation_alias="CHATCART_DATA_DIR")
+    public_base_url: AnyHttpUrl = Field(
+        AnyHttpUrl("http://127.0.0.1:8000"), validation_alias="PUBLIC_BASE_URL"
+    )
+    shop_currency: str = Field("EUR", validation_alias="SHOP_CURRENCY")
+    reservation_minutes: int = Field(30, ge=1, le=7 * 24 * 60,
+                                     validation_alias="RESERVATION_MINUTES")
+    log_level: Annotated[str, NoDecode] = Field("INFO", validation_alias="LOG_LEVEL")
+
+    telegram_bot_token: str | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: str | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_api_base: str | None = Field(None, validation_alias="TELEGRAM_API_BASE")
+    slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_api_base: str | None = Field(None, validation_alias="SLACK_API_BASE")
+    stripe_secret_key: str | None = Field(None, validation_alias="STRIPE_SECRET_KEY")
+    stripe_webhook_secret: str | None = Field(None, validation_alias="STRIPE_WEBHOOK_SECRET")
+    stripe_api_base: str | None = Field(None, validation_alias="STRIPE_API_BASE")
+    paypal_client_id: str | None = Field(None, validation_alias="PAYPAL_CLIENT_ID")
+    paypal_client_secret: str | None = Field(None, validation_alias="PAYPAL_CLIENT_SECRET")
+    paypal_api_base: str | None = Field(None, validation_alias="PAYPAL_API_BASE")
+    paypal_webhook_id: str | None = Field(None, validation_alias="PAYPAL_WEBHOOK_ID")
+    rasa_url: str | None = Field(None, validation_alias="RASA_URL")
+    smtp_url: str | None = Field(None, validation_alias="SMTP_URL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database(cls, value: str) -> str:
+        scheme, sep, rest = value.partition("://")
+        if not sep:
+            raise ValueError("expected a URL like sqlite+aiosqlite:///./chatcart.db")
+        if scheme in {"postgres", "postgresql", "postgresql+asyncpg"}:
+            return f"postgresql+asyncpg://{rest}"
+        if scheme in {"sqlite", "sqlite+aiosqlite"}:
+            return f"sqlite+aiosqlite://{rest}"
+        raise ValueError(
+            f"unsupported database {scheme!r}: use sqlite+aiosqlite:///FILE "
+            "or postgresql+asyncpg://USER@HOST/DB"
+        )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://HOST:PORT/DB")
+        return value or None
+
+    @field_validator("secret_key_value")
+    @classmethod
+    def _long_secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 32:
+            raise ValueError("must be at least 32 characters (try: openssl rand -hex 32)")
+        return value
+
+    @field_validator("shop_currency")
+    @classmethod
+    def _currency_code(cls, value: str) -> str:
+        from core.money import currency_exponent
+
+        code = value.strip().upper()
+        currency_exponent(code)  # raises ValueError for an unknown code
+        return code
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def secret_key(self) -> str:
+        """The configured key, else one generated once into the data dir and kept."""
+        if self.secret_key_value:
+            return self.secret_key_value
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def base_url(self) -> str:
+        return str(self.public_base_url).rstrip("/")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; bad values become one ConfigError listing each variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "settings"
+            field = Settings.model_fields.get(name)
+            variable = field.validation_alias if field and field.validation_alias else name
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"{variable}: {message}")
+        raise ConfigError("\n".join(lines)) from None

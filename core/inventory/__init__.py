@@ -1,0 +1,1 @@
+"""Inventory: stock per product, low-stock alerts, reservations that expire."""

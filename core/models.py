@@ -1,0 +1,15 @@
+"""Every table of the shop, imported in one place for Alembic and for table creation."""
+
+from core.accounts.models import AccountToken, ChatIdentity, User
+from core.audit.models import AuditEvent
+from core.carts.models import Cart, CartLine
+from core.catalog.models import Category, Product, ProductImage
+from core.db import Base
+from core.inventory.models import Reservation, StockAlert, StockItem
+from core.orders.models import Order, OrderLine
+
+__all__ = [
+    "AccountToken", "AuditEvent", "Base", "Cart", "CartLine", "Category", "ChatIdentity",
+    "Order", "OrderLine", "Product", "ProductImage", "Reservation", "StockAlert", "StockItem",
+    "User",
+]

@@ -1,0 +1,61 @@
+"""The shop's resources for one process: engine, sessions, image storage.
+
+Built once by a composition root (the server, the CLI, a test) from the settings and
+handed to whoever needs it; nothing here connects at import time.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from core import migrate
+from core.catalog.images import ImageStorage, LocalImageStorage
+from core.catalog.models import Product
+from core.config import Settings
+from core.db import create_engine, session_factory, unit_of_work
+
+
+@dataclass
+class Shop:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    images: ImageStorage
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Shop:
+        engine = create_engine(settings.database_url)
+        storage = LocalImageStorage(settings.media_dir, f"{settings.base_url}/media")
+        return cls(settings, engine, session_factory(engine), storage)
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """One unit of work: `async with shop.transaction() as session: ...`."""
+        return unit_of_work(self.sessions)
+
+    async def migrate(self) -> None:
+        await migrate.upgrade(self.engine)
+
+    async def database_state(self) -> dict[str, object]:
+        """What /healthz reports: reachable, schema revision, whether it is current."""
+        try:
+            async with self.sessions() as session:
+                await session.execute(text("SELECT 1"))
+            revision = await migrate.current_revision(self.engine)
+            products = None
+            if revision is not None:
+                async with self.sessions() as session:
+                    products = await session.scalar(select(func.count(Product.id)))
+        except Exception as exc:  # noqa: BLE001 - health reports any failure as a state
+            return {"ok": False, "backend": self.engine.url.get_backend_name(),
+                    "error": type(exc).__name__}
+        head = migrate.head_revision()
+        return {"ok": revision == head, "backend": self.engine.url.get_backend_name(),
+                "revision": revision, "head": head, "products": products}
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+

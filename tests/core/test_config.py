@@ -1,0 +1,54 @@
+import pytest
+
+from core.config import DEFAULT_DATABASE_URL, ConfigError, load_settings
+
+
+def test_defaults_give_an_embedded_sqlite_shop(tmp_path):
+    settings = load_settings(CHATCART_DATA_DIR=str(tmp_path))
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.is_sqlite
+    assert settings.redis_url is None
+    assert settings.base_url == "http://127.0.0.1:8000"
+
+
+def test_plain_postgres_urls_are_given_the_async_driver():
+    settings = load_settings(DATABASE_URL="postgres://shop@db/chatcart")
+    assert settings.database_url == "postgresql+asyncpg://shop@db/chatcart"
+
+
+def test_every_bad_variable_is_named_with_what_is_wrong(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "mysql://x@y/z")
+    monkeypatch.setenv("REDIS_URL", "http://nope")
+    monkeypatch.setenv("CHATCART_SECRET_KEY", "short")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "not a url")
+    monkeypatch.setenv("SHOP_CURRENCY", "EURO")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    for variable in ("DATABASE_URL", "REDIS_URL", "CHATCART_SECRET_KEY", "PUBLIC_BASE_URL",
+                     "SHOP_CURRENCY"):
+        assert f"{variable}:" in message
+    assert "unsupported database 'mysql'" in message
+    assert "at least 32 characters" in message
+
+
+def test_secret_values_are_not_echoed_in_config_errors(monkeypatch):
+    monkeypatch.setenv("CHATCART_SECRET_KEY", "hunter2-too-short")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "hunter2" not in str(caught.value)
+
+
+def test_the_secret_key_is_generated_once_and_kept(tmp_path):
+    first = load_settings(CHATCART_DATA_DIR=str(tmp_path)).secret_key
+    second = load_settings(CHATCART_DATA_DIR=str(tmp_path)).secret_key
+    assert first == second and len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_a_dotenv_file_is_read(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("SHOP_CURRENCY=usd\nRESERVATION_MINUTES=15\n")
+    settings = load_settings()
+    assert settings.shop_currency == "USD"
+    assert settings.reservation_minutes == 15
