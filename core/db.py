@@ -92,6 +92,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    from core import models  # noqa: F401 - every mapper known before the first flush
+
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
 

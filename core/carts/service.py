@@ -52,7 +52,7 @@ async def view(*, session: AsyncSession, cart: Cart) -> CartView:
         select(Product, StockItem.on_hand - StockItem.reserved)
         .outerjoin(StockItem, StockItem.product_id == Product.id)
         .where(Product.id.in_([line.product_id for line in cart.lines])))
-    found = {product.id: (product, available or 0) for product, available in rows.tuples()}
+    found = {product.id: (product, available or 0) for product, available in rows.all()}
     lines = []
     for line in cart.lines:
         product, available = found[line.product_id]
@@ -67,7 +67,7 @@ async def _sellable(session: AsyncSession, cart: Cart, product_id: int) -> tuple
     row = (await session.execute(
         select(Product, StockItem.on_hand - StockItem.reserved)
         .outerjoin(StockItem, StockItem.product_id == Product.id)
-        .where(Product.id == product_id))).tuples().first()
+        .where(Product.id == product_id))).first()
     if row is None:
         raise NotFound(CartError.PRODUCT_UNAVAILABLE, "That product does not exist.")
     product, available = row

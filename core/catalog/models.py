@@ -27,14 +27,12 @@ class Category(Base):
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("categories.id", ondelete="RESTRICT"), index=True)
+    # "Kitchen > Mugs": stored, so showing a category never needs its parent loaded.
+    path: Mapped[str] = mapped_column(String(163))
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
 
-    parent: Mapped[Category | None] = relationship(remote_side=[id])
-
-    @property
-    def path(self) -> str:
-        return f"{self.parent.name} > {self.name}" if self.parent else self.name
+    parent: Mapped[Category | None] = relationship(remote_side=[id], lazy="raise_on_sql")
 
 
 class Product(Base):

@@ -69,12 +69,13 @@ async def ensure_category(*, session: AsyncSession, path: str, actor: Actor) -> 
         if found is None:
             slug_base = slugify(f"{parent.name} {name}" if parent else name)
             found = Category(name=name[:80], parent_id=parent.id if parent else None,
+                             path=f"{parent.name} > {name[:80]}" if parent else name[:80],
                              slug=await _unique_slug(session, slug_base))
             session.add(found)
             await session.flush()
             await audit.record(session=session, actor=actor, action="category.created",
                                subject_type="category", subject_id=found.id,
-                               data={"path": f"{parent.name} > {name}" if parent else name})
+                               data={"path": found.path})
         parent = found
     assert parent is not None
     return parent
@@ -109,7 +110,7 @@ async def category_tree(*, session: AsyncSession) -> list[CategoryNode]:
         select(Category).order_by(Category.position, Category.name)))
     counts = dict((await session.execute(
         select(Product.category_id, func.count()).where(Product.status == ProductStatus.ACTIVE)
-        .group_by(Product.category_id))).tuples().all())
+        .group_by(Product.category_id))).all())
     nodes = []
     for top in (c for c in categories if c.parent_id is None):
         children = [c for c in categories if c.parent_id == top.id]
@@ -155,7 +156,8 @@ async def create_product(
     product = Product(sku=sku, name=name.strip()[:200], description=description.strip(),
                       price_minor=price_minor, currency=currency,
                       category_id=category.id if category else None,
-                      attributes=dict(attributes or {}), status=ProductStatus.ACTIVE)
+                      attributes=dict(attributes or {}), status=ProductStatus.ACTIVE,
+                      images=[])
     product.search_text = search_text(product, category.path if category else "")
     session.add(product)
     await session.flush()

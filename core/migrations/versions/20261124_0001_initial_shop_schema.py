@@ -2,12 +2,13 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 18:27:44.315007
+Create Date: 2026-11-24 18:39:40.535060
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -22,6 +23,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('slug', sa.String(length=120), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('path', sa.String(length=163), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['parent_id'], ['categories.id'], name=op.f('fk_categories_parent_id_categories'), ondelete='RESTRICT'),
