@@ -44,15 +44,20 @@ async def cart_for(
     return cart
 
 
-async def view(*, session: AsyncSession, cart: Cart) -> CartView:
-    """The cart at today's prices and stock (one query for all lines)."""
-    if not cart.lines:
-        return CartView(cart.id, cart.currency, [])
+async def _products(
+    session: AsyncSession, product_ids: set[int]
+) -> dict[int, tuple[Product, int]]:
+    """Products with their available stock: one query for a whole cart."""
+    if not product_ids:
+        return {}
     rows = await session.execute(
         select(Product, StockItem.on_hand - StockItem.reserved)
         .outerjoin(StockItem, StockItem.product_id == Product.id)
-        .where(Product.id.in_([line.product_id for line in cart.lines])))
-    found = {product.id: (product, available or 0) for product, available in rows.all()}
+        .where(Product.id.in_(product_ids)))
+    return {product.id: (product, max(available or 0, 0)) for product, available in rows.all()}
+
+
+def _build_view(cart: Cart, found: dict[int, tuple[Product, int]]) -> CartView:
     lines = []
     for line in cart.lines:
         product, available = found[line.product_id]
@@ -63,21 +68,26 @@ async def view(*, session: AsyncSession, cart: Cart) -> CartView:
     return CartView(cart.id, cart.currency, lines)
 
 
-async def _sellable(session: AsyncSession, cart: Cart, product_id: int) -> tuple[Product, int]:
-    row = (await session.execute(
-        select(Product, StockItem.on_hand - StockItem.reserved)
-        .outerjoin(StockItem, StockItem.product_id == Product.id)
-        .where(Product.id == product_id))).first()
-    if row is None:
+async def view(*, session: AsyncSession, cart: Cart) -> CartView:
+    """The cart at today's prices and stock."""
+    return _build_view(cart, await _products(session, {line.product_id for line in cart.lines}))
+
+
+async def _with_product(
+    session: AsyncSession, cart: Cart, product_id: int
+) -> tuple[Product, int, dict[int, tuple[Product, int]]]:
+    """The cart's products plus `product_id`, which must be on sale in the cart's currency."""
+    found = await _products(session, {line.product_id for line in cart.lines} | {product_id})
+    if product_id not in found:
         raise NotFound(CartError.PRODUCT_UNAVAILABLE, "That product does not exist.")
-    product, available = row
+    product, available = found[product_id]
     if not product.is_active:
         raise Conflict(CartError.PRODUCT_UNAVAILABLE, f"{product.name} is no longer sold.")
     if product.currency != cart.currency:
         raise Conflict(CartError.CURRENCY_MISMATCH,
                        f"{product.name} is priced in {product.currency}, "
                        f"your cart in {cart.currency}.")
-    return product, max(available or 0, 0)
+    return product, available, found
 
 
 def _check_quantity(product: Product, available: int, quantity: int, in_cart: int = 0) -> None:
@@ -116,7 +126,7 @@ async def add_item(
     """Add units (to a line already there, if any), never beyond what is in stock."""
     if quantity < 1:
         raise InvalidInput(CartError.QUANTITY_INVALID, "Quantity must be at least 1.")
-    product, available = await _sellable(session, cart, product_id)
+    product, available, found = await _with_product(session, cart, product_id)
     line = _line(cart, product_id)
     in_cart = line.quantity if line else 0
     _check_quantity(product, available, in_cart + quantity, in_cart)
@@ -128,7 +138,7 @@ async def add_item(
         line.seen_price_minor = product.price_minor
     await _record(session, actor, "cart.item_added", cart, product, quantity)
     await session.flush()
-    return await view(session=session, cart=cart)
+    return _build_view(cart, found)
 
 
 async def set_quantity(
@@ -140,7 +150,7 @@ async def set_quantity(
     line = _line(cart, product_id)
     if line is None:
         raise NotFound(CartError.NOT_IN_CART, "That item is not in your cart.")
-    product, available = await _sellable(session, cart, product_id)
+    product, available, found = await _with_product(session, cart, product_id)
     if quantity > line.quantity:  # lowering is always allowed, even when stock fell
         _check_quantity(product, available, quantity)
     elif quantity < 1:
@@ -150,7 +160,7 @@ async def set_quantity(
         line.seen_price_minor = product.price_minor
         await _record(session, actor, "cart.quantity_set", cart, product, quantity)
         await session.flush()
-    return await view(session=session, cart=cart)
+    return _build_view(cart, found)
 
 
 async def remove_item(
@@ -159,12 +169,11 @@ async def remove_item(
     line = _line(cart, product_id)
     if line is None:
         raise NotFound(CartError.NOT_IN_CART, "That item is not in your cart.")
-    product = await session.get(Product, product_id)
+    found = await _products(session, {item.product_id for item in cart.lines})
     cart.lines.remove(line)
-    if product is not None:
-        await _record(session, actor, "cart.item_removed", cart, product, line.quantity)
+    await _record(session, actor, "cart.item_removed", cart, found[product_id][0], line.quantity)
     await session.flush()
-    return await view(session=session, cart=cart)
+    return _build_view(cart, found)
 
 
 async def clear(*, session: AsyncSession, cart: Cart) -> None:
@@ -177,11 +186,11 @@ async def merge(*, session: AsyncSession, source: Cart, target: Cart, actor: Act
     """A guest signs in: the session cart's lines join the account's, within stock limits."""
     if source.id == target.id or not source.lines:
         return await view(session=session, cart=target)
+    found = await _products(session, {line.product_id for line in source.lines + target.lines})
     for line in list(source.lines):
-        product = await session.get(Product, line.product_id)
-        if product is None or not product.is_active or product.currency != target.currency:
+        product, available = found[line.product_id]
+        if not product.is_active or product.currency != target.currency:
             continue
-        _, available = await _sellable(session, target, line.product_id)
         existing = _line(target, line.product_id)
         wanted = min((existing.quantity if existing else 0) + line.quantity,
                      MAX_LINE_QUANTITY, max(available, existing.quantity if existing else 0))
@@ -194,4 +203,4 @@ async def merge(*, session: AsyncSession, source: Cart, target: Cart, actor: Act
     await audit.record(session=session, actor=actor, action="cart.merged", subject_type="cart",
                        subject_id=target.id, data={"from_cart": source.id})
     await session.flush()
-    return await view(session=session, cart=target)
+    return _build_view(target, found)

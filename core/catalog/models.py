@@ -57,8 +57,9 @@ class Product(Base):
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
 
     category: Mapped[Category | None] = relationship(lazy="joined")
+    # Loaded only where shown (selectinload): a cart change must not pay for pictures.
     images: Mapped[list[ProductImage]] = relationship(
-        order_by="ProductImage.position", cascade="all, delete-orphan", lazy="selectin")
+        order_by="ProductImage.position", cascade="all, delete-orphan", lazy="raise_on_sql")
 
     @property
     def is_active(self) -> bool:

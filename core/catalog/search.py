@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from core.catalog.errors import CatalogError
 from core.catalog.models import Category, Product, ProductStatus
@@ -120,7 +121,7 @@ async def search(
                             for w in words)), 0), else_=1) if words else None)
     order = [in_name] if in_name is not None else []
     rows = await session.execute(
-        query.order_by(*order, Product.name, Product.id)
+        query.options(selectinload(Product.images)).order_by(*order, Product.name, Product.id)
         .limit(per_page).offset((page - 1) * per_page))
     items = [Listing(product, max(int(stock), 0)) for product, stock in rows.all()]
     return Page(items=items, total=total, page=page, per_page=per_page, filters=filters)

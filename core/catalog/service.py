@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from core.audit import service as audit
 from core.audit.actor import Actor
@@ -132,7 +133,8 @@ def _check_fields(sku: str, name: str, price_minor: int) -> None:
 
 
 async def get_product(*, session: AsyncSession, product_id: int) -> Product:
-    product = await session.get(Product, product_id)
+    """A product with its images."""
+    product = await session.get(Product, product_id, options=[selectinload(Product.images)])
     if product is None:
         raise NotFound(CatalogError.PRODUCT_NOT_FOUND, "That product does not exist.")
     return product
