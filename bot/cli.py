@@ -57,12 +57,19 @@ def _run(work: Callable[[Shop], Awaitable[T]], settings: Settings | None = None)
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
+    import logging
+
     import uvicorn
 
+    from bot import logs
     from bot.server import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
-                proxy_headers=True)
+    logs.configure(settings.log_level)
+    logs.event(logging.getLogger("chatcart"), "server.start", host=host, port=port,
+               database=logs.safe_url(settings.database_url),
+               redis=logs.safe_url(settings.redis_url) if settings.redis_url else "off")
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
+                log_level=settings.log_level.lower(), proxy_headers=True)
 
 
 @app.command()
