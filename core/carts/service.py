@@ -14,6 +14,7 @@ from core.catalog.models import Product
 from core.clock import now
 from core.db import insert_or_ignore
 from core.errors import Conflict, InvalidInput, NotFound
+from core.inventory.errors import shortage_message
 from core.inventory.models import StockItem
 from core.money import Money
 
@@ -97,14 +98,8 @@ def _check_quantity(product: Product, available: int, quantity: int, in_cart: in
         raise InvalidInput(CartError.QUANTITY_INVALID,
                            f"You can buy at most {MAX_LINE_QUANTITY} of one item.")
     if quantity > available:
-        if available == 0:
-            message = f"Sorry, {product.name} is sold out."
-        elif in_cart:
-            message = (f"Only {available} of {product.name} left, "
-                       f"and you already have {in_cart} in your cart.")
-        else:
-            message = f"Only {available} of {product.name} left."
-        raise Conflict(CartError.NOT_ENOUGH_STOCK, message, available=available)
+        raise Conflict(CartError.NOT_ENOUGH_STOCK,
+                       shortage_message(product.name, available, in_cart), available=available)
 
 
 def _line(cart: Cart, product_id: int) -> CartLine | None:

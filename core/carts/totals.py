@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.inventory.errors import shortage_message
 from core.money import Money
 
 
@@ -31,10 +32,8 @@ class LineView:
         """Why this line cannot be bought as it stands, in shopper words."""
         if not self.is_active:
             return f"{self.name} is no longer sold."
-        if self.available <= 0:
-            return f"{self.name} is sold out."
         if self.quantity > self.available:
-            return f"Only {self.available} of {self.name} left."
+            return shortage_message(self.name, self.available)
         return None
 
 

@@ -15,7 +15,7 @@ from core.audit import service as audit
 from core.audit.actor import Actor
 from core.clock import now
 from core.errors import Conflict, InvalidInput
-from core.inventory.errors import InventoryError
+from core.inventory.errors import InventoryError, shortage_message
 from core.inventory.models import Reservation, ReservationStatus, StockAlert, StockItem
 
 
@@ -129,11 +129,8 @@ async def reserve(
         current = await get(session=session, product_id=product_id)
         await session.refresh(current)
         left = max(current.available, 0)
-        raise Conflict(
-            InventoryError.OUT_OF_STOCK,
-            f"Sorry, {product_name} is sold out." if left == 0 else
-            f"Sorry, only {left} of {product_name} left.",
-            product_id=product_id, available=left)
+        raise Conflict(InventoryError.OUT_OF_STOCK, shortage_message(product_name, left),
+                       product_id=product_id, available=left)
     reservation = Reservation(order_id=order_id, product_id=product_id, quantity=quantity,
                               expires_at=expires_at)
     session.add(reservation)

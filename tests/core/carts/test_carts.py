@@ -49,8 +49,8 @@ async def test_a_cart_cannot_hold_more_than_is_in_stock(shop):
             await carts.add_item(session=session, cart=cart, product_id=mug.id, quantity=2,
                                  actor=SHOPPER)
         assert caught.value.message == (
-            "Only 3 of Blue mug left, and you already have 2 in your cart.")
-        with pytest.raises(Conflict, match="Only 3 of Blue mug left"):
+            "Sorry, only 3 of Blue mug left, and you already have 2 in your cart.")
+        with pytest.raises(Conflict, match="only 3 of Blue mug left"):
             await carts.set_quantity(session=session, cart=cart, product_id=mug.id,
                                      quantity=4, actor=SHOPPER)
         assert (await carts.view(session=session, cart=cart)).item_count == 2
@@ -105,7 +105,7 @@ async def test_lines_that_went_out_of_stock_are_flagged(shop):
         await inventory.adjust(session=session, product_id=mug.id, delta=-3, reason="broken",
                                actor=ADMIN)
         view = await carts.view(session=session, cart=cart)
-        assert view.problems == ["Only 2 of Blue mug left."]
+        assert view.problems == ["Sorry, only 2 of Blue mug left."]
         view = await carts.set_quantity(session=session, cart=cart, product_id=mug.id,
                                         quantity=2, actor=SHOPPER)
         assert view.problems == []

@@ -267,3 +267,30 @@ def test_order_numbers_are_forgiving_to_type():
     assert parse_number("7kx3mq") == "CC-7KX3MQ"
     assert parse_number("CC-7KX3M0") is None  # 0 is never used: no 0/O confusion
     assert parse_number("hello") is None
+
+
+async def test_fifty_shoppers_checking_out_for_ten_lamps_make_ten_orders(shop):
+    import asyncio
+
+    from core.carts.models import Cart
+
+    async with shop.transaction() as session:
+        lamp = await factories.product(session, name="Lamp", stock=10)
+        cart_ids = [(await cart_with(session, (lamp, 1))).id for _ in range(50)]
+
+    async def checkout(cart_id: int) -> str | None:
+        try:
+            async with shop.transaction() as session:
+                cart = await session.get(Cart, cart_id)
+                order = await orders.place_order(session=session, cart=cart, actor=SHOPPER,
+                                                 reservation_minutes=30)
+                return order.number
+        except Conflict as refused:
+            assert refused.message == "Sorry, Lamp is sold out."
+            return None
+
+    numbers = [n for n in await asyncio.gather(*(checkout(c) for c in cart_ids)) if n]
+    assert len(numbers) == len(set(numbers)) == 10
+    async with shop.transaction() as session:
+        stock = await inventory.get(session=session, product_id=lamp.id)
+        assert (stock.on_hand, stock.reserved) == (10, 10)
