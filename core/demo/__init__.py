@@ -1,0 +1,1 @@
+"""The demo shop's content: a small coffee-and-home catalog with drawn product images."""
