@@ -8,7 +8,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.demo.images import write_demo_catalog
 from sqlalchemy import func, select
 
 from core.accounts import service as accounts
@@ -17,6 +16,7 @@ from core.audit.actor import Actor
 from core.catalog import importer
 from core.catalog.models import Category, Product
 from core.clock import now
+from core.demo.images import write_demo_catalog
 from core.shop import Shop
 
 DEMO_ADMIN_EMAIL = "admin@example.com"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,20 +12,26 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot.health import health
+from bot.sweeper import run_forever as sweeper_loop
 from core.config import Settings
 from core.shop import Shop
 
 
-def create_app(settings: Settings, shop: Shop | None = None) -> FastAPI:
+def create_app(settings: Settings, shop: Shop | None = None,
+               sweep_seconds: float = 30.0) -> FastAPI:
     """Compose the app; a given `shop` is used as is (and not closed), else one is built."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = shop is None
         app.state.shop = shop or Shop.from_settings(settings)
+        sweeper = asyncio.create_task(sweeper_loop(app.state.shop, sweep_seconds))
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             if owned:
                 await app.state.shop.close()
 

@@ -6,10 +6,9 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./chatcart.db"
 
@@ -31,7 +30,7 @@ class Settings(BaseSettings):
     shop_currency: str = Field("EUR", validation_alias="SHOP_CURRENCY")
     reservation_minutes: int = Field(30, ge=1, le=7 * 24 * 60,
                                      validation_alias="RESERVATION_MINUTES")
-    log_level: Annotated[str, NoDecode] = Field("INFO", validation_alias="LOG_LEVEL")
+    log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
 
     telegram_bot_token: str | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_secret: str | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")

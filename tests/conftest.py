@@ -34,6 +34,17 @@ _CHATCART_ENV = [
 _numbers = itertools.count()
 
 
+def pytest_report_header() -> list[str]:
+    """Say up front whether the PostgreSQL and Redis halves will run."""
+    lines = []
+    for name, reason in (("PostgreSQL", servers.postgres_available()),
+                         ("Redis", servers.redis_available())):
+        verdict = "throwaway server per test session" if reason is None else (
+            f"MISSING ({reason}): {'CI fails' if IN_CI else 'its tests are skipped'}")
+        lines.append(f"{name}: {verdict}")
+    return lines
+
+
 def _unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI must run this test, but: {reason}", pytrace=False)

@@ -1,0 +1,36 @@
+"""Background upkeep inside `chatcart serve`: unpaid orders past their window are cancelled.
+
+Safe with several processes: the expiry is idempotent (conditional updates). The
+`chatcart worker` of the scale-out shape will take this over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot import logs
+from core.orders import service as orders
+from core.shop import Shop
+
+log = logging.getLogger("chatcart.sweeper")
+
+
+async def expire_once(shop: Shop) -> list[str]:
+    async with shop.transaction() as session:
+        expired = await orders.expire_unpaid(session=session)
+        numbers = [order.number for order in expired]
+    for number in numbers:
+        logs.event(log, "order.payment_expired", order=number)
+    return numbers
+
+
+async def run_forever(shop: Shop, interval: float) -> None:
+    while True:
+        try:
+            await expire_once(shop)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - one bad sweep must not stop the next
+            log.exception("sweeper.failed")
+        await asyncio.sleep(interval)
