@@ -32,6 +32,8 @@ def configure(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # /healthz reads the schema revision through Alembic, which announces itself each time.
+    logging.getLogger("alembic.runtime.migration").setLevel(max(root.level, logging.WARNING))
 
 
 def safe_url(url: str) -> str:
