@@ -99,6 +99,7 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000,
     settings = _settings()
     result = _run(fill, settings)
     typer.echo(f"Demo shop ready: {result.products} products in {result.categories} categories"
+               f" and {result.subcategories} subcategories"
                + (" (just imported)." if result.imported else "."))
     password = result.admin_password or "(not known: it was set before this data directory)"
     typer.echo(f"Admin login: {result.admin_email} / {password}")

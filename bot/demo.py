@@ -26,6 +26,7 @@ DEMO_ADMIN_EMAIL = "admin@example.com"
 class DemoShop:
     products: int
     categories: int
+    subcategories: int
     imported: bool
     admin_email: str
     admin_password: str | None
@@ -70,5 +71,8 @@ async def fill(shop: Shop) -> DemoShop:
             admin.email_verified_at = now()
             _remember_password(password_file, password)
         products = await session.scalar(select(func.count(Product.id))) or 0
-        categories = await session.scalar(select(func.count(Category.id))) or 0
-    return DemoShop(products, categories, imported, DEMO_ADMIN_EMAIL, password)
+        categories = await session.scalar(
+            select(func.count(Category.id)).where(Category.parent_id.is_(None))) or 0
+        subcategories = await session.scalar(
+            select(func.count(Category.id)).where(Category.parent_id.is_not(None))) or 0
+    return DemoShop(products, categories, subcategories, imported, DEMO_ADMIN_EMAIL, password)
