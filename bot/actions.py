@@ -1,0 +1,67 @@
+"""Compact button action ids: `verb` or `verb:arg:arg`, always under 64 bytes.
+
+Buttons carry ids, never objects: a press re-reads the shop, so a stale button meets
+today's stock and prices (or a clear "no longer available").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.messages import ACTION_BYTES
+
+# verb -> how many integer arguments it takes
+VERBS: dict[str, int] = {
+    "menu": 0, "help": 0, "cats": 0, "cart": 0, "orders": 0, "human": 0, "checkout": 0,
+    "faq": 0, "clear": 0,
+    "cat": 2,      # category id, page
+    "more": 1,     # next/previous page of the last search
+    "prod": 1,     # product card
+    "add": 2,      # product id, quantity
+    "qty": 2,      # product id, new quantity (0 removes)
+    "rm": 1,       # product id
+    "ord": 0,      # order number follows as text: ord:CC-7KX3MQ
+    "pick": 1,     # answer to "which one?": product id
+}
+_ORDER = re.compile(r"^ord:(CC-[2-9A-HJKMNP-TV-Z]{6})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    verb: str
+    args: tuple[int, ...] = ()
+    order_number: str | None = None
+
+    def encode(self) -> str:
+        if self.verb == "ord":
+            return f"ord:{self.order_number}"
+        return ":".join([self.verb, *map(str, self.args)])
+
+
+def encode(verb: str, *args: int) -> str:
+    text = Action(verb, tuple(args)).encode()
+    assert len(text.encode()) <= ACTION_BYTES
+    return text
+
+
+def order(number: str) -> str:
+    return f"ord:{number}"
+
+
+def decode(text: str) -> Action | None:
+    """The action for an id, or None for anything we never issued (treated as unknown)."""
+    if not text or len(text.encode()) > ACTION_BYTES:
+        return None
+    if match := _ORDER.match(text):
+        return Action("ord", order_number=match.group(1))
+    verb, *raw = text.split(":")
+    if VERBS.get(verb) != len(raw) or verb == "ord":
+        return None
+    try:
+        args = tuple(int(part) for part in raw)
+    except ValueError:
+        return None
+    if any(arg < 0 or arg > 10**9 for arg in args):
+        return None
+    return Action(verb, args)

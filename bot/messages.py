@@ -1,0 +1,91 @@
+"""The neutral message types at the channel boundary.
+
+Channel adapters turn a platform event into an `Incoming` and render `Reply`s back;
+nothing past the adapter knows which platform a chat is on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+ACTION_BYTES = 64  # Telegram's callback_data limit; Slack's action values allow more
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    ACTION = "action"      # a button press, carrying an action id
+    COMMAND = "command"    # /start, /help ... (text without the slash in `text`)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """Where a message came from: one person in one chat on one platform."""
+
+    platform: str
+    chat_id: str
+    user_id: str
+    display_name: str = ""
+
+    @property
+    def session_key(self) -> str:
+        return f"{self.platform}:{self.chat_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    chat: ChatRef
+    kind: Kind
+    text: str = ""
+    action: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    action: str
+
+    def __post_init__(self) -> None:
+        if len(self.action.encode()) > ACTION_BYTES:
+            raise ValueError(f"action id over {ACTION_BYTES} bytes: {self.action!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    label: str
+    url: str
+    is_payment: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProductCard:
+    product_id: int
+    name: str
+    price: str
+    stock: str
+    description: str = ""
+    image_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to send. Buttons come in rows; a card renders as a photo with caption."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    image: str | None = None
+    links: tuple[Link, ...] = ()
+    card: ProductCard | None = None
+    edit: bool = False  # replace the message the button was on, where the platform can
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        """The web chat API's shape (DESIGN.md)."""
+        image = self.image or (self.card.image_url if self.card else None)
+        return {
+            "text": self.text,
+            "buttons": [{"label": b.label, "action": b.action} for row in self.buttons
+                        for b in row],
+            "image": image,
+            "links": [{"label": link.label, "url": link.url} for link in self.links],
+        }
