@@ -1,4 +1,5 @@
-"""Background upkeep inside `chatcart serve`: unpaid orders past their window are cancelled.
+"""Background upkeep inside `chatcart serve`: unpaid orders past their window are cancelled,
+chats idle past their expiry are forgotten.
 
 Safe with several processes: the expiry is idempotent (conditional updates). The
 `chatcart worker` of the scale-out shape will take this over.
@@ -10,6 +11,7 @@ import asyncio
 import logging
 
 from bot import logs
+from core.chats import service as chats
 from core.orders import service as orders
 from core.shop import Shop
 
@@ -20,6 +22,7 @@ async def expire_once(shop: Shop) -> list[str]:
     async with shop.transaction() as session:
         expired = await orders.expire_unpaid(session=session)
         numbers = [order.number for order in expired]
+        await chats.purge_idle(session=session)
     for number in numbers:
         logs.event(log, "order.payment_expired", order=number)
     return numbers

@@ -4,12 +4,13 @@ from core.accounts.models import AccountToken, ChatIdentity, User
 from core.audit.models import AuditEvent
 from core.carts.models import Cart, CartLine
 from core.catalog.models import Category, Product, ProductImage
+from core.chats.models import ChatSession
 from core.db import Base
 from core.inventory.models import Reservation, StockAlert, StockItem
 from core.orders.models import Order, OrderLine
 
 __all__ = [
     "AccountToken", "AuditEvent", "Base", "Cart", "CartLine", "Category", "ChatIdentity",
-    "Order", "OrderLine", "Product", "ProductImage", "Reservation", "StockAlert", "StockItem",
-    "User",
+    "ChatSession", "Order", "OrderLine", "Product", "ProductImage", "Reservation", "StockAlert",
+    "StockItem", "User",
 ]

@@ -1,0 +1,35 @@
+"""Load and save chat state; a chat idle past its expiry starts afresh."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.chats.models import ChatSession
+from core.clock import now
+
+
+async def load(*, session: AsyncSession, key: str) -> dict[str, Any] | None:
+    row = await session.get(ChatSession, key)
+    if row is None or row.expires_at <= now():
+        return None
+    return dict(row.state)
+
+
+async def save(*, session: AsyncSession, key: str, state: dict[str, Any],
+               idle: timedelta) -> None:
+    stamp = now()
+    row = await session.get(ChatSession, key)
+    if row is None:
+        session.add(ChatSession(key=key, state=state, updated_at=stamp, expires_at=stamp + idle))
+    else:
+        row.state, row.updated_at, row.expires_at = state, stamp, stamp + idle
+
+
+async def purge_idle(*, session: AsyncSession) -> int:
+    """Forget chats idle past their expiry; returns how many."""
+    result = await session.execute(delete(ChatSession).where(ChatSession.expires_at <= now()))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

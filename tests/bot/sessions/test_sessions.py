@@ -1,0 +1,71 @@
+import asyncio
+from datetime import timedelta
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.sessions.ordering import ChatLocks
+from bot.sessions.state import ChatState
+from bot.sessions.store import DatabaseSessionStore, RedisSessionStore
+from core.chats import service as chats
+
+
+async def test_chat_state_survives_a_restart_in_the_database(shop):
+    store = DatabaseSessionStore()
+    async with shop.transaction() as session:
+        state = await store.load(session, "web:abc")
+        assert state == ChatState()
+        state.shown, state.focus = [4, 8, 15], 8
+        state.start("search", "refine")
+        await store.save(session, "web:abc", state)
+    shop_after_restart = type(shop).from_settings(shop.settings)
+    try:
+        async with shop_after_restart.transaction() as session:
+            again = await store.load(session, "web:abc")
+    finally:
+        await shop_after_restart.close()
+    assert (again.shown, again.focus, again.flow, again.step) == ([4, 8, 15], 8, "search",
+                                                                  "refine")
+
+
+async def test_an_idle_chat_starts_afresh_and_is_purged(shop):
+    store = DatabaseSessionStore(idle=timedelta(seconds=-1))
+    async with shop.transaction() as session:
+        await store.save(session, "web:old", ChatState(shown=[1]))
+    async with shop.transaction() as session:
+        assert (await store.load(session, "web:old")) == ChatState()
+        assert await chats.purge_idle(session=session) == 1
+
+
+def test_state_from_an_older_shape_loads_with_defaults():
+    state = ChatState.from_dict({"shown": [1, 2], "removed_field": True})
+    assert state.shown == [1, 2] and state.flow is None
+
+
+@pytest.mark.redis
+async def test_chat_state_in_redis_expires_when_idle(redis_server):
+    client = Redis.from_url(redis_server.url)
+    try:
+        store = RedisSessionStore(client, idle=timedelta(seconds=60))
+        await store.save(None, "telegram:1", ChatState(shown=[3], focus=3))  # type: ignore[arg-type]
+        loaded = await store.load(None, "telegram:1")  # type: ignore[arg-type]
+        assert (loaded.shown, loaded.focus) == ([3], 3)
+        assert 0 < await client.ttl("chatcart:chat:telegram:1") <= 60
+    finally:
+        await client.flushdb()
+        await client.aclose()
+
+
+async def test_one_chat_is_served_in_order_while_others_run_alongside():
+    locks, log = ChatLocks(), []
+
+    async def turn(key: str, n: int, pause: float) -> None:
+        async with locks.hold(key):
+            log.append(f"{key}{n}+")
+            await asyncio.sleep(pause)
+            log.append(f"{key}{n}-")
+
+    await asyncio.gather(turn("a", 1, 0.05), turn("a", 2, 0.0), turn("b", 1, 0.01))
+    assert log.index("a1-") < log.index("a2+")          # a's turns never overlap
+    assert log.index("b1+") < log.index("a1-")          # b did not wait for a
+    assert len(locks) == 0                              # nothing kept once idle
