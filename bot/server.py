@@ -11,20 +11,29 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from bot import bootstrap
+from bot.channels.webchat import Outbox, webchat_router
 from bot.health import health
+from bot.pipeline import Understander
 from bot.sweeper import run_forever as sweeper_loop
 from core.config import Settings
 from core.shop import Shop
 
 
-def create_app(settings: Settings, shop: Shop | None = None,
+def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander | None = None,
                sweep_seconds: float = 30.0) -> FastAPI:
-    """Compose the app; a given `shop` is used as is (and not closed), else one is built."""
+    """Compose the app; a given `shop` is used as is (and not closed), else one is built.
+
+    The web chat is served when an NLU is available (given, or the embedded one).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = shop is None
         app.state.shop = shop or Shop.from_settings(settings)
+        store, redis = bootstrap.session_store(app.state.shop)
+        app.state.pipeline = bootstrap.pipeline(app.state.shop, nlu, store) if nlu else None
+        app.state.outbox = Outbox()
         sweeper = asyncio.create_task(sweeper_loop(app.state.shop, sweep_seconds))
         try:
             yield
@@ -32,6 +41,8 @@ def create_app(settings: Settings, shop: Shop | None = None,
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            if redis is not None:
+                await redis.aclose()
             if owned:
                 await app.state.shop.close()
 
@@ -43,6 +54,8 @@ def create_app(settings: Settings, shop: Shop | None = None,
         ok, body = await health(request.app.state.shop)
         return JSONResponse(body, status_code=200 if ok else 503)
 
+    if nlu is not None:
+        app.include_router(webchat_router())
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     return app

@@ -8,9 +8,10 @@ from core.chats.models import ChatSession
 from core.db import Base
 from core.inventory.models import Reservation, StockAlert, StockItem
 from core.orders.models import Order, OrderLine
+from core.support.models import FaqEntry, HandoffRequest
 
 __all__ = [
     "AccountToken", "AuditEvent", "Base", "Cart", "CartLine", "Category", "ChatIdentity",
-    "ChatSession", "Order", "OrderLine", "Product", "ProductImage", "Reservation", "StockAlert",
-    "StockItem", "User",
+    "ChatSession", "FaqEntry", "HandoffRequest", "Order", "OrderLine", "Product",
+    "ProductImage", "Reservation", "StockAlert", "StockItem", "User",
 ]

@@ -1,0 +1,1 @@
+"""Channel adapters: platform events in, neutral messages out, and back. Nothing else."""

@@ -1,0 +1,1 @@
+"""Multi-turn pieces of a conversation: what "it" and "the second one" refer to, and flows."""

@@ -1,0 +1,14 @@
+"""Shopper capabilities, one module each; `shop_router()` puts them together."""
+
+from __future__ import annotations
+
+from bot.router import Router
+
+
+def shop_router() -> Router:
+    from bot.handlers import cart, catalog, checkout, menu, orders, support
+
+    router = Router()
+    for module in (menu, catalog, cart, orders, support, checkout):
+        router.include(module.router)
+    return router

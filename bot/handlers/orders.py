@@ -1,0 +1,87 @@
+"""A shopper's orders: history, status by number, and cancelling one not yet paid."""
+
+from __future__ import annotations
+
+from bot import actions, replies
+from bot.messages import Button, Reply
+from bot.router import Router
+from bot.turn import Turn
+from core.errors import InvalidInput, NotFound
+from core.orders import service as orders
+from core.orders.models import Order
+from core.orders.states import LABELS, OrderStatus
+
+router = Router()
+
+
+def _owner(turn: Turn) -> dict[str, int | None]:
+    """An account sees its orders from every chat; a guest sees this chat's."""
+    return {"user_id": turn.user_id, "identity_id": turn.identity.id}
+
+
+@router.action("orders")
+@router.intent("order_history")
+async def history(turn: Turn) -> list[Reply]:
+    recent = await orders.history(session=turn.session, limit=5, **_owner(turn))
+    if not recent:
+        return [replies.menu("You have no orders yet.")]
+    lines = ["Your recent orders:"]
+    for order in recent:
+        lines.append(f"• {order.number} — {order.created_at:%d %b %Y} — "
+                     f"{replies.money(order.total_minor, order.currency)} — "
+                     f"{LABELS[order.status]}")
+    rows = tuple((Button(order.number, actions.order(order.number)),) for order in recent)
+    return [Reply("\n".join(lines), buttons=rows + (replies.MENU_ROW,))]
+
+
+async def _tracking(turn: Turn, order: Order) -> str:
+    for event in reversed(await orders.events(session=turn.session, order=order)):
+        if event.data.get("to") == OrderStatus.SHIPPED and event.data.get("tracking_number"):
+            return f"Tracking: {event.data.get('carrier', '')} {event.data['tracking_number']}"
+    return ""
+
+
+async def _find(turn: Turn) -> tuple[Order | None, list[Reply]]:
+    number = turn.action.order_number if turn.action else None
+    if number is None and turn.understood is not None:
+        number = turn.understood.first("order_id")
+    if number is None:
+        return None, await history(turn)
+    try:
+        return await orders.find_by_number(session=turn.session, text=number,
+                                           **_owner(turn)), []
+    except (NotFound, InvalidInput) as missing:
+        # Someone else's order looks exactly like one that does not exist.
+        return None, [Reply(missing.message, buttons=((Button("My orders", "orders"),
+                                                        Button("Menu", "menu")),))]
+
+
+@router.action("ord")
+@router.intent("order_status")
+async def status(turn: Turn) -> list[Reply]:
+    order, answer = await _find(turn)
+    if order is None:
+        return answer
+    lines = [f"Order {order.number}: {LABELS[order.status]}."]
+    lines += [f"• {line.quantity} × {line.name}" for line in order.lines]
+    lines.append(f"Total: {replies.money(order.total_minor, order.currency)}")
+    if tracking := await _tracking(turn, order):
+        lines.append(tracking)
+    return [Reply("\n".join(lines), buttons=((Button("My orders", "orders"),
+                                              Button("Menu", "menu")),))]
+
+
+@router.intent("cancel_order")
+async def cancel(turn: Turn) -> list[Reply]:
+    order, answer = await _find(turn)
+    if order is None:
+        return answer
+    if order.status is OrderStatus.PENDING_PAYMENT:
+        await orders.cancel(session=turn.session, order=order, actor=turn.actor,
+                            reason="shopper cancelled in chat")
+        return [replies.menu(f"Order {order.number} is cancelled; nothing was charged.")]
+    if order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
+        return [replies.menu(f"Order {order.number} is already {LABELS[order.status]}.")]
+    return [Reply(f"Order {order.number} is {LABELS[order.status]}, so a person needs to "
+                  "handle the cancellation.",
+                  buttons=((Button("Talk to a person", "human"), Button("Menu", "menu")),))]

@@ -1,0 +1,109 @@
+"""One chat turn: check the input, then - one turn per chat at a time - find the shopper and
+their chat state, understand the message, run its handler in one transaction, and turn
+any refusal into a short message. Handlers never see errors, locks or commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+import uuid
+from typing import Protocol
+
+from bot import actions, logs, replies
+from bot.messages import Incoming, Kind, Reply
+from bot.router import Router
+from bot.sessions.ordering import ChatLocks
+from bot.sessions.store import SessionStore
+from bot.turn import Turn, Understanding
+from core.accounts import identities
+from core.errors import DomainError
+from core.shop import Shop
+
+log = logging.getLogger("chatcart.turn")
+MAX_TEXT = 4000
+LOW_CONFIDENCE = 0.4
+COMMAND_INTENTS = {"start": "greet", "help": "help"}
+COMMAND_ACTIONS = {"menu": "menu", "cart": "cart", "orders": "orders", "support": "human"}
+
+
+class Understander(Protocol):
+    def understand(self, text: str) -> Understanding: ...
+
+
+def _unreadable(text: str) -> bool:
+    """Binary junk: control characters or replacement marks make up much of it."""
+    odd = sum(1 for ch in text if ch == "\ufffd" or
+              (unicodedata.category(ch) in ("Cc", "Cs", "Co") and ch not in "\n\t\r"))
+    return odd > 0 and odd >= max(1, len(text) // 10)
+
+
+def check_input(msg: Incoming) -> Reply | None:
+    """A reply for input no handler should see; None when it is fine."""
+    if msg.kind is Kind.ACTION:
+        return None
+    text = msg.text.strip()
+    if not text:
+        return replies.menu("Please type a message or pick one of the buttons.")
+    if len(text) > MAX_TEXT:
+        return Reply(f"That message is too long for me (over {MAX_TEXT:,} characters). "
+                     "Could you say it in a few words?")
+    if _unreadable(text):
+        return replies.menu("I couldn't read that message. Could you type it again?")
+    return None
+
+
+class Pipeline:
+    def __init__(self, shop: Shop, store: SessionStore, nlu: Understander,
+                 router: Router) -> None:
+        self.shop, self.store, self.nlu, self.router = shop, store, nlu, router
+        self.locks = ChatLocks()
+
+    async def handle(self, msg: Incoming) -> list[Reply]:
+        if (problem := check_input(msg)) is not None:
+            return [problem]
+        turn_id = uuid.uuid4().hex[:12]
+        key = msg.chat.session_key
+        async with self.locks.hold(key):
+            try:
+                async with self.shop.transaction() as session:
+                    identity = await identities.identify(
+                        session=session, platform=msg.chat.platform,
+                        platform_user_id=msg.chat.user_id, display_name=msg.chat.display_name)
+                    state = await self.store.load(session, key)
+                    turn = Turn(msg, session, self.shop, state, identity)
+                    result = await self._dispatch(turn)
+                    state.turn += 1
+                    await self.store.save(session, key, state)
+                return result
+            except DomainError as refused:
+                logs.event(log, "turn.refused", turn=turn_id, code=str(refused.code))
+                return [Reply(refused.message, buttons=(replies.MENU_ROW,))]
+            except Exception:
+                log.exception("turn.failed turn=%s", turn_id)
+                return [replies.menu("Sorry, something went wrong on our side. "
+                                     "Please try again in a moment.")]
+
+    async def _dispatch(self, turn: Turn) -> list[Reply]:
+        msg = turn.msg
+        if msg.kind is Kind.ACTION:
+            turn.action = actions.decode(msg.action)
+            handler = self.router.actions.get(turn.action.verb) if turn.action else None
+            if handler is None:
+                return [replies.menu("That button is no longer valid. Here is the menu.")]
+            return await handler(turn)
+        if msg.kind is Kind.COMMAND:
+            command = msg.text.strip().lstrip("/").split()[0].lower() if msg.text.strip() else ""
+            if command in COMMAND_ACTIONS:
+                turn.action = actions.decode(COMMAND_ACTIONS[command])
+                return await self.router.actions[COMMAND_ACTIONS[command]](turn)
+            if command in COMMAND_INTENTS:
+                return await self.router.intents[COMMAND_INTENTS[command]](turn)
+            return [replies.menu(f"I don't know the command /{command[:30]}. "
+                                 "Here is what I can do.")]
+        understood = self.nlu.understand(msg.text)
+        turn.understood = understood
+        handler = self.router.intents.get(understood.intent or "")
+        if handler is None or understood.confidence < LOW_CONFIDENCE:
+            return await self.router.intents["nlu_fallback"](turn)
+        return await handler(turn)

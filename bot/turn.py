@@ -1,0 +1,69 @@
+"""Everything a handler may use during one turn, assembled once by the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.actions import Action
+from bot.messages import Incoming
+from bot.sessions.state import ChatState
+from core.accounts.models import ChatIdentity
+from core.audit.actor import Actor, Channel
+from core.carts import service as carts
+from core.carts.models import Cart
+from core.shop import Shop
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """What the NLU made of a text: an intent, its confidence, entities (Rasa's shape)."""
+
+    intent: str | None
+    confidence: float
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    ranking: list[tuple[str, float]] = field(default_factory=list)
+
+    def values(self, entity: str) -> list[dict[str, Any]]:
+        return [e for e in self.entities if e.get("entity") == entity]
+
+    def first(self, entity: str) -> str | None:
+        found = self.values(entity)
+        return str(found[0]["value"]) if found else None
+
+
+@dataclass
+class Turn:
+    msg: Incoming
+    session: AsyncSession
+    shop: Shop
+    state: ChatState
+    identity: ChatIdentity
+    action: Action | None = None
+    understood: Understanding | None = None
+
+    @property
+    def user_id(self) -> int | None:
+        return self.identity.user_id
+
+    @property
+    def actor(self) -> Actor:
+        try:
+            channel = Channel(self.msg.chat.platform)
+        except ValueError:
+            channel = Channel.WEB
+        return Actor(channel, user_id=self.user_id, identity_id=self.identity.id,
+                     label=self.msg.chat.display_name[:120])
+
+    @property
+    def currency(self) -> str:
+        return self.shop.settings.shop_currency
+
+    async def cart(self) -> Cart:
+        """The account's cart when linked, else this chat's."""
+        return await carts.cart_for(session=self.session, currency=self.currency,
+                                    user_id=self.user_id,
+                                    session_key=None if self.user_id else
+                                    self.msg.chat.session_key)
