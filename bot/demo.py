@@ -16,8 +16,11 @@ from core.audit.actor import Actor
 from core.catalog import importer
 from core.catalog.models import Category, Product
 from core.clock import now
+from core.demo.faq import DEMO_FAQ
 from core.demo.images import write_demo_catalog
 from core.shop import Shop
+from core.support import service as support
+from core.support.models import FaqEntry
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 
@@ -59,6 +62,10 @@ async def fill(shop: Shop) -> DemoShop:
                 await importer.import_rows(session=session, rows=rows, storage=shop.images,
                                            currency=shop.settings.shop_currency, actor=actor)
             imported = True
+        if not await session.scalar(select(func.count(FaqEntry.id))):
+            for question, answer, keywords in DEMO_FAQ:
+                await support.add_faq(session=session, question=question, answer=answer,
+                                      keywords=keywords, actor=actor)
     password_file = shop.settings.data_dir / "demo-admin-password"
     async with shop.transaction() as session:
         password = _remembered_password(password_file)

@@ -27,13 +27,13 @@ async def published(*, session: AsyncSession) -> list[FaqEntry]:
 
 
 async def best_answer(*, session: AsyncSession, text: str) -> FaqEntry | None:
-    """The entry sharing most words with the question; None when nothing fits."""
+    """The entry whose words overlap the question most (cosine); None when none share any."""
     asked = _words(text)
     best, best_score = None, 0.0
     for entry in await published(session=session):
         known = _words(f"{entry.question} {entry.keywords}")
         shared = len(asked & known)
-        score = shared / (len(asked) ** 0.5 or 1)
+        score = shared / ((len(asked) * len(known)) ** 0.5 or 1)
         if shared and score > best_score:
             best, best_score = entry, score
     return best
