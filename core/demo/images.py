@@ -1,109 +1,195 @@
-"""Flat, deterministic product pictures drawn with Pillow, and the demo import file."""
+"""Flat, deterministic product pictures drawn with Pillow, and the demo import file.
+
+A picture is the category's colour (lightened) as background, a simple drawing that hints at
+what the product is (a mug, a lamp, a bag of beans...) in the product's colour, and the
+product's name underneath, wrapped to fit. Everything is drawn at twice the size and scaled
+down, which gives smooth edges; nothing random is involved, so the same input always gives
+the same bytes (for one Pillow version).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
-import textwrap
+import re
+import zlib
+from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from core.demo.drawings import (
+    DRAWINGS,
+    GLASS,
+    GREY,
+    INK,
+    KRAFT,
+    PAINTS,
+    RGB,
+    SCALE,
+    STEEL,
+    WOOD,
+    Pen,
+    bag,
+    cloth,
+    lighter,
+    scenery,
+)
 from core.demo.products import CATEGORY_COLOURS, DEMO_PRODUCTS
 
 FIELDS = ["sku", "name", "category", "price", "stock", "description", "low_stock_threshold",
           "image", "attributes"]
 
-
-def _lighter(colour: tuple[int, int, int], amount: float) -> tuple[int, int, int]:
-    r, g, b = colour
-    return (int(r + (255 - r) * amount), int(g + (255 - g) * amount),
-            int(b + (255 - b) * amount))
-
-
-def _shape(draw: ImageDraw.ImageDraw, kind: str, box: tuple[int, int, int, int],
-           colour: tuple[int, int, int]) -> None:
-    left, top, right, bottom = box
-    width, height = right - left, bottom - top
-    outline = (40, 40, 40)
-    if kind in {"mug", "cup", "flask", "percolator"}:
-        body = (left + width * 0.2, top + height * 0.15, left + width * 0.7, bottom)
-        draw.arc((body[2] - width * 0.12, top + height * 0.35, body[2] + width * 0.2,
-                  top + height * 0.75), -90, 90, fill=outline, width=max(4, width // 24))
-        draw.rounded_rectangle(body, radius=width // 12, fill=colour, outline=outline, width=3)
-    elif kind in {"lamp", "pendant"}:
-        draw.polygon([(left + width * 0.25, top + height * 0.45),
-                      (left + width * 0.75, top + height * 0.45),
-                      (left + width * 0.62, top), (left + width * 0.38, top)],
-                     fill=colour, outline=outline)
-        draw.rectangle((left + width * 0.48, top + height * 0.45, left + width * 0.52,
-                        bottom - height * 0.08), fill=outline)
-        draw.rectangle((left + width * 0.32, bottom - height * 0.08, left + width * 0.68, bottom),
-                       fill=outline)
-    elif kind in {"tee", "hoodie", "cap"}:
-        draw.polygon([(left + width * 0.3, top), (left + width * 0.7, top), (right, top + height
-                      * 0.25), (left + width * 0.85, top + height * 0.4), (left + width * 0.78,
-                      top + height * 0.3), (left + width * 0.78, bottom), (left + width * 0.22,
-                      bottom), (left + width * 0.22, top + height * 0.3), (left + width * 0.15,
-                      top + height * 0.4), (left, top + height * 0.25)], fill=colour,
-                     outline=outline)
-    elif kind in {"notebook", "card", "journal", "book"}:
-        draw.rounded_rectangle((left + width * 0.2, top, right - width * 0.2, bottom), radius=8,
-                               fill=colour, outline=outline, width=3)
-        for n in range(1, 7):
-            y = top + height * n / 7
-            draw.line((left + width * 0.3, y, right - width * 0.3, y), fill=(250, 250, 250),
-                      width=2)
-    elif kind in {"teapot", "pot"}:
-        draw.ellipse((left + width * 0.15, top + height * 0.25, right - width * 0.15, bottom),
-                     fill=colour, outline=outline, width=3)
-        draw.polygon([(right - width * 0.2, top + height * 0.55), (right, top + height * 0.3),
-                      (right - width * 0.05, top + height * 0.3),
-                      (right - width * 0.22, top + height * 0.7)], fill=colour, outline=outline)
-        draw.ellipse((left + width * 0.42, top + height * 0.12, left + width * 0.58,
-                      top + height * 0.3), fill=outline)
-    else:
-        draw.ellipse((left + width * 0.15, top + height * 0.1, right - width * 0.15,
-                      bottom - height * 0.1), fill=colour, outline=outline, width=3)
-
-
-_KINDS = ["mug", "cup", "flask", "percolator", "pendant", "lamp", "t-shirt", "hoodie", "cap",
-          "notebook", "journal", "card", "teapot"]
-PAINTS = {"blue": (60, 100, 180), "red": (190, 60, 50), "white": (245, 245, 240),
-          "black": (50, 50, 50), "brass": (190, 150, 70), "navy": (40, 55, 100),
-          "green": (70, 120, 70), "grey": (140, 140, 140), "oat": (215, 200, 170),
-          "cream": (240, 230, 200), "olive": (120, 120, 60), "sand": (210, 190, 150),
-          "honey": (220, 170, 60), "steel": (170, 175, 180), "natural": (200, 170, 120)}
+# Words in the name, most telling first: "Tea time gift box" is a box, not tea.
+_NAME_WORDS: list[tuple[set[str], str]] = [
+    ({"gift card"}, "gift_card"), ({"box", "hamper"}, "gift_box"),
+    ({"teapot", "kettle"}, "teapot"), ({"percolator"}, "percolator"),
+    ({"candle", "candles"}, "candle"), ({"mug", "cup", "tumbler"}, "mug"),
+    ({"flask", "bottle"}, "flask"), ({"pendant"}, "pendant"), ({"lamp", "light"}, "lamp"),
+    ({"hoodie", "sweatshirt", "jumper"}, "hoodie"), ({"t-shirt", "tee"}, "tee"),
+    ({"cap", "hat"}, "cap"), ({"notebook", "journal", "diary"}, "notebook"),
+    ({"card", "cards"}, "envelope"), ({"pen", "pencil"}, "pen"), ({"apron"}, "apron"),
+    ({"towel", "towels"}, "towels"), ({"blanket", "throw", "rug"}, "cloth"),
+    ({"cushion", "pillow"}, "cushion"), ({"board"}, "board"), ({"dripper"}, "dripper"),
+    ({"filter", "filters"}, "filters"), ({"press"}, "press"), ({"grinder"}, "grinder"),
+    ({"beans", "roast", "ground", "coffee"}, "bag"), ({"tea", "chai"}, "tin"),
+    ({"plant", "tree", "seeds"}, "outdoor"),
+]
+# Otherwise the category decides, the subcategory first.
+_CATEGORY_WORDS: dict[str, str] = {
+    "mugs": "mug", "teapots": "teapot", "lamps": "lamp", "candles": "candle",
+    "t-shirts": "tee", "notebooks": "notebook", "coffee": "bag", "tea": "tin",
+    "brewing": "dripper", "apparel": "tee", "stationery": "notebook", "outdoor": "outdoor",
+    "gifts": "gift_box", "garden": "outdoor", "plants": "outdoor",
+}
+# Things that would otherwise all look alike (tea tins, notebooks...) get a colour of their
+# own, picked from the name by a checksum: stable from run to run, unlike hash().
+VARIED: list[RGB] = [(176, 92, 62), (112, 134, 92), (86, 128, 160), (200, 160, 60),
+                     (150, 100, 140), (70, 128, 116), (122, 86, 62), (64, 76, 104)]
+_VARIED_KINDS = {"tin", "notebook", "candle", "envelope"}
+_DEFAULT_PAINTS: dict[str, RGB] = {
+    "bag": KRAFT, "gift_box": KRAFT, "board": WOOD, "grinder": WOOD, "press": STEEL,
+    "dripper": PAINTS["white"], "filters": (236, 222, 196), "flask": STEEL,
+}
 
 
 def _kind(name: str, category: str) -> str:
-    words = f"{name} {category}".lower()
-    kind = next((kind for kind in _KINDS if kind in words), "other")
-    return "tee" if kind == "t-shirt" else kind
+    text = name.lower()
+    words = set(re.findall(r"[a-z]+(?:-[a-z]+)*", text))
+    for keys, kind in _NAME_WORDS:
+        if any((key in text) if " " in key else (key in words) for key in keys):
+            return kind
+    for part in reversed([p.strip().lower() for p in category.split(">")]):
+        if part in _CATEGORY_WORDS:
+            return _CATEGORY_WORDS[part]
+    return "generic"
+
+
+def _paint(name: str, kind: str, colour: str | None, base: RGB) -> RGB:
+    if colour:
+        for word in colour.lower().split():
+            if word in PAINTS:
+                return PAINTS[word]
+    if "glass" in name.lower():
+        return GLASS
+    if kind in _VARIED_KINDS:
+        return _varied(name)
+    return _DEFAULT_PAINTS.get(kind, base)
+
+
+def _varied(name: str) -> RGB:
+    return VARIED[zlib.crc32(name.encode()) % len(VARIED)]
+
+
+@lru_cache(maxsize=64)
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+          width: float) -> list[str]:
+    """As few lines as fit `width`, split so they are as even as possible ("Blue enamel /
+    camp mug", not "Blue enamel camp / mug")."""
+    words = text.split()
+    greedy: list[str] = []
+    for word in words:
+        if greedy and font.getlength(f"{greedy[-1]} {word}") <= width:
+            greedy[-1] = f"{greedy[-1]} {word}"
+        else:
+            greedy.append(word)
+    if not 1 < len(greedy) <= 3 or len(words) > 12:
+        return greedy
+    best, best_width = greedy, max(font.getlength(line) for line in greedy)
+    for cuts in itertools.combinations(range(1, len(words)), len(greedy) - 1):
+        bounds = [0, *cuts, len(words)]
+        lines = [" ".join(words[a:b]) for a, b in itertools.pairwise(bounds)]
+        widest = max(font.getlength(line) for line in lines)
+        if widest < best_width:
+            best, best_width = lines, widest
+    return best
+
+
+def _fit(text: str, width: float, height: float, largest: int, smallest: int,
+         ) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont, list[str], float]:
+    """The largest font (down to `smallest`) at which `text` fits in at most 3 lines."""
+    size = largest
+    while True:
+        font = _font(size)
+        lines = _wrap(text, font, width)
+        step = size * 1.22
+        fits = (len(lines) <= 3 and step * len(lines) <= height
+                and all(font.getlength(line) <= width for line in lines))
+        if fits or size <= smallest:
+            break
+        size = max(smallest, int(size * 0.9))
+    if not fits:  # even the smallest font is too big: cut, and say so with an ellipsis
+        lines = lines[:3]
+        while lines[-1] and font.getlength(lines[-1] + "…") > width:
+            lines[-1] = lines[-1][:-1]
+        lines[-1] = lines[-1].rstrip() + "…"
+    return font, lines, step
 
 
 def render_product_image(name: str, category: str, size: int = 480,
                          colour: str | None = None) -> bytes:
-    """A PNG: the category's colour, a shape in the product's colour, and its name."""
+    """A square PNG: the category's colour, a drawing of the product, and its name.
+
+    `colour` is the product's colour attribute ("blue", "red check"...): the drawing is
+    painted in it when it is one of PAINTS, in a colour that suits the object otherwise.
+    """
     top_level = category.split(">")[0].strip()
-    base = CATEGORY_COLOURS.get(top_level, (150, 150, 150))
-    image = Image.new("RGB", (size, size), _lighter(base, 0.78))
+    base = CATEGORY_COLOURS.get(top_level, GREY)
+    big = size * SCALE
+    background = lighter(base, 0.8)
+    image = Image.new("RGB", (big, big), background)
     draw = ImageDraw.Draw(image)
-    margin = size // 6
-    paint = PAINTS.get((colour or "").split()[0].lower(), base) if colour else base
-    _shape(draw, _kind(name, category), (margin, margin // 2, size - margin, int(size * 0.62)),
-           paint)
-    font = ImageFont.load_default(size=max(12, size // 13))
-    lines = textwrap.wrap(name, width=18)[:3]
-    line_height = font.getbbox("Ag")[3] + size // 60
-    y = int(size * 0.68)
+    kind = _kind(name, category)
+    paint = _paint(name, kind, colour, base)
+    if top_level.lower() in {"outdoor", "garden"} and kind != "outdoor":
+        scenery(draw, big, base, background)
+    pen = Pen(draw, (big * 0.25, big * 0.10, big * 0.75, big * 0.60), background)
+    if kind == "bag":
+        bag(pen, paint, _varied(name))
+    elif kind == "cloth":
+        cloth(pen, paint, checked="check" in (colour or "").lower())
+    else:
+        DRAWINGS[kind](pen, paint)
+
+    area_top, area_bottom, area_width = big * 0.67, big * 0.96, big * 0.88
+    font, lines, step = _fit(name, area_width, area_bottom - area_top,
+                             largest=max(8, big // 12), smallest=max(8, big // 24))
+    ascent, descent = font.getmetrics() if hasattr(font, "getmetrics") else (step, 0)
+    block = step * (len(lines) - 1) + ascent + descent
+    y = area_top + (area_bottom - area_top - block) / 2
     for line in lines:
-        width = draw.textlength(line, font=font)
-        draw.text(((size - width) / 2, y), line, font=font, fill=(35, 35, 35))
-        y += line_height
+        draw.text(((big - font.getlength(line)) / 2, y), line, font=font, fill=INK)
+        y += step
+
+    image = image.reduce(SCALE)  # averages SCALE x SCALE blocks: exact and fast
     buffer = io.BytesIO()
-    image.save(buffer, "PNG", optimize=False)
+    image.save(buffer, "PNG")
     return buffer.getvalue()
 
 
@@ -116,9 +202,9 @@ def write_demo_catalog(directory: Path) -> Path:
         writer.writeheader()
         for product in DEMO_PRODUCTS:
             attributes = product["attributes"]
-            assert isinstance(attributes, dict)
+            colour = attributes.get("colour") if isinstance(attributes, dict) else None
             (directory / str(product["image"])).write_bytes(render_product_image(
-                str(product["name"]), str(product["category"]), colour=attributes.get("colour")))
-            writer.writerow({**product, "attributes": json.dumps(product["attributes"],
-                                                                  separators=(",", ":"))})
+                str(product["name"]), str(product["category"]), colour=colour))
+            writer.writerow({**product, "attributes": json.dumps(
+                attributes, separators=(",", ":"), ensure_ascii=False)})
     return path

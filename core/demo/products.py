@@ -97,7 +97,7 @@ DEMO_PRODUCTS: list[dict[str, object]] = [
        "A soft lambswool throw in a herringbone weave.", colour="grey", size="130 x 180 cm"),
     _p("CUSHION-VELVET", "Velvet cushion", "Home", "29.00", 12,
        "A plump feather cushion in moss-green velvet.", colour="green", size="45 x 45 cm"),
-    _p("TEE-LOGO-M", "Chatcart logo T-shirt", "Apparel > T-shirts", "25.00", 20,
+    _p("TEE-LOGO-M", "Chatcart logo T-shirt (M)", "Apparel > T-shirts", "25.00", 20,
        "Organic cotton tee with a small embroidered cup on the chest.", colour="navy",
        size="M"),
     _p("TEE-LOGO-L", "Chatcart logo T-shirt (L)", "Apparel > T-shirts", "25.00", 2,
