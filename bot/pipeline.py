@@ -28,7 +28,9 @@ COMMAND_ACTIONS = {"menu": "menu", "cart": "cart", "orders": "orders", "support"
 
 
 class Understander(Protocol):
-    def understand(self, text: str) -> Understanding: ...
+    """Text to intent and entities: the embedded NLU, or a Rasa server with it as fallback."""
+
+    async def understand(self, text: str) -> Understanding: ...
 
 
 def _unreadable(text: str) -> bool:
@@ -101,7 +103,7 @@ class Pipeline:
                 return await self.router.intents[COMMAND_INTENTS[command]](turn)
             return [replies.menu(f"I don't know the command /{command[:30]}. "
                                  "Here is what I can do.")]
-        understood = self.nlu.understand(msg.text)
+        understood = await self.nlu.understand(msg.text)
         turn.understood = understood
         handler = self.router.intents.get(understood.intent or "")
         if handler is None or understood.confidence < LOW_CONFIDENCE:

@@ -21,7 +21,7 @@ from tests.factories import ADMIN
 class NoIdeaNlu:
     """Understands nothing: these journeys use buttons only."""
 
-    def understand(self, text: str) -> Understanding:
+    async def understand(self, text: str) -> Understanding:
         return Understanding(None, 0.0)
 
 
