@@ -1,0 +1,1 @@
+"""Natural language understanding: text to intent and entities, embedded or via Rasa."""
