@@ -7,13 +7,16 @@ import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from core.config import ConfigError, Settings, load_settings
 from core.errors import DomainError
 from core.shop import Shop
+
+if TYPE_CHECKING:
+    from bot.pipeline import Understander
 
 T = TypeVar("T")
 
@@ -56,6 +59,18 @@ def _run(work: Callable[[Shop], Awaitable[T]], settings: Settings | None = None)
         raise typer.Exit(1) from None
 
 
+def _nlu(settings: Settings) -> Understander:
+    """The embedded NLU (trained once, then loaded), behind Rasa when `RASA_URL` is set."""
+    from bot.nlu.embedded import build_embedded
+
+    embedded = build_embedded(settings.data_dir / "nlu-model.joblib")
+    if settings.rasa_url:
+        from bot.nlu.rasa import RasaNlu
+
+        return RasaNlu(settings.rasa_url, embedded)
+    return embedded
+
+
 def _serve(settings: Settings, host: str, port: int) -> None:
     import logging
 
@@ -65,10 +80,12 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     from bot.server import create_app
 
     logs.configure(settings.log_level)
+    nlu = _nlu(settings)
     logs.event(logging.getLogger("chatcart"), "server.start", host=host, port=port,
                database=logs.safe_url(settings.database_url),
-               redis=logs.safe_url(settings.redis_url) if settings.redis_url else "off")
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
+               redis=logs.safe_url(settings.redis_url) if settings.redis_url else "off",
+               nlu="rasa" if settings.rasa_url else "embedded")
+    uvicorn.run(create_app(settings, nlu=nlu), host=host, port=port, log_config=None,
                 log_level=settings.log_level.lower(), proxy_headers=True)
 
 

@@ -32,6 +32,9 @@ class Understander(Protocol):
 
     async def understand(self, text: str) -> Understanding: ...
 
+    async def refresh_catalog(self, shop: Shop) -> None:
+        """Learn today's product and category names (they change while serving)."""
+
 
 def _unreadable(text: str) -> bool:
     """Binary junk: control characters or replacement marks make up much of it."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,16 @@ from core.config import Settings
 from core.shop import Shop
 
 
+async def _keep_catalog_current(nlu: Understander, shop: Shop, seconds: float) -> None:
+    """New and renamed products become recognisable in chat within `seconds`."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await nlu.refresh_catalog(shop)
+        except Exception:  # noqa: BLE001 - the old index keeps working meanwhile
+            logging.getLogger("chatcart.nlu").exception("nlu.catalog_refresh_failed")
+
+
 def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander | None = None,
                sweep_seconds: float = 30.0) -> FastAPI:
     """Compose the app; a given `shop` is used as is (and not closed), else one is built.
@@ -34,13 +45,18 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         store, redis = bootstrap.session_store(app.state.shop)
         app.state.pipeline = bootstrap.pipeline(app.state.shop, nlu, store) if nlu else None
         app.state.outbox = Outbox()
-        sweeper = asyncio.create_task(sweeper_loop(app.state.shop, sweep_seconds))
+        tasks = [asyncio.create_task(sweeper_loop(app.state.shop, sweep_seconds))]
+        if nlu is not None:
+            await nlu.refresh_catalog(app.state.shop)
+            tasks.append(asyncio.create_task(
+                _keep_catalog_current(nlu, app.state.shop, sweep_seconds)))
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if redis is not None:
                 await redis.aclose()
             if owned:

@@ -10,7 +10,7 @@ from bot.messages import Button, Reply
 from bot.router import Router
 from bot.turn import Turn
 from core.catalog import service as catalog
-from core.catalog.models import Product
+from core.catalog.models import Category, Product
 from core.catalog.search import Page, SearchFilters, search
 from core.errors import NotFound
 from core.inventory import service as inventory
@@ -25,6 +25,12 @@ FILLER = set("""a an any anything are can could do does find for get have i im i
     with what which""".split())
 
 
+def _named_category(turn: Turn) -> int | None:
+    """The category the shopper named, as the NLU resolved it against the catalog."""
+    found = turn.understood.values("category") if turn.understood else []
+    return int(found[0]["id"]) if found and "id" in found[0] else None
+
+
 def _remember(turn: Turn, page: Page) -> None:
     turn.state.shown = [item.product.id for item in page.items]
 
@@ -32,10 +38,11 @@ def _remember(turn: Turn, page: Page) -> None:
 @router.action("cats")
 @router.intent("browse_catalog")
 async def categories(turn: Turn) -> list[Reply]:
-    if turn.understood and (named := turn.understood.first("category")):
-        found = await catalog.find_category(session=turn.session, path=named)
-        if found is not None:
-            return await _category_page(turn, found.id, 1)
+    if (category_id := _named_category(turn)) is not None:
+        try:
+            return await _category_page(turn, category_id, 1)
+        except NotFound:
+            pass  # renamed or removed since the NLU learned it: show them all
     tree = await catalog.category_tree(session=turn.session)
     rows = tuple((Button(f"{node.category.name} ({node.product_count})",
                          actions.encode("cat", node.category.id, 1)),)
@@ -140,8 +147,8 @@ async def search_products(turn: Turn) -> list[Reply]:
     assert turn.understood is not None
     filters = SearchFilters(text=_search_words(turn), price_min=_price(turn, "price_min"),
                             price_max=_price(turn, "price_max"))
-    if named := turn.understood.first("category"):
-        found = await catalog.find_category(session=turn.session, path=named)
+    if (category_id := _named_category(turn)) is not None:
+        found = await turn.session.get(Category, category_id)
         if found is not None:
             category_words = set(found.name.lower().split())
             remaining = [w for w in filters.text.split() if w.rstrip("s") not in

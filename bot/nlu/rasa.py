@@ -15,6 +15,7 @@ import httpx
 from bot import logs
 from bot.pipeline import Understander
 from bot.turn import Understanding
+from core.shop import Shop
 
 log = logging.getLogger("chatcart.nlu.rasa")
 CATALOG_ENTITIES = {"product", "category", "quantity"}
@@ -44,6 +45,9 @@ class RasaNlu:
         ours = [e for e in local.entities if e.get("entity") in CATALOG_ENTITIES or
                 not any(o.get("entity") == e.get("entity") for o in own)]
         return Understanding(intent, confidence, ours + own, ranking)
+
+    async def refresh_catalog(self, shop: Shop) -> None:
+        await self.local.refresh_catalog(shop)
 
     async def aclose(self) -> None:
         await self.client.aclose()

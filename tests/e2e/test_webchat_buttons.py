@@ -24,6 +24,9 @@ class NoIdeaNlu:
     async def understand(self, text: str) -> Understanding:
         return Understanding(None, 0.0)
 
+    async def refresh_catalog(self, shop) -> None:
+        return None
+
 
 @pytest.fixture
 async def client(shop, settings):

@@ -1,0 +1,48 @@
+"""The embedded NLU as the pipeline sees it: trained (or loaded) once, catalog kept current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.nlu.catalog_index import CatalogIndex
+from bot.nlu.parser import NluParser
+from bot.nlu.saved_model import load_or_train
+from bot.nlu.training_data import TrainingData, load_training_data
+from bot.turn import Understanding
+from core.catalog.models import Category, Product, ProductStatus
+from core.shop import Shop
+
+DATA = Path(__file__).parent / "data"
+
+
+class EmbeddedNlu:
+    def __init__(self, parser: NluParser, data: TrainingData) -> None:
+        self.parser = parser
+        self.data = data
+
+    async def understand(self, text: str) -> Understanding:
+        result = self.parser.parse(text)
+        return Understanding(result.intent, result.confidence, list(result.entities),
+                             list(result.ranking))
+
+    async def refresh_catalog(self, shop: Shop) -> None:
+        """Teach entity recognition today's product and category names."""
+        async with shop.sessions() as session:
+            products = (await session.execute(
+                select(Product.id, Product.name).where(Product.status == ProductStatus.ACTIVE)
+            )).all()
+            categories = (await session.execute(select(Category.id, Category.name))).all()
+        self.parser.catalog_index = CatalogIndex(
+            products=[(row.id, row.name) for row in products],
+            categories=[(row.id, row.name) for row in categories],
+            synonyms=self.data.synonyms, known_words=self.data.vocabulary())
+
+
+def build_embedded(model_path: Path) -> EmbeddedNlu:
+    """Load the saved model when it matches the training data, else train and save it."""
+    data = load_training_data(DATA / "nlu.yml")
+    classifier = load_or_train(model_path, data.examples)
+    index = CatalogIndex(synonyms=data.synonyms, known_words=data.vocabulary())
+    return EmbeddedNlu(NluParser(classifier, index), data)
