@@ -27,7 +27,9 @@ admin_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Catalog data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+nlu_app = typer.Typer(help="The embedded language understanding.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(nlu_app, name="nlu")
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
@@ -198,6 +200,91 @@ def catalog_import(
     report = _run(work)
     typer.echo(f"Imported {report.total} products: {len(report.created)} created, "
                f"{len(report.updated)} updated.")
+
+
+@nlu_app.command("train")
+def nlu_train() -> None:
+    """Train the intent model from bot/nlu/data/nlu.yml and save it in the data dir."""
+    import time
+
+    from bot.nlu.classifier import IntentClassifier
+    from bot.nlu.embedded import DATA
+    from bot.nlu.saved_model import fingerprint, save_classifier
+    from bot.nlu.training_data import load_training_data
+
+    settings = _settings()
+    data = load_training_data(DATA / "nlu.yml")
+    started = time.perf_counter()
+    classifier = IntentClassifier.train(data.examples)
+    path = settings.data_dir / "nlu-model.joblib"
+    save_classifier(classifier, path, fingerprint(data.examples))
+    typer.echo(f"Trained on {len(data.examples)} examples of {len(data.intents)} intents in "
+               f"{time.perf_counter() - started:.2f} s; saved {path}.")
+
+
+@nlu_app.command("parse")
+def nlu_parse(text: Annotated[str, typer.Argument(help="What a shopper might type.")]) -> None:
+    """Print Rasa's /model/parse JSON for TEXT (with the catalog's names when migrated)."""
+    import json
+
+    settings = _settings()
+    nlu = _nlu(settings)
+
+    async def work(shop: Shop) -> dict[str, object]:
+        if (await shop.database_state())["ok"]:
+            await nlu.refresh_catalog(shop)
+        return (await nlu.understand(text)).to_rasa_json(text)
+
+    typer.echo(json.dumps(_run(work, settings), indent=2, ensure_ascii=False))
+
+
+@nlu_app.command("evaluate")
+def nlu_evaluate(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                         help="Rasa-format test file.")],
+) -> None:
+    """Per-intent precision/recall/F1, confusions and entity F1 on a Rasa-format test file."""
+    from bot.nlu.embedded import build_embedded
+    from bot.nlu.evaluate import evaluate
+    from bot.nlu.training_data import load_training_data
+
+    settings = _settings()
+    embedded = build_embedded(settings.data_dir / "nlu-model.joblib")
+    try:
+        test = load_training_data(file)
+    except ValueError as problem:
+        typer.secho(f"{file}: {problem}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
+    typer.echo(evaluate(test, embedded.parser).format_table())
+
+
+@app.command()
+def chat() -> None:
+    """Shop in the terminal: type as you would in a chat; numbers pick buttons; `quit` ends."""
+    from bot import bootstrap
+    from bot.channels.terminal import converse
+
+    settings = _settings()
+    nlu = _nlu(settings)
+
+    def read() -> str | None:
+        try:
+            return input("> ")
+        except EOFError:
+            return None
+
+    async def work(shop: Shop) -> None:
+        await shop.migrate()
+        await nlu.refresh_catalog(shop)
+        store, redis = bootstrap.session_store(shop)
+        try:
+            pipeline = bootstrap.pipeline(shop, nlu, store)
+            await converse(pipeline.handle, read, typer.echo)
+        finally:
+            if redis is not None:
+                await redis.aclose()
+
+    _run(work, settings)
 
 
 def main() -> None:

@@ -72,6 +72,17 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
 
     if nlu is not None:
         app.include_router(webchat_router())
+
+        @app.post("/nlu/parse")
+        async def parse(request: Request) -> JSONResponse:
+            try:
+                body = await request.json()
+            except ValueError:
+                body = None
+            if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+                return JSONResponse({"error": "Send {\"text\": \"...\"}."}, status_code=400)
+            text = body["text"][:4000]
+            return JSONResponse((await nlu.understand(text)).to_rasa_json(text))
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     return app

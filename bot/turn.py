@@ -29,6 +29,13 @@ class Understanding:
     def values(self, entity: str) -> list[dict[str, Any]]:
         return [e for e in self.entities if e.get("entity") == entity]
 
+    def to_rasa_json(self, text: str) -> dict[str, Any]:
+        """Rasa's /model/parse shape (DESIGN.md), whichever backend understood."""
+        return {"text": text,
+                "intent": {"name": self.intent, "confidence": self.confidence},
+                "intent_ranking": [{"name": n, "confidence": c} for n, c in self.ranking[:10]],
+                "entities": [dict(e) for e in self.entities]}
+
     def first(self, entity: str) -> str | None:
         found = self.values(entity)
         return str(found[0]["value"]) if found else None
