@@ -6,9 +6,11 @@ import asyncio
 import json
 import platform
 import sys
+import tempfile
 from pathlib import Path
 
-from bench import core_ops
+from bench import core_ops, nlu, webchat
+from bot.nlu.embedded import build_embedded
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 
@@ -16,11 +18,21 @@ RESULTS = Path(__file__).parent / "results" / "latest.json"
 def main() -> None:
     figures = asyncio.run(core_ops.run_all())
     print(core_ops.table(figures))
+    language = nlu.measure()
+    with tempfile.TemporaryDirectory() as folder:
+        chat = asyncio.run(webchat.measure(build_embedded(Path(folder) / "model.joblib")))
+    print(f"\nNLU parse (demo catalog): p50 {language['nlu_p50_ms']:.2f} ms, "
+          f"p99 {language['nlu_p99_ms']:.2f} ms, {language['nlu_parses_per_s']:.0f}/s")
+    print(f"Web chat turns (SQLite, 1 process, in-process ASGI, {chat['webchat_turns']:.0f} "
+          f"turns): {chat['webchat_turns_per_s']:.0f}/s, p50 {chat['webchat_p50_ms']:.1f} ms, "
+          f"p99 {chat['webchat_p99_ms']:.1f} ms")
     oversold = sum(row["oversold"] for row in figures["core"].values())
     summary = {
         "python": sys.version.split()[0],
         "machine": platform.machine(),
         "oversold": oversold,
+        **language,
+        **chat,
         **figures,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
