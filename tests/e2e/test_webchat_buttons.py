@@ -6,6 +6,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from bot.messages import Reply
 from bot.server import create_app
 from bot.turn import Understanding
 from core.carts import service as carts
@@ -40,6 +41,7 @@ async def client(shop, settings):
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            http.app_state = app.state  # type: ignore[attr-defined] - for the outbox test
             yield http
 
 
@@ -160,3 +162,18 @@ async def test_the_chat_page_and_its_assets_are_served(client):
     assert "<script>" not in page.text
     assert (await client.get("/chat/chat.js")).status_code == 200
     assert (await client.get("/chat/../../pyproject.toml")).status_code == 404
+
+
+async def test_replies_the_bot_sends_on_its_own_wait_for_the_clients_poll(client):
+    app_state = client.app_state
+    empty = await client.get("/webchat/api/messages",
+                             params={"session": "pollsession1", "wait": 0.05})
+    assert empty.json() == {"replies": []}
+    app_state.outbox.push("pollsession1", Reply("Your order CC-7KX3MQ is paid."))
+    app_state.outbox.push("othersession", Reply("Not yours."))
+    queued = await client.get("/webchat/api/messages", params={"session": "pollsession1"})
+    assert [r["text"] for r in queued.json()["replies"]] == ["Your order CC-7KX3MQ is paid."]
+    again = await client.get("/webchat/api/messages", params={"session": "pollsession1"})
+    assert again.json() == {"replies": []}
+    refused = await client.get("/webchat/api/messages", params={"session": "x"})
+    assert refused.status_code == 400
