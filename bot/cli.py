@@ -230,8 +230,14 @@ def nlu_parse(text: Annotated[str, typer.Argument(help="What a shopper might typ
     settings = _settings()
     nlu = _nlu(settings)
 
+    from sqlalchemy.engine import make_url
+
+    # Probing a SQLite file that is not there would create it: only look at a real shop.
+    database = make_url(settings.database_url).database
+    absent = settings.is_sqlite and not (database and Path(database).exists())
+
     async def work(shop: Shop) -> dict[str, object]:
-        if (await shop.database_state())["ok"]:
+        if not absent and (await shop.database_state())["ok"]:
             await nlu.refresh_catalog(shop)
         return (await nlu.understand(text)).to_rasa_json(text)
 

@@ -30,7 +30,9 @@ def test_train_evaluate_and_parse_from_the_command_line(tmp_path, database_url):
     table = run(["nlu", "evaluate", str(DATA / "test.yml")], tmp_path, database_url)
     assert table.returncode == 0, table.stderr
     assert "precision" in table.stdout and "add_to_cart" in table.stdout
-    parsed = run(["nlu", "parse", "where is my order cc-7kx3mq"], tmp_path, database_url)
+    nowhere = f"sqlite+aiosqlite:///{tmp_path / 'absent.db'}"
+    parsed = run(["nlu", "parse", "where is my order cc-7kx3mq"], tmp_path, nowhere)
+    assert not (tmp_path / "absent.db").exists()
     body = json.loads(parsed.stdout)
     assert body["intent"]["name"] == "order_status"
     assert {"entity": "order_id", "value": "CC-7KX3MQ"}.items() <= body["entities"][0].items()
