@@ -62,9 +62,8 @@ async def _category_page(turn: Turn, category_id: int, page_no: int) -> list[Rep
                             page=page.pages, per_page=PER_PAGE)
     _remember(turn, page)
     reply = replies.product_list(page, category.path, f"cat:{category_id}:{{page}}")
-    tree = {node.category.id: node for node in await catalog.category_tree(session=turn.session)}
-    children = tree[category_id].children if category_id in tree else []
-    if children and page_no == 1:
+    if page_no == 1 and (children := await catalog.subcategories(session=turn.session,
+                                                                   category_id=category_id)):
         sub = tuple(Button(child.name, actions.encode("cat", child.id, 1)) for child in children)
         reply = Reply(reply.text, buttons=(sub[:4],) + reply.buttons, edit=True)
     return [reply]

@@ -98,6 +98,12 @@ async def get_category(*, session: AsyncSession, category_id: int) -> Category:
     return category
 
 
+async def subcategories(*, session: AsyncSession, category_id: int) -> list[Category]:
+    rows = await session.scalars(select(Category).where(Category.parent_id == category_id)
+                                 .order_by(Category.position, Category.name))
+    return list(rows)
+
+
 @dataclass(frozen=True, slots=True)
 class CategoryNode:
     category: Category
