@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
 from bot import actions, replies
 from bot.dialogs import references
 from bot.messages import Button, Reply
 from bot.router import Router
 from bot.turn import Turn
 from core.catalog import service as catalog
+from core.catalog.errors import CatalogError
 from core.catalog.models import Category, Product
 from core.catalog.search import Page, SearchFilters, search
 from core.errors import NotFound
@@ -113,11 +116,15 @@ async def which_one(turn: Turn, product_ids: list[int], pending: str,
                     quantity: int | None = None) -> Reply:
     """Two or more products fit: ask, and remember what to do with the answer."""
     turn.state.slots = {"pending": pending, "quantity": quantity}
+    found = {product.id: product for product in await turn.session.scalars(
+        select(Product).where(Product.id.in_(product_ids)))}
     rows = []
     for product_id in product_ids:
-        found = await catalog.get_product(session=turn.session, product_id=product_id)
-        price = replies.money(found.price_minor, found.currency)
-        rows.append((Button(f"{found.name} · {price}", actions.encode("pick", found.id)),))
+        if product_id not in found:
+            raise NotFound(CatalogError.PRODUCT_NOT_FOUND, "That product does not exist.")
+        product = found[product_id]
+        price = replies.money(product.price_minor, product.currency)
+        rows.append((Button(f"{product.name} · {price}", actions.encode("pick", product.id)),))
     return Reply("Which one do you mean?", buttons=tuple(rows) + (replies.MENU_ROW,))
 
 

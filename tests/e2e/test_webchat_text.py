@@ -87,3 +87,12 @@ async def test_gibberish_gets_the_menu_not_a_guess(client):
     await fred.say("qwxz vbnm plokij")
     assert "didn't understand" in fred.text or "not sure I understood" in fred.text
     assert "Browse the shop" in fred.buttons()
+
+
+async def test_two_matching_products_get_a_question_and_the_answer_is_remembered(client):
+    gus = Shopper(client)
+    await gus.say("add two blue ones")
+    assert gus.text == "Which one do you mean?"
+    assert {"Blue mug · €12.50", "Blue enamel camp mug · €9.90"} <= set(gus.buttons())
+    await gus.press("Blue enamel camp mug")
+    assert "Added 2 × Blue enamel camp mug." in gus.text
