@@ -33,11 +33,20 @@ class ChatRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Delivery:
+    """Which platform delivery carried a message, so a redelivered copy is handled once."""
+
+    source: str      # "telegram:<bot id>", "slack:<team id>"
+    event_id: str    # update_id, event_id, ...
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     chat: ChatRef
     kind: Kind
     text: str = ""
     action: str = ""
+    delivery: Delivery | None = None
 
 
 @dataclass(frozen=True, slots=True)

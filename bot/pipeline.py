@@ -19,12 +19,14 @@ from bot.turn import Turn, Understanding
 from core.accounts import identities
 from core.errors import DomainError
 from core.shop import Shop
+from core.webhooks import receipts
 
 log = logging.getLogger("chatcart.turn")
 MAX_TEXT = 4000
 LOW_CONFIDENCE = 0.4
 COMMAND_INTENTS = {"start": "greet", "help": "help"}
-COMMAND_ACTIONS = {"menu": "menu", "cart": "cart", "orders": "orders", "support": "human"}
+COMMAND_ACTIONS = {"menu": "menu", "cart": "cart", "orders": "orders", "support": "human",
+                   "link": "link", "account": "account"}
 
 
 class Understander(Protocol):
@@ -65,13 +67,22 @@ class Pipeline:
         self.locks = ChatLocks()
 
     async def handle(self, msg: Incoming) -> list[Reply]:
-        if (problem := check_input(msg)) is not None:
+        problem = check_input(msg)
+        if problem is not None and msg.delivery is None:
             return [problem]
         turn_id = uuid.uuid4().hex[:12]
         key = msg.chat.session_key
         async with self.locks.hold(key):
             try:
                 async with self.shop.transaction() as session:
+                    if msg.delivery and not await receipts.claim(
+                            session=session, source=msg.delivery.source,
+                            event_id=msg.delivery.event_id):
+                        logs.event(log, "turn.duplicate", source=msg.delivery.source,
+                                   event=msg.delivery.event_id)
+                        return []
+                    if problem is not None:
+                        return [problem]
                     identity = await identities.identify(
                         session=session, platform=msg.chat.platform,
                         platform_user_id=msg.chat.user_id, display_name=msg.chat.display_name)
@@ -80,6 +91,7 @@ class Pipeline:
                     result = await self._dispatch(turn)
                     state.turn += 1
                     await self.store.save(session, key, state)
+                await self._after_commit(turn, turn_id)
                 return result
             except DomainError as refused:
                 logs.event(log, "turn.refused", turn=turn_id, code=str(refused.code))
@@ -88,6 +100,14 @@ class Pipeline:
                 log.exception("turn.failed turn=%s", turn_id)
                 return [replies.menu("Sorry, something went wrong on our side. "
                                      "Please try again in a moment.")]
+
+    @staticmethod
+    async def _after_commit(turn: Turn, turn_id: str) -> None:
+        for effect in turn.after_commit:
+            try:
+                await effect()
+            except Exception:  # noqa: BLE001 - the turn stands; the effect is logged
+                log.exception("turn.after_commit_failed turn=%s", turn_id)
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
         msg = turn.msg
@@ -106,6 +126,10 @@ class Pipeline:
                 return await self.router.intents[COMMAND_INTENTS[command]](turn)
             return [replies.menu(f"I don't know the command /{command[:30]}. "
                                  "Here is what I can do.")]
+        if (flow := self.router.flows.get(turn.state.flow or "")) is not None:
+            answer = await flow(turn)
+            if answer is not None:
+                return answer
         understood = await self.nlu.understand(msg.text)
         turn.understood = understood
         handler = self.router.intents.get(understood.intent or "")

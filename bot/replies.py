@@ -20,7 +20,7 @@ def menu(text: str = "What would you like to do?") -> Reply:
     return Reply(text, buttons=(
         (Button("Browse the shop", "cats"), Button("My cart", "cart")),
         (Button("My orders", "orders"), Button("Questions", "faq")),
-        (Button("Talk to a person", "human"),),
+        (Button("Talk to a person", "human"), Button("My account", "account")),
     ))
 
 

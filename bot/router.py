@@ -8,12 +8,16 @@ from bot.messages import Reply
 from bot.turn import Turn
 
 Handler = Callable[[Turn], Awaitable[list[Reply]]]
+FlowHandler = Callable[[Turn], Awaitable[list[Reply] | None]]
 
 
 class Router:
     def __init__(self) -> None:
         self.actions: dict[str, Handler] = {}
         self.intents: dict[str, Handler] = {}
+        # A dialog under way (`state.flow`) sees typed text first; it returns None
+        # to let go, and the text is then understood as usual.
+        self.flows: dict[str, FlowHandler] = {}
 
     def action(self, *verbs: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -29,8 +33,16 @@ class Router:
             return handler
         return register
 
+    def flow(self, name: str) -> Callable[[FlowHandler], FlowHandler]:
+        def register(handler: FlowHandler) -> FlowHandler:
+            self.flows[name] = handler
+            return handler
+        return register
+
     def include(self, other: Router) -> None:
-        for table, incoming in ((self.actions, other.actions), (self.intents, other.intents)):
+        tables = ((self.actions, other.actions), (self.intents, other.intents),
+                  (self.flows, other.flows))
+        for table, incoming in tables:  # type: ignore[assignment]
             clash = set(table) & set(incoming)
             if clash:
                 raise ValueError(f"two handlers for {sorted(clash)}")

@@ -1,5 +1,5 @@
 """Background upkeep inside `chatcart serve`: unpaid orders past their window are cancelled,
-chats idle past their expiry are forgotten.
+chats idle past their expiry are forgotten, old webhook receipts are dropped.
 
 Safe with several processes: the expiry is idempotent (conditional updates). The
 `chatcart worker` of the scale-out shape will take this over.
@@ -14,6 +14,7 @@ from bot import logs
 from core.chats import service as chats
 from core.orders import service as orders
 from core.shop import Shop
+from core.webhooks import receipts
 
 log = logging.getLogger("chatcart.sweeper")
 
@@ -23,6 +24,7 @@ async def expire_once(shop: Shop) -> list[str]:
         expired = await orders.expire_unpaid(session=session)
         numbers = [order.number for order in expired]
         await chats.purge_idle(session=session)
+        await receipts.purge_old(session=session)
     for number in numbers:
         logs.event(log, "order.payment_expired", order=number)
     return numbers

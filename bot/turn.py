@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,8 @@ class Turn:
     identity: ChatIdentity
     action: Action | None = None
     understood: Understanding | None = None
+    # Side effects outside the database (mail), run only once the turn has committed.
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def user_id(self) -> int | None:

@@ -106,11 +106,12 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
 
 async def insert_or_ignore(
     session: AsyncSession, model: type[Base], values: dict[str, Any], conflict: list[str]
-) -> None:
-    """INSERT that quietly yields to a row already there (racing first contacts)."""
+) -> bool:
+    """INSERT that quietly yields to a row already there; True when this call inserted."""
     if session.bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    await session.execute(
+    result = await session.execute(
         insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict))
+    return bool(result.rowcount)  # type: ignore[attr-defined]

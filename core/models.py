@@ -1,6 +1,6 @@
 """Every table of the shop, imported in one place for Alembic and for table creation."""
 
-from core.accounts.models import AccountToken, ChatIdentity, User
+from core.accounts.models import AccountToken, ChatIdentity, LinkCode, User
 from core.audit.models import AuditEvent
 from core.carts.models import Cart, CartLine
 from core.catalog.models import Category, Product, ProductImage
@@ -9,9 +9,11 @@ from core.db import Base
 from core.inventory.models import Reservation, StockAlert, StockItem
 from core.orders.models import Order, OrderLine
 from core.support.models import FaqEntry, HandoffRequest
+from core.webhooks.models import WebhookReceipt
 
 __all__ = [
     "AccountToken", "AuditEvent", "Base", "Cart", "CartLine", "Category", "ChatIdentity",
-    "ChatSession", "FaqEntry", "HandoffRequest", "Order", "OrderLine", "Product",
+    "ChatSession", "FaqEntry", "HandoffRequest", "LinkCode", "Order", "OrderLine", "Product",
     "ProductImage", "Reservation", "StockAlert", "StockItem", "User",
+    "WebhookReceipt",
 ]

@@ -1,4 +1,4 @@
-"""The shop's resources for one process: engine, sessions, image storage.
+"""The shop's resources for one process: engine, sessions, image storage, mail.
 
 Built once by a composition root (the server, the CLI, a test) from the settings and
 handed to whoever needs it; nothing here connects at import time.
@@ -17,6 +17,7 @@ from core.catalog.images import ImageStorage, LocalImageStorage
 from core.catalog.models import Product
 from core.config import Settings
 from core.db import create_engine, session_factory, unit_of_work
+from core.notifications.mail import LogMailer, Mailer
 
 
 @dataclass
@@ -25,12 +26,13 @@ class Shop:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     images: ImageStorage
+    mailer: Mailer
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Shop:
         engine = create_engine(settings.database_url)
         storage = LocalImageStorage(settings.media_dir, f"{settings.base_url}/media")
-        return cls(settings, engine, session_factory(engine), storage)
+        return cls(settings, engine, session_factory(engine), storage, LogMailer())
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         """One unit of work: `async with shop.transaction() as session: ...`."""

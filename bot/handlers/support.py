@@ -52,14 +52,13 @@ async def faq(turn: Turn) -> list[Reply]:
     return [Reply(f"{entry.question}\n{entry.answer}", buttons=(HUMAN,))]
 
 
-TOPICS = {"manage_account": "your account",
-          "notification_preferences": "your notification settings",
+TOPICS = {"notification_preferences": "your notification settings",
           "privacy_request": "your personal data"}
 
 
 @router.intent(*TOPICS)
 async def not_in_chat_yet(turn: Turn) -> list[Reply]:
-    """Account, notification and privacy requests need a person until their own flows land."""
+    """Notification and privacy requests need a person until their own flows land."""
     intent = turn.understood.intent if turn.understood else None
     topic = TOPICS.get(intent or "", "that")
     return [Reply(f"I can't change {topic} from the chat yet, but a person can help you "

@@ -15,3 +15,6 @@ class AccountError(StrEnum):
     TOKEN_USED = "account.token_used"
     IDENTITY_LINKED_ELSEWHERE = "account.identity_linked_elsewhere"
     ROLE_INVALID = "account.role_invalid"
+    LINK_CODE_INVALID = "account.link_code_invalid"
+    LINK_CODE_EXPIRED = "account.link_code_expired"
+    LINK_TOO_MANY_CODES = "account.link_too_many_codes"

@@ -1,0 +1,1 @@
+"""Messages to people outside the chat: email now; SMS and preferences come later."""

@@ -1,0 +1,1 @@
+"""Deliveries from outside (platform updates, gateway events), each processed once."""
