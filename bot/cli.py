@@ -16,6 +16,7 @@ from core.errors import DomainError
 from core.shop import Shop
 
 if TYPE_CHECKING:
+    from bot.channels.telegram.channel import TelegramChannel
     from bot.pipeline import Understander
 
 T = TypeVar("T")
@@ -28,6 +29,8 @@ catalog_app = typer.Typer(help="Catalog data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 nlu_app = typer.Typer(help="The embedded language understanding.", no_args_is_help=True)
+telegram_app = typer.Typer(help="The Telegram bot's registration.", no_args_is_help=True)
+app.add_typer(telegram_app, name="telegram")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(nlu_app, name="nlu")
 
@@ -73,7 +76,7 @@ def _nlu(settings: Settings) -> Understander:
     return embedded
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _serve(settings: Settings, host: str, port: int, telegram_polling: bool = False) -> None:
     import logging
 
     import uvicorn
@@ -87,16 +90,25 @@ def _serve(settings: Settings, host: str, port: int) -> None:
                database=logs.safe_url(settings.database_url),
                redis=logs.safe_url(settings.redis_url) if settings.redis_url else "off",
                nlu="rasa" if settings.rasa_url else "embedded")
-    uvicorn.run(create_app(settings, nlu=nlu), host=host, port=port, log_config=None,
+    application = create_app(settings, nlu=nlu, telegram_polling=telegram_polling)
+    uvicorn.run(application, host=host, port=port, log_config=None,
                 log_level=settings.log_level.lower(), proxy_headers=True)
 
 
+Polling = Annotated[bool, typer.Option(
+    "--telegram-polling", help="Fetch Telegram updates by long polling (no public URL needed) "
+    "instead of receiving them at /telegram/webhook.")]
+
+
 @app.command()
-def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def serve(host: Host = "127.0.0.1", port: Port = 8000, telegram_polling: Polling = False) -> None:
     """Serve the shop: health, media, and the channels that are configured."""
     settings = _settings()
+    if telegram_polling and not settings.telegram_bot_token:
+        typer.secho("--telegram-polling needs TELEGRAM_BOT_TOKEN.", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2)
     _run(_check_schema, settings)
-    _serve(settings, host, port)
+    _serve(settings, host, port, telegram_polling)
 
 
 async def _check_schema(shop: Shop) -> None:
@@ -125,6 +137,58 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000,
     if not no_serve:
         typer.echo(f"Serving on http://{host}:{port}  (health: /healthz)")
         _serve(settings, host, port)
+
+
+def _telegram(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    """Run `work(channel)` against the Bot API with this shop's Telegram settings."""
+    if not settings.telegram_bot_token:
+        typer.secho("TELEGRAM_BOT_TOKEN is not set.", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2)
+    from aiogram.exceptions import TelegramAPIError
+
+    from bot.channels.telegram.channel import TelegramChannel
+
+    async def main() -> T:
+        channel = TelegramChannel(settings, pipeline=None)
+        try:
+            return await work(channel)
+        finally:
+            await channel.bot.session.close()
+
+    try:
+        return asyncio.run(main())
+    except TelegramAPIError as refused:
+        typer.secho(f"Telegram refused: {refused.message}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
+
+
+@telegram_app.command("set-webhook")
+def telegram_set_webhook() -> None:
+    """Register PUBLIC_BASE_URL/telegram/webhook (with the secret token) and the command menu."""
+    settings = _settings()
+    if not settings.base_url.startswith("https://"):
+        typer.secho(f"Telegram only delivers to https URLs; PUBLIC_BASE_URL is "
+                    f"{settings.base_url}. Use `chatcart serve --telegram-polling` locally.",
+                    err=True, fg=typer.colors.RED)
+        raise typer.Exit(2)
+
+    async def work(channel: TelegramChannel) -> str:
+        await channel.set_webhook()
+        await channel.bot.set_my_commands(channel.commands())
+        return channel.webhook_url
+
+    typer.echo(f"Telegram will deliver updates to {_telegram(settings, work)}")
+
+
+@telegram_app.command("delete-webhook")
+def telegram_delete_webhook() -> None:
+    """Stop webhook delivery (for example before switching to --telegram-polling)."""
+
+    async def work(channel: TelegramChannel) -> bool:
+        return bool(await channel.bot.delete_webhook())
+
+    _telegram(_settings(), work)
+    typer.echo("Telegram webhook removed.")
 
 
 @db_app.command("upgrade")

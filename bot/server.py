@@ -1,24 +1,32 @@
-"""The one ASGI app `chatcart serve` runs; channels and the console mount here as they land."""
+"""The one ASGI app `chatcart serve` runs: health, media, the web chat, `/nlu/parse`, and the
+Telegram and Slack channels whose credentials are set. The payment webhooks and the
+admin console join it with their issues (their paths are reserved in DESIGN.md).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from bot import bootstrap
+from bot import bootstrap, logs
+from bot.channels.delivery import Limits
+from bot.channels.slack.events import slack_router
+from bot.channels.telegram.webhook import telegram_router
 from bot.channels.webchat import Outbox, webchat_router
 from bot.health import health
 from bot.pipeline import Understander
 from bot.sweeper import run_forever as sweeper_loop
 from core.config import Settings
 from core.shop import Shop
+
+log = logging.getLogger("chatcart")
 
 
 async def _keep_catalog_current(nlu: Understander, shop: Shop, seconds: float) -> None:
@@ -32,10 +40,13 @@ async def _keep_catalog_current(nlu: Understander, shop: Shop, seconds: float) -
 
 
 def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander | None = None,
-               sweep_seconds: float = 30.0) -> FastAPI:
+               sweep_seconds: float = 30.0, telegram_polling: bool = False,
+               limits: Limits | None = None) -> FastAPI:
     """Compose the app; a given `shop` is used as is (and not closed), else one is built.
 
-    The web chat is served when an NLU is available (given, or the embedded one).
+    The chat channels are served when an NLU is available (given, or the embedded one);
+    Telegram and Slack when their credentials are set. `limits` overrides the platforms'
+    sending pace (tests).
     """
 
     @asynccontextmanager
@@ -45,7 +56,11 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         store, redis = bootstrap.session_store(app.state.shop)
         app.state.pipeline = bootstrap.pipeline(app.state.shop, nlu, store) if nlu else None
         app.state.outbox = Outbox()
+        app.state.telegram = app.state.slack = None
         tasks = [asyncio.create_task(sweeper_loop(app.state.shop, sweep_seconds))]
+        stops = []
+        if app.state.pipeline is not None:
+            stops = await _start_channels(app, settings, telegram_polling, limits, tasks)
         if nlu is not None:
             await nlu.refresh_catalog(app.state.shop)
             tasks.append(asyncio.create_task(
@@ -53,6 +68,9 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         try:
             yield
         finally:
+            for stop in stops:
+                with contextlib.suppress(Exception):
+                    await stop()
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -72,6 +90,8 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
 
     if nlu is not None:
         app.include_router(webchat_router())
+        app.include_router(telegram_router())
+        app.include_router(slack_router())
 
         @app.post("/nlu/parse")
         async def parse(request: Request) -> JSONResponse:
@@ -86,3 +106,36 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     return app
+
+
+async def _start_channels(app: FastAPI, settings: Settings, polling: bool, limits: Limits | None,
+                          tasks: list[asyncio.Task[None]]) -> list[Callable[[], Awaitable[None]]]:
+    """Switch on the channels whose credentials are set; returns how to stop them."""
+    stops: list[Callable[[], Awaitable[None]]] = []
+    on = ["web"]
+    if settings.telegram_bot_token:
+        from bot.channels.telegram.channel import TelegramChannel
+
+        telegram = TelegramChannel(settings, app.state.pipeline, limits)
+        app.state.telegram = telegram
+        await telegram.register_commands()
+        if polling:
+            tasks.append(asyncio.create_task(telegram.poll(), name="telegram-polling"))
+            stops.append(telegram.dispatcher.stop_polling)
+        stops.append(telegram.close)
+        on.append("telegram (polling)" if polling else "telegram (webhook)")
+    if settings.slack_bot_token:
+        from bot.channels.slack.channel import SlackChannel
+
+        slack = SlackChannel(settings, app.state.pipeline, limits)
+        app.state.slack = slack
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            socket = AsyncSocketModeHandler(slack.app, settings.slack_app_token)
+            await socket.connect_async()
+            stops.append(socket.close_async)
+        stops.append(slack.close)
+        on.append("slack (socket mode)" if settings.slack_app_token else "slack (events)")
+    logs.event(log, "server.channels", on=", ".join(on))
+    return stops

@@ -76,4 +76,4 @@ class Turn:
         return await carts.cart_for(session=self.session, currency=self.currency,
                                     user_id=self.user_id,
                                     session_key=None if self.user_id else
-                                    self.msg.chat.session_key)
+                                    self.msg.chat.session_key, lock=True)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./chatcart.db"
+TELEGRAM_TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
+TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+SLACK_SECRET = re.compile(r"^[A-Za-z0-9]{16,128}$")
 
 
 class ConfigError(Exception):
@@ -38,6 +42,7 @@ class Settings(BaseSettings):
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_api_base: str | None = Field(None, validation_alias="SLACK_API_BASE")
+    slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     stripe_secret_key: str | None = Field(None, validation_alias="STRIPE_SECRET_KEY")
     stripe_webhook_secret: str | None = Field(None, validation_alias="STRIPE_WEBHOOK_SECRET")
     stripe_api_base: str | None = Field(None, validation_alias="STRIPE_API_BASE")
@@ -94,6 +99,73 @@ class Settings(BaseSettings):
             raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
         return level
 
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _telegram_token(cls, value: str | None) -> str | None:
+        if value and not TELEGRAM_TOKEN.match(value.strip()):
+            raise ValueError("does not look like a bot token from @BotFather "
+                             "(digits, a colon, then 30+ letters, digits, _ or -)")
+        return value.strip() if value else None
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: str | None) -> str | None:
+        if value and not TELEGRAM_SECRET.match(value):
+            raise ValueError("must be 16-256 letters, digits, _ or - (Telegram's rule)")
+        return value or None
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _slack_token(cls, value: str | None) -> str | None:
+        if value and not value.strip().startswith("xoxb-"):
+            raise ValueError("must be the Bot User OAuth Token, starting with xoxb-")
+        return value.strip() if value else None
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _slack_secret(cls, value: str | None) -> str | None:
+        if value and not SLACK_SECRET.match(value.strip()):
+            raise ValueError("must be the app's Signing Secret (letters and digits, "
+                             "from Basic Information in the Slack app settings)")
+        return value.strip() if value else None
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _slack_app_token(cls, value: str | None) -> str | None:
+        if value and not value.strip().startswith("xapp-"):
+            raise ValueError("must be an app-level token for Socket Mode, starting with xapp-")
+        return value.strip() if value else None
+
+    @field_validator("telegram_api_base", "slack_api_base", "stripe_api_base",
+                     "paypal_api_base", "rasa_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("expected an http:// or https:// URL")
+        return value or None
+
+    @field_validator("slack_api_base")
+    @classmethod
+    def _slack_api_root(cls, value: str | None) -> str | None:
+        return value.rstrip("/") + "/" if value else None
+
+    @model_validator(mode="after")
+    def _slack_pair(self) -> Settings:
+        if bool(self.slack_bot_token) != bool(self.slack_signing_secret):
+            missing = "SLACK_SIGNING_SECRET" if self.slack_bot_token else "SLACK_BOT_TOKEN"
+            raise ValueError(f"{missing}: Slack needs both SLACK_BOT_TOKEN and "
+                             "SLACK_SIGNING_SECRET")
+        if self.slack_app_token and not self.slack_bot_token:
+            raise ValueError("SLACK_BOT_TOKEN: Socket Mode (SLACK_APP_TOKEN) needs the bot "
+                             "token and signing secret too")
+        return self
+
+    @property
+    def channels(self) -> list[str]:
+        """The chat platforms switched on by their credentials (the web chat always is)."""
+        return [name for name, on in (("telegram", self.telegram_bot_token),
+                                      ("slack", self.slack_bot_token)) if on]
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -133,5 +205,8 @@ def load_settings(**overrides: object) -> Settings:
             field = Settings.model_fields.get(name)
             variable = field.validation_alias if field and field.validation_alias else name
             message = str(error["msg"]).removeprefix("Value error, ")
+            if not error["loc"] and re.match(r"^[A-Z_]+: ", message):
+                lines.append(message)  # a rule across variables names its own variable
+                continue
             lines.append(f"{variable}: {message}")
         raise ConfigError("\n".join(lines)) from None

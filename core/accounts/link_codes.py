@@ -49,9 +49,11 @@ async def issue(*, session: AsyncSession, secret_key: str, identity: ChatIdentit
     """A new code for `email`; earlier unused codes of this chat stop working."""
     address = normalize_email(email)
     issued = now()
+    # Per chat and per address: nobody can flood an inbox from many chats either.
     recent = await session.scalar(
         select(func.count()).select_from(LinkCode).where(
-            LinkCode.identity_id == identity.id, LinkCode.created_at > issued - timedelta(hours=1)))
+            (LinkCode.identity_id == identity.id) | (LinkCode.email == address),
+            LinkCode.created_at > issued - timedelta(hours=1)))
     if (recent or 0) >= CODES_PER_HOUR:
         raise InvalidInput(AccountError.LINK_TOO_MANY_CODES,
                            "That's a lot of codes in one hour. Please wait a while and try again.")
@@ -104,12 +106,16 @@ async def confirm(
         return Confirmation(Outcome.SPENT)
     typed = "".join(ch for ch in code if ch.isdigit())
     if not hmac.compare_digest(row.code_hash, _digest(secret_key, identity.id, row.email, typed)):
-        attempts = row.attempts + 1
-        spent = attempts >= MAX_ATTEMPTS
-        await session.execute(
-            update(LinkCode).where(LinkCode.id == row.id)
-            .values(attempts=LinkCode.attempts + 1, used_at=now() if spent else None))
-        return Confirmation(Outcome.SPENT if spent else Outcome.WRONG, MAX_ATTEMPTS - attempts)
+        # Counted in the database (two guesses at once both count); never revives a spent code.
+        attempts = await session.scalar(
+            update(LinkCode).where(LinkCode.id == row.id, LinkCode.used_at.is_(None))
+            .values(attempts=LinkCode.attempts + 1).returning(LinkCode.attempts))
+        if attempts is None or attempts >= MAX_ATTEMPTS:
+            await session.execute(update(LinkCode).where(LinkCode.id == row.id,
+                                                         LinkCode.used_at.is_(None))
+                                  .values(used_at=now()))
+            return Confirmation(Outcome.SPENT)
+        return Confirmation(Outcome.WRONG, MAX_ATTEMPTS - attempts)
     used = await session.execute(
         update(LinkCode).where(LinkCode.id == row.id, LinkCode.used_at.is_(None))
         .values(used_at=now()))

@@ -23,9 +23,14 @@ MAX_LINE_QUANTITY = 99
 
 async def cart_for(
     *, session: AsyncSession, currency: str, user_id: int | None = None,
-    session_key: str | None = None,
+    session_key: str | None = None, lock: bool = False,
 ) -> Cart:
-    """The account's cart when signed in, else the chat session's; created on first use."""
+    """The account's cart when signed in, else the chat session's; created on first use.
+
+    `lock` holds the cart row until commit (PostgreSQL; SQLite writers are serial
+    anyway): an account's cart is shared by all its chats, and two of them changing it
+    at once must not lose an update or make two orders of one cart.
+    """
     if user_id is not None:
         owner = {"user_id": user_id}
         query = select(Cart).where(Cart.user_id == user_id)
@@ -34,6 +39,8 @@ async def cart_for(
         query = select(Cart).where(Cart.session_key == session_key)
     else:
         raise InvalidInput(CartError.OWNER_REQUIRED, "A cart needs a shopper.")
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
     cart = await session.scalar(query)
     if cart is None:
         stamp = now()

@@ -1,0 +1,173 @@
+"""Sending to a platform within its limits, in order per chat, never dropping a reply.
+
+Each chat has a queue and, while it has work, one worker task: a chat's messages go
+out one after another in the order they were queued, and a chat whose API calls are
+slow or failing holds up nobody else. A token bucket per chat and one for the whole
+bot keep the pace the platform asks for; a 429 pauses that chat for the time the
+platform gives, and other failures are retried with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot import logs
+
+log = logging.getLogger("chatcart.delivery")
+
+
+class RetryAfter(Exception):
+    """The platform said: too many requests, try again in `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds}s")
+        self.seconds = max(0.0, float(seconds))
+
+
+class Undeliverable(Exception):
+    """Retrying cannot help (the person blocked the bot, the chat is gone)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    per_chat_rate: float = 1.0     # messages a second in one chat, sustained
+    per_chat_burst: int = 3        # a turn's few replies may go out together
+    global_rate: float = 30.0      # messages a second for the whole bot
+    max_attempts: int = 10         # failures (not 429s) before a message is given up
+    backoff_cap: float = 30.0      # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One API call. `paced` calls count against the message limits (a callback answer does not)."""
+
+    call: Callable[[], Awaitable[Any]]
+    what: str
+    paced: bool = True
+
+
+class Bucket:
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = burst, time.monotonic()
+
+    def _refill(self) -> None:
+        moment = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (moment - self.stamp) * self.rate)
+        self.stamp = moment
+
+    async def take(self) -> None:
+        while True:
+            self._refill()
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return
+            await asyncio.sleep((1 - self.tokens) / self.rate)
+
+    @property
+    def full(self) -> bool:
+        self._refill()
+        return self.tokens >= self.burst
+
+
+class Sender:
+    def __init__(self, platform: str, limits: Limits | None = None) -> None:
+        self.platform = platform
+        self.limits = limits or Limits()
+        self._queues: dict[str, deque[Job]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._buckets: dict[str, Bucket] = {}
+        self._global = Bucket(self.limits.global_rate, self.limits.global_rate)
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.sent = 0
+        self.given_up = 0
+
+    def submit(self, chat: str, jobs: list[Job]) -> None:
+        """Queue a turn's calls for a chat; returns at once (the work happens in the background)."""
+        if not jobs:
+            return
+        self._queues.setdefault(chat, deque()).extend(jobs)
+        self._idle.clear()
+        if chat not in self._workers:
+            self._workers[chat] = asyncio.create_task(self._work(chat), name=f"send:{chat}")
+        if len(self._buckets) > 1000:
+            self._buckets = {k: b for k, b in self._buckets.items()
+                             if k in self._workers or not b.full}
+
+    async def drain(self, seconds: float = 10.0) -> bool:
+        """Wait until everything queued is sent (or given up); False on timeout."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def close(self, seconds: float = 5.0) -> None:
+        if not await self.drain(seconds):
+            left = sum(len(q) for q in self._queues.values())
+            logs.event(log, "delivery.unsent_at_shutdown", logging.WARNING,
+                       platform=self.platform, messages=left)
+        for task in list(self._workers.values()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _work(self, chat: str) -> None:
+        queue = self._queues[chat]
+        bucket = self._buckets.setdefault(
+            chat, Bucket(self.limits.per_chat_rate, self.limits.per_chat_burst))
+        try:
+            while queue:
+                job = queue[0]
+                await self._deliver(chat, job, bucket)
+                queue.popleft()
+        finally:
+            del self._workers[chat]
+            if not queue:
+                self._queues.pop(chat, None)
+            if not self._workers:
+                self._idle.set()
+
+    async def _deliver(self, chat: str, job: Job, bucket: Bucket) -> None:
+        failures = 0
+        while True:
+            if job.paced:
+                await bucket.take()
+                await self._global.take()
+            try:
+                await job.call()
+                self.sent += 1
+                return
+            except RetryAfter as wait:
+                logs.event(log, "delivery.rate_limited", platform=self.platform, chat=chat,
+                           call=job.what, seconds=wait.seconds)
+                await asyncio.sleep(wait.seconds)
+            except Undeliverable as reason:
+                self.given_up += 1
+                logs.event(log, "delivery.undeliverable", logging.WARNING,
+                           platform=self.platform, chat=chat, call=job.what, reason=str(reason))
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - network, 5xx, timeouts: retry
+                failures += 1
+                if failures >= self.limits.max_attempts:
+                    self.given_up += 1
+                    logs.event(log, "delivery.gave_up", logging.ERROR, platform=self.platform,
+                               chat=chat, call=job.what, error=type(exc).__name__)
+                    return
+                pause = min(self.limits.backoff_cap, 0.5 * 2 ** (failures - 1))
+                pause *= random.uniform(0.8, 1.2)
+                logs.event(log, "delivery.retry", logging.WARNING, platform=self.platform,
+                           chat=chat, call=job.what, error=type(exc).__name__,
+                           attempt=failures, pause=round(pause, 2))
+                await asyncio.sleep(pause)

@@ -1,0 +1,1 @@
+"""Slack through slack-bolt (async): Events API and interactivity, Block Kit replies."""

@@ -1,0 +1,172 @@
+"""The Slack channel: direct messages, mentions and button clicks in; Block Kit out.
+
+Bolt checks every request's signature, and with `process_before_response=False` it
+answers Slack at once (events are acknowledged before any work; clicks call `ack()`
+first), so Slack's 3-second limit is met whatever the turn costs. A mention in a
+channel is answered in a direct message: carts and orders are nobody else's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import logs
+from bot.channels.delivery import Job, Limits, RetryAfter, Sender, Undeliverable
+from bot.channels.slack.render import LINK_PREFIX, SlackMessage, render
+from bot.messages import ChatRef, Delivery, Incoming, Kind, Reply
+from bot.pipeline import Pipeline
+from core.config import Settings
+
+log = logging.getLogger("chatcart.slack")
+DEFAULT_API = "https://slack.com/api/"
+API_TIMEOUT = 20
+MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+IMAGE_ERRORS = {"invalid_blocks", "invalid_blocks_format", "downloading_image_failed"}
+
+
+class SlackChannel:
+    platform = "slack"
+
+    def __init__(self, settings: Settings, pipeline: Pipeline,
+                 limits: Limits | None = None) -> None:
+        assert settings.slack_bot_token and settings.slack_signing_secret
+        self.client = AsyncWebClient(token=settings.slack_bot_token,
+                                     base_url=settings.slack_api_base or DEFAULT_API,
+                                     timeout=API_TIMEOUT)
+        self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret,
+                            process_before_response=False, logger=log)
+        self.app.event("message")(self._on_message)
+        self.app.event("app_mention")(self._on_mention)
+        self.app.action(re.compile(".*"))(self._on_action)
+        self.handler = AsyncSlackRequestHandler(self.app)
+        self.pipeline = pipeline
+        self.sender = Sender(self.platform, limits or Limits(per_chat_rate=1.0,
+                                                             global_rate=50.0))
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # -- events in ----------------------------------------------------------------------
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return  # edits, joins, our own messages, channel chatter
+        await self._turn(body, event["channel"], event.get("user", ""), event.get("text", ""),
+                         f"event:{body.get('event_id', event.get('ts'))}")
+
+    async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        user = event.get("user", "")
+        text = MENTION.sub("", event.get("text", "")).strip() or "hi"
+        try:
+            opened = await self.client.conversations_open(users=user)
+            direct = opened["channel"]["id"]
+        except (SlackApiError, KeyError) as problem:
+            logs.event(log, "slack.dm_open_failed", logging.WARNING, error=str(problem)[:200])
+            return
+        note = SlackMessage("I've answered you in a direct message.", [])
+        self.sender.submit(event["channel"], [self._post_job(event["channel"], note,
+                                                             thread=event.get("ts"))])
+        await self._turn(body, direct, user, text,
+                         f"event:{body.get('event_id', event.get('ts'))}")
+
+    async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        if action.get("action_id", "").startswith(LINK_PREFIX) or "value" not in action:
+            return  # a URL button: the browser did the work
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+            "channel_id")
+        message_ts = (body.get("container") or {}).get("message_ts") or (
+            body.get("message") or {}).get("ts")
+        user = (body.get("user") or {}).get("id", "")
+        if not channel or not user:
+            return
+        await self._turn(body, channel, user, action["value"],
+                         f"action:{channel}:{message_ts}:{action.get('action_ts')}",
+                         kind=Kind.ACTION, edit_ts=message_ts)
+
+    async def _turn(self, body: dict[str, Any], channel: str, user: str, text: str,
+                    event_id: str, kind: Kind = Kind.TEXT, edit_ts: str | None = None) -> None:
+        self._busy += 1
+        self._idle.clear()
+        try:
+            team = body.get("team_id") or (body.get("team") or {}).get("id") or "-"
+            if kind is Kind.TEXT and text.startswith("/") and " " not in text.strip():
+                kind = Kind.COMMAND
+            chat = ChatRef(self.platform, channel, f"{team}:{user}")
+            incoming = Incoming(chat, kind, text=text if kind is not Kind.ACTION else "",
+                                action=text if kind is Kind.ACTION else "",
+                                delivery=Delivery(f"slack:{team}", event_id))
+            answers = await self.pipeline.handle(incoming)
+            self.sender.submit(channel, self._jobs(channel, answers, edit_ts))
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                self._idle.set()
+
+    async def idle(self, seconds: float = 10.0) -> None:
+        """Until every turn started has queued its replies (tests, shutdown)."""
+        await asyncio.wait_for(self._idle.wait(), seconds)
+
+    # -- replies out --------------------------------------------------------------------
+
+    def _jobs(self, channel: str, answers: list[Reply], edit_ts: str | None) -> list[Job]:
+        jobs = []
+        for n, reply in enumerate(answers):
+            message = render(reply)
+            if n == 0 and message.edit and edit_ts:
+                jobs.append(Job(lambda m=message: self._update(channel, edit_ts, m),
+                                "chat.update"))
+            else:
+                jobs.append(self._post_job(channel, message))
+        return jobs
+
+    def _post_job(self, channel: str, message: SlackMessage, thread: str | None = None) -> Job:
+        return Job(lambda: self._post(channel, message, thread), "chat.postMessage")
+
+    async def _post(self, channel: str, message: SlackMessage, thread: str | None) -> None:
+        try:
+            await self._call(self.client.chat_postMessage(
+                channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread))
+        except Undeliverable as problem:
+            if str(problem) not in IMAGE_ERRORS:
+                raise
+            bare = message.without_images()  # Slack could not fetch the picture
+            await self._call(self.client.chat_postMessage(
+                channel=channel, text=bare.text, blocks=bare.blocks, thread_ts=thread))
+
+    async def _update(self, channel: str, ts: str, message: SlackMessage) -> None:
+        try:
+            await self._call(self.client.chat_update(channel=channel, ts=ts, text=message.text,
+                                                     blocks=message.blocks))
+        except Undeliverable:  # gone or too old to edit: say it in a new message
+            await self._post(channel, message, None)
+
+    @staticmethod
+    async def _call(request: Any) -> Any:
+        try:
+            return await request
+        except SlackApiError as failed:
+            response = failed.response
+            if response.status_code == 429:
+                raise RetryAfter(float(response.headers.get("Retry-After", 1))) from None
+            if response.status_code >= 500:
+                raise  # Slack is having trouble: the sender retries
+            error = response.get("error") if isinstance(response.data, dict) else None
+            if error == "ratelimited":
+                raise RetryAfter(float(response.headers.get("Retry-After", 1))) from None
+            raise Undeliverable(str(error or response.status_code)) from None
+
+    async def close(self) -> None:
+        try:
+            await self.idle(5)
+        except TimeoutError:
+            pass
+        await self.sender.close()

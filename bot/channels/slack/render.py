@@ -1,0 +1,67 @@
+"""Neutral replies as Block Kit within Slack's limits: mrkdwn sections (escaped), an image
+where Slack can fetch it, buttons in actions blocks, links as URL buttons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.channels.text import is_public_url, split_text
+from bot.messages import Reply
+
+SECTION_LIMIT = 3000
+FALLBACK_LIMIT = 3000
+BUTTON_TEXT_LIMIT = 75
+ELEMENTS_PER_ACTIONS = 25
+BLOCK_LIMIT = 50
+LINK_PREFIX = "link:"  # action_id of a URL button: Slack reports the click, nothing to do
+
+
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    text: str                      # notification fallback
+    blocks: list[dict[str, Any]]
+    edit: bool = False
+
+    def without_images(self) -> SlackMessage:
+        blocks = [{k: v for k, v in block.items() if k != "accessory"}
+                  for block in self.blocks if block.get("type") != "image"]
+        return SlackMessage(self.text, blocks, self.edit)
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters; everything else is shown as typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render(reply: Reply) -> SlackMessage:
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": escape(chunk) or " ",
+                                     "verbatim": True}}
+        for chunk in split_text(reply.text or " ", SECTION_LIMIT)]
+    image = reply.image or (reply.card.image_url if reply.card else None)
+    if image and is_public_url(image):
+        alt = reply.card.name if reply.card else "picture"
+        blocks[0]["accessory"] = {"type": "image", "image_url": image, "alt_text": alt[:2000]}
+    number = 0
+    for row in reply.buttons:
+        elements = []
+        for button in row[:ELEMENTS_PER_ACTIONS]:
+            number += 1
+            elements.append({"type": "button", "action_id": f"cc{number}", "value": button.action,
+                             "text": {"type": "plain_text", "emoji": True,
+                                      "text": button.label[:BUTTON_TEXT_LIMIT]}})
+        if elements:
+            blocks.append({"type": "actions", "elements": elements})
+    links = [{"type": "button", "action_id": f"{LINK_PREFIX}{n}", "url": link.url,
+              "text": {"type": "plain_text", "text": link.label[:BUTTON_TEXT_LIMIT]},
+              **({"style": "primary"} if link.is_payment else {})}
+             for n, link in enumerate(reply.links[:ELEMENTS_PER_ACTIONS], start=1)]
+    if links:
+        blocks.append({"type": "actions", "elements": links})
+    if len(blocks) > BLOCK_LIMIT:  # keep the buttons; shorten the prose
+        actions = [b for b in blocks if b["type"] == "actions"]
+        blocks = [b for b in blocks if b["type"] != "actions"][:BLOCK_LIMIT - len(actions)]
+        blocks += actions
+    return SlackMessage(reply.text[:FALLBACK_LIMIT] or " ", blocks, reply.edit)

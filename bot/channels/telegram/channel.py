@@ -1,0 +1,244 @@
+"""The Telegram channel: updates in (webhook or long polling), replies out through the sender.
+
+aiogram parses updates and talks to the Bot API; one handler per update type turns
+the update into an `Incoming` for the pipeline (no filters: aiogram runs sync filters
+in threads, which costs more than the whole turn). A button press answers its
+callback and, where the reply says so, edits the message it was on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import (
+    BotCommand,
+    CallbackQuery,
+    FSInputFile,
+    Message,
+    Update,
+)
+
+from bot import logs
+from bot.channels.delivery import Job, Limits, RetryAfter, Sender, Undeliverable
+from bot.channels.telegram.render import Outgoing, render
+from bot.messages import ChatRef, Delivery, Incoming, Kind, Reply
+from bot.pipeline import Pipeline
+from core.config import Settings
+
+log = logging.getLogger("chatcart.telegram")
+COMMANDS = [("start", "Start shopping"), ("help", "What I can do"), ("cart", "Your cart"),
+            ("orders", "Your orders"), ("support", "Talk to a person"),
+            ("link", "Link this chat to your account")]
+UPDATES = ["message", "callback_query"]
+API_TIMEOUT = 20
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The configured secret, else one derived from the shop's key (same in every process)."""
+    if settings.telegram_webhook_secret:
+        return settings.telegram_webhook_secret
+    return hmac.new(settings.secret_key.encode(), b"telegram-webhook",
+                    hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class EditTarget:
+    message_id: int
+    has_photo: bool
+
+
+class TelegramChannel:
+    platform = "telegram"
+
+    def __init__(self, settings: Settings, pipeline: Pipeline | None,
+                 limits: Limits | None = None) -> None:
+        """`pipeline` None: a channel for registration calls only (the CLI)."""
+        assert settings.telegram_bot_token
+        if settings.telegram_api_base:
+            api = TelegramAPIServer.from_base(settings.telegram_api_base)
+            session = AiohttpSession(api=api, timeout=API_TIMEOUT)
+        else:
+            session = AiohttpSession(timeout=API_TIMEOUT)
+        self.bot = Bot(settings.telegram_bot_token, session=session, default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML, link_preview_is_disabled=True))
+        self.pipeline = pipeline
+        self.sender = Sender(self.platform, limits)
+        self.secret = webhook_secret(settings)
+        self.webhook_url = f"{settings.base_url}/telegram/webhook"
+        self.source = f"telegram:{self.bot.id}"
+        self._media = (f"{settings.base_url}/media/", settings.media_dir.resolve())
+        self._photo_ids: OrderedDict[str, str] = OrderedDict()
+        self.dispatcher = Dispatcher()
+        self.dispatcher.message.register(self._on_message)
+        self.dispatcher.callback_query.register(self._on_callback)
+
+    # -- updates in ---------------------------------------------------------------------
+
+    def parse(self, body: object) -> Update:
+        """An Update from webhook JSON; raises ValueError for anything else."""
+        if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
+            raise ValueError("not a Telegram update")
+        try:
+            return Update.model_validate(body, context={"bot": self.bot})
+        except Exception as exc:  # pydantic's ValidationError, and odd nesting
+            raise ValueError("not a Telegram update") from exc
+
+    async def process(self, update: Update) -> None:
+        """Handle one update to the end of its turn; the replies are queued for sending."""
+        await self.dispatcher.feed_update(self.bot, update)
+
+    async def _on_message(self, message: Message, event_update: Update) -> None:
+        user = message.from_user
+        if user is None or user.is_bot:
+            return
+        text = message.text or message.caption or ""
+        if message.chat.type != "private":
+            if text.startswith("/"):
+                self.sender.submit(str(message.chat.id), [self._job(
+                    message.chat.id, Outgoing("I take orders in a private chat: open a chat "
+                                              "with me and say hi."))])
+            return
+        kind = Kind.TEXT
+        if text.startswith("/"):
+            command, _, rest = text.partition(" ")
+            text = " ".join((command.split("@", 1)[0], rest)).strip()
+            kind = Kind.COMMAND
+        incoming = Incoming(self._chat(message.chat.id, user), kind, text=text,
+                            delivery=Delivery(self.source, str(event_update.update_id)))
+        assert self.pipeline is not None
+        answers = await self.pipeline.handle(incoming)
+        self.sender.submit(str(message.chat.id), self._jobs(message.chat.id, answers, None))
+
+    async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
+        message = query.message
+        chat_id = message.chat.id if message is not None else query.from_user.id
+        incoming = Incoming(self._chat(chat_id, query.from_user), Kind.ACTION,
+                            action=query.data or "",
+                            delivery=Delivery(self.source, str(event_update.update_id)))
+        assert self.pipeline is not None
+        answers = await self.pipeline.handle(incoming)
+        if not answers:  # a redelivered press: its first copy answered already
+            return
+        # An old message (InaccessibleMessage) cannot be edited: replies come as new ones.
+        target = EditTarget(message.message_id, bool(message.photo)) if isinstance(
+            message, Message) else None
+        answer = Job(lambda: self._call(self.bot.answer_callback_query(query.id)),
+                     "answerCallbackQuery", paced=False)
+        self.sender.submit(str(chat_id), [answer, *self._jobs(chat_id, answers, target)])
+
+    @staticmethod
+    def _chat(chat_id: int, user: object) -> ChatRef:
+        first = getattr(user, "first_name", "") or ""
+        last = getattr(user, "last_name", "") or ""
+        return ChatRef("telegram", str(chat_id), str(getattr(user, "id", chat_id)),
+                       f"{first} {last}".strip())
+
+    # -- replies out --------------------------------------------------------------------
+
+    def _jobs(self, chat_id: int, answers: list[Reply], target: EditTarget | None) -> list[Job]:
+        jobs: list[Job] = []
+        for reply in answers:
+            for out in render(reply):
+                edit = target if (out.edit and not jobs and target and not target.has_photo
+                                  ) else None
+                jobs.append(self._job(chat_id, out, edit))
+        return jobs
+
+    def _job(self, chat_id: int, out: Outgoing, edit: EditTarget | None = None) -> Job:
+        what = "editMessageText" if edit else ("sendPhoto" if out.photo else "sendMessage")
+        return Job(lambda: self._deliver(chat_id, out, edit), what)
+
+    async def _deliver(self, chat_id: int, out: Outgoing, edit: EditTarget | None) -> None:
+        if edit is not None:
+            try:
+                await self._call(self.bot.edit_message_text(
+                    chat_id=chat_id, message_id=edit.message_id, text=out.text,
+                    reply_markup=out.keyboard))
+                return
+            except Undeliverable as problem:
+                if "not modified" in str(problem):
+                    return  # pressing "+" at the stock limit: nothing to change
+                # too old or deleted to edit: send it as a new message instead
+        if out.photo:
+            try:
+                sent = await self._call(self.bot.send_photo(
+                    chat_id=chat_id, photo=self._photo(out.photo), caption=out.text,
+                    reply_markup=out.keyboard))
+                if isinstance(sent, Message) and sent.photo:
+                    self._remember_photo(out.photo, sent.photo[-1].file_id)
+                return
+            except Undeliverable as problem:  # Telegram could not fetch or read the picture
+                logs.event(log, "telegram.photo_failed", logging.WARNING, reason=str(problem))
+        await self._call(self.bot.send_message(chat_id=chat_id, text=out.text,
+                                               reply_markup=out.keyboard))
+
+    @staticmethod
+    async def _call(request: object) -> object:
+        """Await a Bot API call, translating its failures for the sender."""
+        try:
+            return await request  # type: ignore[misc]
+        except TelegramRetryAfter as limit:
+            raise RetryAfter(limit.retry_after) from None
+        except (TelegramForbiddenError, TelegramNotFound, TelegramBadRequest,
+                TelegramUnauthorizedError) as refused:
+            raise Undeliverable(refused.message) from None
+
+    def _photo(self, url: str) -> str | FSInputFile:
+        """Telegram's id for a picture sent before, else our own file uploaded, else the URL."""
+        if known := self._photo_ids.get(url):
+            return known
+        prefix, folder = self._media
+        if url.startswith(prefix):
+            path = (folder / url.removeprefix(prefix)).resolve()
+            if path.is_relative_to(folder) and path.is_file():
+                return FSInputFile(path)
+        return url
+
+    def _remember_photo(self, url: str, file_id: str) -> None:
+        self._photo_ids[url] = file_id
+        self._photo_ids.move_to_end(url)
+        while len(self._photo_ids) > 2000:
+            self._photo_ids.popitem(last=False)
+
+    # -- set-up -------------------------------------------------------------------------
+
+    @staticmethod
+    def commands() -> list[BotCommand]:
+        return [BotCommand(command=name, description=text) for name, text in COMMANDS]
+
+    async def register_commands(self) -> None:
+        """The command menu Telegram shows; queued so a slow API does not hold start-up."""
+        self.sender.submit("_setup", [Job(
+            lambda: self._call(self.bot.set_my_commands(self.commands())), "setMyCommands")])
+
+    async def set_webhook(self) -> None:
+        await self.bot.set_webhook(url=self.webhook_url, secret_token=self.secret,
+                                   allowed_updates=UPDATES)
+
+    async def poll(self) -> None:
+        """Long polling (no public URL needed); returns when `stop_polling` is called."""
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        await self.dispatcher.start_polling(self.bot, handle_signals=False,
+                                            close_bot_session=False, allowed_updates=UPDATES,
+                                            polling_timeout=25)
+
+    async def close(self) -> None:
+        await self.sender.close()
+        await self.bot.session.close()
+

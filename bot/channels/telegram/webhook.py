@@ -1,0 +1,38 @@
+"""`POST /telegram/webhook`: Telegram's secret header checked, the update handled, 200."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+MAX_BODY = 1_000_000
+HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def telegram_router() -> APIRouter:
+    """The route reads the channel the composition root put on `app.state.telegram`."""
+    router = APIRouter()
+
+    @router.post("/telegram/webhook")
+    async def webhook(request: Request) -> Response:
+        channel = request.app.state.telegram
+        if channel is None:
+            return JSONResponse({"error": "Telegram is not configured here."}, status_code=404)
+        given = request.headers.get(HEADER, "")
+        if not hmac.compare_digest(given.encode(), channel.secret.encode()):
+            return JSONResponse({"error": "bad secret token"}, status_code=401)
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            return JSONResponse({"error": "update too large"}, status_code=413)
+        try:
+            update = channel.parse(await request.json())
+        except ValueError:
+            return JSONResponse({"error": "not a Telegram update"}, status_code=400)
+        # Handled before answering: a crash answers 500 and Telegram delivers it again,
+        # and the receipt claimed in the turn keeps a second delivery from acting twice.
+        await channel.process(update)
+        return JSONResponse({"ok": True})
+
+    return router
