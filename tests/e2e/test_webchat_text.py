@@ -6,18 +6,12 @@ import httpx
 import pytest
 
 from bot.demo import fill
-from bot.nlu.embedded import EmbeddedNlu, build_embedded
 from bot.server import create_app
 from core.carts import service as carts
 from core.catalog import service as catalog
 from core.orders import service as orders
 from tests import factories
 from tests.e2e.webchat import Shopper
-
-
-@pytest.fixture(scope="session")
-def trained(tmp_path_factory) -> EmbeddedNlu:
-    return build_embedded(tmp_path_factory.mktemp("nlu") / "model.joblib")
 
 
 @pytest.fixture

@@ -1,0 +1,265 @@
+"""Local stand-ins for Telegram's Bot API and Slack's Web API that record every call.
+
+They answer the way the real APIs do (the shapes of their documentation), so the
+bots under test cannot tell the difference; each test reads the calls the bot made.
+A test can also make the next calls of a method fail (a 429 with retry_after, a 5xx)
+or make one chat slow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_ID = 7001002003
+BOT_TOKEN = f"{BOT_ID}:AAE-test-token-abcdefghijklmnopqrstuvw"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def chat(self) -> str:
+        return str(self.params.get("chat_id") or self.params.get("channel") or "")
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text") or self.params.get("caption") or "")
+
+
+@dataclass
+class Failure:
+    method: str
+    times: int
+    status: int
+    retry_after: int = 0
+
+
+class RecordingServer:
+    """An aiohttp server on a free loopback port; `url` is its root."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.failures: list[Failure] = []
+        self.slow: dict[str, float] = {}
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> RecordingServer:
+        app = web.Application()
+        self.routes(app)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    def fail(self, method: str, times: int = 1, status: int = 429, retry_after: int = 1) -> None:
+        self.failures.append(Failure(method, times, status, retry_after))
+
+    def _failure(self, method: str) -> Failure | None:
+        for failure in self.failures:
+            if failure.method == method and failure.times > 0:
+                failure.times -= 1
+                return failure
+        return None
+
+    def of(self, *methods: str, chat: str | None = None) -> list[Call]:
+        return [c for c in self.calls if c.method in methods and (chat is None or c.chat == chat)]
+
+    async def wait_for(self, check: Callable[[], Any], seconds: float = 10.0) -> Any:
+        """Until `check()` is truthy (replies are sent in the background)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if result := check():
+                return result
+            if time.monotonic() > deadline:
+                shown = [(c.method, c.chat, c.text[:60]) for c in self.calls[-15:]]
+                raise AssertionError(f"timed out; last calls were {shown}")
+            await asyncio.sleep(0.01)
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+class FakeTelegram(RecordingServer):
+    """Telegram's Bot API at `url` (use as TELEGRAM_API_BASE)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._message_ids = itertools.count(500)
+        self.messages: dict[tuple[str, int], dict[str, Any]] = {}
+        self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.match_info["token"] != BOT_TOKEN:
+            return web.json_response({"ok": False, "error_code": 401,
+                                      "description": "Unauthorized"}, status=401)
+        if request.content_type == "application/json":
+            params = await request.json()
+        else:
+            form = await request.post()
+            params = {k: (v.filename if isinstance(v, web.FileField) else _decode(v))
+                      for k, v in form.items()}
+            uploads = {k for k, v in form.items() if isinstance(v, web.FileField)}
+            if uploads:
+                params["_uploaded"] = sorted(uploads)
+        self.calls.append(Call(method, params))
+        if (delay := self.slow.get(str(params.get("chat_id")))) is not None:
+            await asyncio.sleep(delay)
+        if failure := self._failure(method):
+            return self._error(failure)
+        return web.json_response({"ok": True, "result": await self._result(method, params)})
+
+    @staticmethod
+    def _error(failure: Failure) -> web.Response:
+        if failure.status == 429:
+            body = {"ok": False, "error_code": 429,
+                    "description": f"Too Many Requests: retry after {failure.retry_after}",
+                    "parameters": {"retry_after": failure.retry_after}}
+        elif failure.status == 403:
+            body = {"ok": False, "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user"}
+        else:
+            body = {"ok": False, "error_code": failure.status,
+                    "description": "Internal Server Error"}
+        return web.json_response(body, status=failure.status)
+
+    async def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {"id": BOT_ID, "is_bot": True, "first_name": "Shop",
+                    "username": "chatcart_test_bot", "can_join_groups": True,
+                    "can_read_all_group_messages": False, "supports_inline_queries": False}
+        if method in ("sendMessage", "sendPhoto"):
+            chat = str(params["chat_id"])
+            message: dict[str, Any] = {
+                "message_id": next(self._message_ids), "date": int(time.time()),
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Shop",
+                         "username": "chatcart_test_bot"},
+                "chat": {"id": int(chat), "type": "private", "first_name": "Ann"}}
+            if method == "sendPhoto":
+                message["photo"] = [{"file_id": f"AgAC-photo-{message['message_id']}",
+                                     "file_unique_id": f"u{message['message_id']}",
+                                     "width": 640, "height": 640, "file_size": 20000}]
+                message["caption"] = params.get("caption", "")
+            else:
+                message["text"] = params.get("text", "")
+            if "reply_markup" in params:
+                message["reply_markup"] = params["reply_markup"]
+            self.messages[(chat, message["message_id"])] = message
+            return message
+        if method == "editMessageText":
+            key = (str(params["chat_id"]), int(params["message_id"]))
+            message = self.messages.get(key)
+            if message is None:
+                return self._bad("Bad Request: message to edit not found")
+            if message.get("text") == params.get("text") and message.get(
+                    "reply_markup") == params.get("reply_markup"):
+                return self._bad("Bad Request: message is not modified: specified new message "
+                                 "content and reply markup are exactly the same")
+            message["text"] = params.get("text", "")
+            message["reply_markup"] = params.get("reply_markup")
+            message["edit_date"] = int(time.time())
+            return message
+        if method == "getUpdates":
+            try:
+                update = await asyncio.wait_for(self.updates.get(), 0.5)
+            except TimeoutError:
+                return []
+            return [update]
+        return True
+
+    @staticmethod
+    def _bad(description: str) -> Any:
+        raise web.HTTPBadRequest(text=json.dumps(
+            {"ok": False, "error_code": 400, "description": description}),
+            content_type="application/json")
+
+
+class FakeSlack(RecordingServer):
+    """Slack's Web API under `url + "/api/"` (use that as SLACK_API_BASE)."""
+
+    BOT_USER = "UBOT0001"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ts = itertools.count(1)
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+
+    @property
+    def api(self) -> str:
+        return f"{self.url}/api/"
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_post("/api/{method}", self._handle)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.headers.get("Authorization") != "Bearer xoxb-test-token":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if request.content_type == "application/json":
+            params = await request.json()
+        else:
+            params = {k: _decode(v) for k, v in (await request.post()).items()}
+        self.calls.append(Call(method, params))
+        if (delay := self.slow.get(str(params.get("channel")))) is not None:
+            await asyncio.sleep(delay)
+        if failure := self._failure(method):
+            if failure.status == 429:
+                return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                         headers={"Retry-After": str(failure.retry_after)})
+            return web.json_response({"ok": False, "error": "fatal_error"},
+                                     status=failure.status)
+        return web.json_response({"ok": True, **self._result(method, params)})
+
+    def _result(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"url": "https://shop.slack.com/", "team": "Shop", "user": "chatcart",
+                    "team_id": "T0SHOP", "user_id": self.BOT_USER, "bot_id": "B0SHOP",
+                    "is_enterprise_install": False}
+        if method == "chat.postMessage":
+            ts = f"1700000000.{next(self._ts):06d}"
+            message = {"type": "message", "user": self.BOT_USER, "bot_id": "B0SHOP", "ts": ts,
+                       "text": params.get("text", ""), "blocks": params.get("blocks", [])}
+            self.messages[(str(params["channel"]), ts)] = message
+            return {"channel": params["channel"], "ts": ts, "message": message}
+        if method == "chat.update":
+            key = (str(params["channel"]), str(params["ts"]))
+            if key not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            self.messages[key].update(text=params.get("text", ""),
+                                      blocks=params.get("blocks", []))
+            return {"channel": params["channel"], "ts": params["ts"],
+                    "text": params.get("text", "")}
+        if method == "conversations.open":
+            return {"channel": {"id": "D" + str(params.get("users", "")).lstrip("U")}}
+        return {}
