@@ -41,7 +41,8 @@ async def test_browse_to_cart_with_buttons_and_words(platforms: Platforms):
     assert "Total: €37.50 (3 items)" in sent[0].text
 
     async with platforms.shop.transaction() as session:
-        cart = await carts.cart_for(session=session, currency="EUR", session_key="telegram:111222333")
+        cart = await carts.cart_for(session=session, currency="EUR",
+                                    session_key="telegram:111222333")
         view = await carts.view(session=session, cart=cart)
     assert view.item_count == 3 and view.subtotal.amount == 3750
 
@@ -90,7 +91,8 @@ async def test_a_duplicate_update_is_processed_once(platforms: Platforms):
     await asyncio.sleep(0.1)
     assert len(ann.mine()) == 1, "the redelivered update got no second answer"
     async with platforms.shop.transaction() as session:
-        cart = await carts.cart_for(session=session, currency="EUR", session_key="telegram:111222333")
+        cart = await carts.cart_for(session=session, currency="EUR",
+                                    session_key="telegram:111222333")
         view = await carts.view(session=session, cart=cart)
         receipts = await session.scalar(select(func.count()).select_from(WebhookReceipt))
     assert view.item_count == 1

@@ -230,6 +230,7 @@ class FakeSlack(RecordingServer):
             params = await request.json()
         else:
             params = {k: _decode(v) for k, v in (await request.post()).items()}
+        params = {**request.query, **params}  # Slack takes arguments in the query string too
         self.calls.append(Call(method, params))
         if (delay := self.slow.get(str(params.get("channel")))) is not None:
             await asyncio.sleep(delay)

@@ -1,0 +1,151 @@
+"""Shopping in Slack: Events API and block_actions payloads, signed as Slack signs them,
+go to the real `/slack/events`; assertions read the Web API calls the app made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy import func, select
+
+from core.carts import service as carts
+from core.webhooks.models import WebhookReceipt
+from tests.e2e.conftest import Platforms
+from tests.e2e.platforms import slack_buttons, slack_text
+
+
+async def test_browse_to_cart_in_a_direct_message(platforms: Platforms):
+    ann = platforms.slack_user()
+    sent = await ann.say("hi")
+    assert [c.method for c in sent] == ["chat.postMessage"]
+    assert "Welcome" in slack_text(sent[0]) and "Browse the shop" in slack_buttons(sent[0])
+    assert sent[0].params["channel"] == ann.channel
+
+    sent = await ann.press("Browse the shop")
+    assert sent[0].method == "chat.update", "the menu message becomes the category list"
+    sent = await ann.say("blue mugs")
+    assert "Blue mug" in slack_text(sent[0])
+    sent = await ann.press("Blue mug ·")
+    assert slack_text(sent[0]).startswith("Blue mug — €12.50")
+    sent = await ann.press("Add to cart")
+    assert "1 × Blue mug" in slack_text(sent[0])
+    sent = await ann.say("add 2 red mugs")
+    assert "Total: €37.50 (3 items)" in slack_text(sent[0])
+
+    plus = await ann.press("+")
+    assert [c.method for c in plus] == ["chat.update"]
+    assert "2 × Blue mug" in slack_text(plus[0]) or "3 × Red mug" in slack_text(plus[0])
+    async with platforms.shop.transaction() as session:
+        cart = await carts.cart_for(session=session, currency="EUR",
+                                    session_key=f"slack:{ann.channel}")
+        view = await carts.view(session=session, cart=cart)
+    assert view.item_count == 4
+
+
+async def test_blocks_respect_slack_limits_and_escape_text(platforms: Platforms):
+    ann = platforms.slack_user()
+    sent = await ann.say("<!channel> & <b>hello</b>")
+    for call in sent:
+        blocks = call.params["blocks"]
+        assert len(blocks) <= 50
+        for block in blocks:
+            if block["type"] == "section":
+                assert len(block["text"]["text"]) <= 3000
+                assert "<!channel>" not in block["text"]["text"]
+            if block["type"] == "actions":
+                assert len(block["elements"]) <= 25
+                ids = [e["action_id"] for e in block["elements"]]
+                assert len(ids) == len(set(ids))
+                assert all(len(e["text"]["text"]) <= 75 for e in block["elements"])
+
+
+async def test_a_retried_event_is_processed_once(platforms: Platforms):
+    ann = platforms.slack_user()
+    event = ann.message_event("add a blue mug")
+    first = await ann.post_json(event)
+    assert first.status_code == 200
+    await ann.replies()
+    retry = await ann.post_json(event, headers={"X-Slack-Retry-Num": "1",
+                                                "X-Slack-Retry-Reason": "http_timeout"})
+    assert retry.status_code == 200
+    await asyncio.sleep(0.2)
+    await platforms.settle_slack()
+    assert len(ann.mine()) == 1
+    async with platforms.shop.transaction() as session:
+        cart = await carts.cart_for(session=session, currency="EUR",
+                                    session_key=f"slack:{ann.channel}")
+        assert (await carts.view(session=session, cart=cart)).item_count == 1
+
+
+async def test_forged_or_stale_signatures_get_401_and_change_nothing(platforms: Platforms):
+    ann = platforms.slack_user()
+    forged = await ann.post_json(ann.message_event("add a blue mug"),
+                                 secret="0000000000000000ffffffffffffffff")
+    assert forged.status_code == 401
+    stale = await ann.post_json(ann.message_event("add a blue mug"),
+                                timestamp=str(int(time.time()) - 3600))
+    assert stale.status_code == 401
+    unsigned = await platforms.http.post("/slack/events", json=ann.message_event("hi"))
+    assert unsigned.status_code == 401
+    await asyncio.sleep(0.1)
+    assert ann.mine() == []
+    async with platforms.shop.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(WebhookReceipt)) == 0
+
+
+async def test_url_verification_is_answered(platforms: Platforms):
+    ann = platforms.slack_user()
+    response = await ann.post_json({"token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3g",
+                                    "type": "url_verification"})
+    assert response.status_code == 200
+    assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3g"}
+
+
+async def test_clicks_are_acknowledged_within_slacks_three_seconds(platforms: Platforms):
+    ann = platforms.slack_user()
+    await ann.say("hi")
+    platforms.slack.slow[ann.channel] = 4.0  # the Web API is slow; the click must not wait
+    started = time.monotonic()
+    response = await ann.post_action(ann.action_payload("My cart"))
+    assert response.status_code == 200
+    assert time.monotonic() - started < 1.0
+
+
+async def test_a_429_from_slack_is_waited_out_and_the_reply_still_arrives(platforms: Platforms):
+    ann = platforms.slack_user()
+    platforms.slack.fail("chat.postMessage", times=1, status=429, retry_after=1)
+    sent = await ann.say("hi")
+    attempts = platforms.slack.of("chat.postMessage", chat=ann.channel)
+    assert len(attempts) == 2
+    assert attempts[1].at - attempts[0].at >= 0.95
+    assert "Welcome" in slack_text(sent[-1])
+
+
+async def test_a_mention_in_a_channel_is_answered_privately(platforms: Platforms):
+    ann = platforms.slack_user()
+    event = ann.message_event("<@UBOT0001> show me blue mugs", channel_type="channel",
+                              kind="app_mention")
+    event["event"]["channel"] = "C0GENERAL"
+    response = await ann.post_json(event)
+    assert response.status_code == 200
+    await platforms.slack.wait_for(lambda: ann.mine())
+    await platforms.settle_slack()
+    assert platforms.slack.of("conversations.open")[0].params["users"] == ann.user
+    in_channel = platforms.slack.of("chat.postMessage", chat="C0GENERAL")
+    assert "direct message" in in_channel[0].text
+    assert in_channel[0].params["thread_ts"] == event["event"]["ts"]
+    assert "Blue mug" in slack_text(ann.mine()[0])
+
+
+async def test_messages_from_bots_and_edits_are_ignored(platforms: Platforms):
+    ann = platforms.slack_user()
+    edited = ann.message_event("hi")
+    edited["event"]["subtype"] = "message_changed"
+    bot = ann.message_event("hi")
+    bot["event"]["bot_id"] = "B0OTHER"
+    for event in (edited, bot):
+        assert (await ann.post_json(event)).status_code == 200
+    await asyncio.sleep(0.2)
+    await platforms.settle_slack()
+    assert ann.mine() == []
