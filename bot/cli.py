@@ -139,26 +139,24 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000,
         _serve(settings, host, port)
 
 
-def _telegram(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+def _telegram(settings: Settings, work: Callable[[TelegramChannel], Awaitable[None]]) -> None:
     """Run `work(channel)` against the Bot API with this shop's Telegram settings."""
     if not settings.telegram_bot_token:
         typer.secho("TELEGRAM_BOT_TOKEN is not set.", err=True, fg=typer.colors.RED)
         raise typer.Exit(2)
-    from aiogram.exceptions import TelegramAPIError
+    from bot.channels.telegram.channel import RegistrationFailed, TelegramChannel
 
-    from bot.channels.telegram.channel import TelegramChannel
-
-    async def main() -> T:
+    async def main() -> None:
         channel = TelegramChannel(settings, pipeline=None)
         try:
-            return await work(channel)
+            await work(channel)
         finally:
             await channel.bot.session.close()
 
     try:
-        return asyncio.run(main())
-    except TelegramAPIError as refused:
-        typer.secho(f"Telegram refused: {refused.message}", err=True, fg=typer.colors.RED)
+        asyncio.run(main())
+    except RegistrationFailed as refused:
+        typer.secho(f"Telegram refused: {refused}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
 
 
@@ -171,23 +169,14 @@ def telegram_set_webhook() -> None:
                     f"{settings.base_url}. Use `chatcart serve --telegram-polling` locally.",
                     err=True, fg=typer.colors.RED)
         raise typer.Exit(2)
-
-    async def work(channel: TelegramChannel) -> str:
-        await channel.set_webhook()
-        await channel.bot.set_my_commands(channel.commands())
-        return channel.webhook_url
-
-    typer.echo(f"Telegram will deliver updates to {_telegram(settings, work)}")
+    _telegram(settings, lambda channel: channel.set_webhook())
+    typer.echo(f"Telegram will deliver updates to {settings.base_url}/telegram/webhook")
 
 
 @telegram_app.command("delete-webhook")
 def telegram_delete_webhook() -> None:
     """Stop webhook delivery (for example before switching to --telegram-polling)."""
-
-    async def work(channel: TelegramChannel) -> bool:
-        return bool(await channel.bot.delete_webhook())
-
-    _telegram(_settings(), work)
+    _telegram(_settings(), lambda channel: channel.delete_webhook())
     typer.echo("Telegram webhook removed.")
 
 

@@ -130,11 +130,7 @@ async def _start_channels(app: FastAPI, settings: Settings, polling: bool, limit
         slack = SlackChannel(settings, app.state.pipeline, limits)
         app.state.slack = slack
         if settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
-            socket = AsyncSocketModeHandler(slack.app, settings.slack_app_token)
-            await socket.connect_async()
-            stops.append(socket.close_async)
+            stops.append(await slack.connect_socket_mode(settings.slack_app_token))
         stops.append(slack.close)
         on.append("slack (socket mode)" if settings.slack_app_token else "slack (events)")
     logs.event(log, "server.channels", on=", ".join(on))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -163,6 +164,14 @@ class SlackChannel:
             if error == "ratelimited":
                 raise RetryAfter(float(response.headers.get("Retry-After", 1))) from None
             raise Undeliverable(str(error or response.status_code)) from None
+
+    async def connect_socket_mode(self, app_token: str) -> Callable[[], Awaitable[None]]:
+        """Receive events over Slack's WebSocket (no public URL needed); returns the stop."""
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        socket = AsyncSocketModeHandler(self.app, app_token)
+        await socket.connect_async()
+        return socket.close_async
 
     async def close(self) -> None:
         try:

@@ -20,6 +20,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNotFound,
@@ -55,6 +56,10 @@ def webhook_secret(settings: Settings) -> str:
         return settings.telegram_webhook_secret
     return hmac.new(settings.secret_key.encode(), b"telegram-webhook",
                     hashlib.sha256).hexdigest()
+
+
+class RegistrationFailed(Exception):
+    """Telegram refused a set-up call (bad token, a webhook URL it will not use)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +233,19 @@ class TelegramChannel:
             lambda: self._call(self.bot.set_my_commands(self.commands())), "setMyCommands")])
 
     async def set_webhook(self) -> None:
-        await self.bot.set_webhook(url=self.webhook_url, secret_token=self.secret,
-                                   allowed_updates=UPDATES)
+        """Ask Telegram to deliver to PUBLIC_BASE_URL/telegram/webhook, and set the commands."""
+        try:
+            await self.bot.set_webhook(url=self.webhook_url, secret_token=self.secret,
+                                       allowed_updates=UPDATES)
+            await self.bot.set_my_commands(self.commands())
+        except TelegramAPIError as refused:
+            raise RegistrationFailed(refused.message) from None
+
+    async def delete_webhook(self) -> None:
+        try:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+        except TelegramAPIError as refused:
+            raise RegistrationFailed(refused.message) from None
 
     async def poll(self) -> None:
         """Long polling (no public URL needed); returns when `stop_polling` is called."""
