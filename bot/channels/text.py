@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 
@@ -21,6 +22,16 @@ def split_text(text: str, limit: int) -> list[str]:
         rest = rest[cut:].lstrip("\n ")
     pieces.append(rest)
     return [piece for piece in pieces if piece] or [""]
+
+
+def split_escaped(text: str, limit: int, escape: Callable[[str], str]) -> list[str]:
+    """Escaped pieces of at most `limit` characters (escaping lengthens text, so cut first)."""
+    size = limit
+    while True:
+        pieces = [escape(piece) for piece in split_text(text, size)]
+        if all(len(piece) <= limit for piece in pieces) or size < 64:
+            return pieces
+        size = size * 4 // 5
 
 
 def is_public_url(url: str) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.channels.text import is_public_url, split_text
+from bot.channels.text import is_public_url, split_escaped
 from bot.messages import Reply
 
 SECTION_LIMIT = 3000
@@ -37,9 +37,8 @@ def escape(text: str) -> str:
 
 def render(reply: Reply) -> SlackMessage:
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": escape(chunk) or " ",
-                                     "verbatim": True}}
-        for chunk in split_text(reply.text or " ", SECTION_LIMIT)]
+        {"type": "section", "text": {"type": "mrkdwn", "text": chunk or " ", "verbatim": True}}
+        for chunk in split_escaped(reply.text or " ", SECTION_LIMIT, escape)]
     image = reply.image or (reply.card.image_url if reply.card else None)
     if image and is_public_url(image):
         alt = reply.card.name if reply.card else "picture"

@@ -1,0 +1,112 @@
+"""The sender: order per chat, the platforms' pace, 429s waited out, failures retried,
+and a chat that hangs holding up nobody else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.channels.delivery import Job, Limits, RetryAfter, Sender, Undeliverable
+
+QUICK = Limits(per_chat_rate=1000, per_chat_burst=1000, global_rate=10000, max_attempts=3,
+               backoff_cap=0.01)
+
+
+def recorder(log: list[tuple[str, str, float]], chat: str, text: str) -> Job:
+    async def call() -> None:
+        log.append((chat, text, time.monotonic()))
+    return Job(call, "send")
+
+
+async def test_messages_go_out_in_order_at_the_chats_pace():
+    sent: list[tuple[str, str, float]] = []
+    sender = Sender("test", Limits(per_chat_rate=10, per_chat_burst=2, global_rate=1000))
+    started = time.monotonic()
+    sender.submit("a", [recorder(sent, "a", str(n)) for n in range(6)])
+    assert await sender.drain(5)
+    assert [text for _, text, _ in sent] == ["0", "1", "2", "3", "4", "5"]
+    # two at once (the burst), then one every 0.1 s
+    assert sent[1][2] - started < 0.05
+    assert sent[-1][2] - started >= 0.35
+
+
+async def test_the_whole_bot_is_held_to_the_global_pace():
+    sent: list[tuple[str, str, float]] = []
+    sender = Sender("test", Limits(per_chat_rate=100, per_chat_burst=100, global_rate=20))
+    started = time.monotonic()
+    for chat in range(30):
+        sender.submit(str(chat), [recorder(sent, str(chat), "hi")])
+    assert await sender.drain(5)
+    assert len(sent) == 30
+    assert sent[-1][2] - started >= 0.45  # 20 at once, then 10 more at 20 a second
+
+
+async def test_a_429_pauses_that_chat_for_the_time_given_and_the_message_is_not_lost():
+    attempts: list[float] = []
+
+    async def limited() -> None:
+        attempts.append(time.monotonic())
+        if len(attempts) == 1:
+            raise RetryAfter(0.3)
+
+    sent: list[tuple[str, str, float]] = []
+    sender = Sender("test", QUICK)
+    sender.submit("a", [Job(limited, "send"), recorder(sent, "a", "after")])
+    assert await sender.drain(5)
+    assert len(attempts) == 2 and attempts[1] - attempts[0] >= 0.29
+    assert [text for _, text, _ in sent] == ["after"]
+    assert sender.given_up == 0
+
+
+async def test_failures_are_retried_then_given_up_without_blocking_the_rest():
+    tries = {"flaky": 0, "dead": 0, "blocked": 0}
+
+    async def flaky() -> None:
+        tries["flaky"] += 1
+        if tries["flaky"] < 3:
+            raise ConnectionError("reset")
+
+    async def dead() -> None:
+        tries["dead"] += 1
+        raise TimeoutError
+
+    async def blocked() -> None:
+        tries["blocked"] += 1
+        raise Undeliverable("bot was blocked by the user")
+
+    sent: list[tuple[str, str, float]] = []
+    sender = Sender("test", QUICK)
+    sender.submit("a", [Job(flaky, "send"), Job(dead, "send"), Job(blocked, "send"),
+                        recorder(sent, "a", "last")])
+    assert await sender.drain(5)
+    assert tries == {"flaky": 3, "dead": 3, "blocked": 1}
+    assert sender.given_up == 2 and sent[0][1] == "last"
+
+
+async def test_a_hanging_chat_does_not_hold_up_the_others():
+    release = asyncio.Event()
+
+    async def hang() -> None:
+        await release.wait()
+
+    sent: list[tuple[str, str, float]] = []
+    sender = Sender("test", QUICK)
+    sender.submit("slow", [Job(hang, "send"), recorder(sent, "slow", "later")])
+    sender.submit("quick", [recorder(sent, "quick", "now")])
+    await asyncio.sleep(0.05)
+    assert sent and sent[0][:2] == ("quick", "now")
+    assert not await sender.drain(0.05)  # the slow chat is still waiting
+    release.set()
+    assert await sender.drain(1)
+    assert [text for _, text, _ in sent] == ["now", "later"]
+
+
+async def test_close_reports_what_could_not_be_sent(caplog):
+    async def hang() -> None:
+        await asyncio.sleep(10)
+
+    sender = Sender("test", QUICK)
+    sender.submit("a", [Job(hang, "send")])
+    await sender.close(0.05)
+    assert "delivery.unsent_at_shutdown" in caplog.text
