@@ -151,3 +151,57 @@ async def test_a_slow_chat_does_not_hold_up_another(platforms: Platforms):
     await quick.post(quick.message_update("/start"))
     await platforms.telegram.wait_for(lambda: quick.mine())
     assert asyncio.get_running_loop().time() - started < 1.0
+
+
+async def test_the_same_update_reaching_two_processes_at_once_is_handled_once(
+        platforms: Platforms, trained):
+    """Two app instances (as two processes would) share the database; Telegram's retry of
+    an update lands on the second while the first is still on it."""
+    import httpx
+
+    from bot.server import create_app
+    from core.shop import Shop
+    from tests.e2e.conftest import FAST
+
+    other_shop = Shop.from_settings(platforms.app.state.shop.settings)
+    other = create_app(other_shop.settings, other_shop, nlu=trained, sweep_seconds=3600,
+                       limits=FAST)
+    ann = platforms.telegram_user()
+    update = ann.message_update("add a blue mug")
+    try:
+        async with other.router.lifespan_context(other):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=other),
+                                         base_url="http://test") as second:
+                headers = {"X-Telegram-Bot-Api-Secret-Token": ann.secret}
+                first_try, second_try = await asyncio.gather(
+                    ann.post(update),
+                    second.post("/telegram/webhook", json=update, headers=headers))
+                assert first_try.status_code == second_try.status_code == 200
+                await other.state.telegram.sender.drain(5)
+        await platforms.settle_telegram()
+    finally:
+        await other_shop.close()
+    assert len(ann.mine()) == 1
+    async with platforms.shop.transaction() as session:
+        cart = await carts.cart_for(session=session, currency="EUR",
+                                    session_key="telegram:111222333")
+        assert (await carts.view(session=session, cart=cart)).item_count == 1
+
+
+async def test_a_telegram_outage_is_retried_until_the_reply_gets_through(platforms: Platforms):
+    ann = platforms.telegram_user()
+    platforms.telegram.fail("sendMessage", times=3, status=502)
+    sent = await ann.say("/start")
+    assert len(platforms.telegram.of("sendMessage", chat="111222333")) == 4
+    assert "Welcome" in sent[-1].text
+
+
+async def test_a_group_chat_is_pointed_to_a_private_chat(platforms: Platforms):
+    ann = platforms.telegram_user()
+    update = ann.message_update("/start@chatcart_test_bot")
+    update["message"]["chat"] = {"id": -100200300, "title": "Friends", "type": "supergroup"}
+    response = await ann.post(update)
+    assert response.status_code == 200
+    await platforms.settle_telegram()
+    (call,) = platforms.telegram.of("sendMessage", chat="-100200300")
+    assert "private chat" in call.text
