@@ -144,6 +144,13 @@ class Settings(BaseSettings):
             raise ValueError("expected an http:// or https:// URL")
         return value or None
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^smtps?://[^\s/]+", value):
+            raise ValueError("expected smtp://USER:PASSWORD@HOST:587 or smtps://...:465")
+        return value or None
+
     @field_validator("slack_api_base")
     @classmethod
     def _slack_api_root(cls, value: str | None) -> str | None:

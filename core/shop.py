@@ -17,7 +17,7 @@ from core.catalog.images import ImageStorage, LocalImageStorage
 from core.catalog.models import Product
 from core.config import Settings
 from core.db import create_engine, session_factory, unit_of_work
-from core.notifications.mail import LogMailer, Mailer
+from core.notifications.mail import Mailer, mailer_for
 
 
 @dataclass
@@ -32,7 +32,8 @@ class Shop:
     def from_settings(cls, settings: Settings) -> Shop:
         engine = create_engine(settings.database_url)
         storage = LocalImageStorage(settings.media_dir, f"{settings.base_url}/media")
-        return cls(settings, engine, session_factory(engine), storage, LogMailer())
+        mailer = mailer_for(settings.smtp_url, settings.public_base_url.host or "localhost")
+        return cls(settings, engine, session_factory(engine), storage, mailer)
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         """One unit of work: `async with shop.transaction() as session: ...`."""

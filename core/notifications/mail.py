@@ -1,15 +1,21 @@
-"""Outgoing email. Until SMTP delivery lands, mail is written to the log (`chatcart.mail`).
+"""Outgoing email: through the SMTP server in `SMTP_URL`, or, without one, into the log.
 
-That is how a shop owner without SMTP sees a link code, and how tests read it.
+The log (`chatcart.mail`) is how a shop without mail set up still sees a link code,
+and how tests read it. With SMTP the log says only that a message went, never its body.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
 
 log = logging.getLogger("chatcart.mail")
+TIMEOUT = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +30,36 @@ class Mailer(Protocol):
 
 
 class LogMailer:
-    """Writes each message to the log instead of sending it."""
+    """Writes each message to the log instead of sending it (no SMTP_URL set)."""
 
     async def send(self, email: Email) -> None:
         log.info("mail.logged to=%s subject=%r body=%r", email.to, email.subject, email.body)
+
+
+class SmtpMailer:
+    """`smtp://user:password@host:587` (STARTTLS when the server offers it) or `smtps://`
+    (TLS from the start); `?from=shop@example.com` sets the sender."""
+
+    def __init__(self, url: str, default_sender: str) -> None:
+        parts = urlsplit(url)
+        self.hostname = parts.hostname or "localhost"
+        self.tls = parts.scheme == "smtps"
+        self.port = parts.port or (465 if self.tls else 587)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.sender = parse_qs(parts.query).get("from", [default_sender])[0]
+
+    async def send(self, email: Email) -> None:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self.sender, email.to, email.subject
+        message.set_content(email.body)
+        await aiosmtplib.send(message, hostname=self.hostname, port=self.port,
+                              username=self.username, password=self.password,
+                              use_tls=self.tls, timeout=TIMEOUT)
+        log.info("mail.sent to=%s subject=%r", email.to, email.subject)
+
+
+def mailer_for(smtp_url: str | None, public_host: str) -> Mailer:
+    if not smtp_url:
+        return LogMailer()
+    return SmtpMailer(smtp_url, f"no-reply@{public_host}")
