@@ -149,3 +149,26 @@ async def test_messages_from_bots_and_edits_are_ignored(platforms: Platforms):
     await asyncio.sleep(0.2)
     await platforms.settle_slack()
     assert ann.mine() == []
+
+
+async def test_socket_mode_receives_events_without_a_public_url(
+        database_url, tmp_path, trained, telegram_api, slack_api):
+    from bot.server import create_app
+    from core.shop import Shop
+    from tests.e2e.conftest import FAST, channel_settings
+    from tests.e2e.platforms import SlackUser
+
+    settings = channel_settings(database_url, tmp_path / "data", telegram_api, slack_api,
+                                SLACK_APP_TOKEN="xapp-1-A0SHOP-1-0123456789abcdef")
+    shop = Shop.from_settings(settings)
+    app = create_app(settings, shop, nlu=trained, sweep_seconds=3600, limits=FAST)
+    try:
+        async with app.router.lifespan_context(app):
+            ann = SlackUser(None, slack_api, "unused", app.state.slack.sender.drain)  # type: ignore[arg-type]
+            await slack_api.send_envelope(ann.message_event("hi"), "env-1")
+            sent = await ann.replies()
+            assert "Welcome" in slack_text(sent[0])
+            await slack_api.wait_for(lambda: slack_api.socket_acks)
+            assert slack_api.socket_acks[0]["envelope_id"] == "env-1"
+    finally:
+        await shop.close()

@@ -214,6 +214,9 @@ class FakeSlack(RecordingServer):
         super().__init__()
         self._ts = itertools.count(1)
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.socket: web.WebSocketResponse | None = None
+        self.socket_acks: list[dict[str, Any]] = []
+        self._socket_ready = asyncio.Event()
 
     @property
     def api(self) -> str:
@@ -221,10 +224,32 @@ class FakeSlack(RecordingServer):
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/socket-mode", self._socket)
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: Slack says hello, sends envelopes, and reads the app's acks."""
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1,
+                                "connection_info": {"app_id": "A0SHOP"}})
+        self.socket = socket
+        self._socket_ready.set()
+        async for frame in socket:
+            if frame.type.name == "TEXT":
+                self.socket_acks.append(json.loads(frame.data))
+        return socket
+
+    async def send_envelope(self, payload: dict[str, Any], envelope_id: str) -> None:
+        await asyncio.wait_for(self._socket_ready.wait(), 10)
+        assert self.socket is not None
+        await self.socket.send_json({"envelope_id": envelope_id, "type": "events_api",
+                                     "payload": payload, "accepts_response_payload": False,
+                                     "retry_attempt": 0, "retry_reason": ""})
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        if request.headers.get("Authorization") != "Bearer xoxb-test-token":
+        token = "Bearer xapp-" if method == "apps.connections.open" else "Bearer xoxb-test-token"
+        if not request.headers.get("Authorization", "").startswith(token):
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if request.content_type == "application/json":
             params = await request.json()
@@ -261,6 +286,8 @@ class FakeSlack(RecordingServer):
                                       blocks=params.get("blocks", []))
             return {"channel": params["channel"], "ts": params["ts"],
                     "text": params.get("text", "")}
+        if method == "apps.connections.open":
+            return {"url": self.url.replace("http://", "ws://") + "/socket-mode"}
         if method == "conversations.open":
             return {"channel": {"id": "D" + str(params.get("users", "")).lstrip("U")}}
         return {}
