@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import core_ops, nlu, webchat
+from bench import core_ops, nlu, telegram, webchat
 from bot.nlu.embedded import build_embedded
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
@@ -20,12 +20,18 @@ def main() -> None:
     print(core_ops.table(figures))
     language = nlu.measure()
     with tempfile.TemporaryDirectory() as folder:
-        chat = asyncio.run(webchat.measure(build_embedded(Path(folder) / "model.joblib")))
+        trained = build_embedded(Path(folder) / "model.joblib")
+        chat = asyncio.run(webchat.measure(trained))
+        bot = asyncio.run(telegram.measure(trained))
     print(f"\nNLU parse (demo catalog): p50 {language['nlu_p50_ms']:.2f} ms, "
           f"p99 {language['nlu_p99_ms']:.2f} ms, {language['nlu_parses_per_s']:.0f}/s")
     print(f"Web chat turns (SQLite, 1 process, in-process ASGI, {chat['webchat_turns']:.0f} "
           f"turns): {chat['webchat_turns_per_s']:.0f}/s, p50 {chat['webchat_p50_ms']:.1f} ms, "
           f"p99 {chat['webchat_p99_ms']:.1f} ms")
+    print(f"Telegram webhook turns (SQLite, 1 process, in-process ASGI, replies to a local "
+          f"Bot API, {bot['telegram_turns']:.0f} turns, {bot['telegram_api_calls']:.0f} API "
+          f"calls): {bot['telegram_turns_per_s']:.0f}/s, p50 {bot['telegram_p50_ms']:.1f} ms, "
+          f"p99 {bot['telegram_p99_ms']:.1f} ms")
     oversold = sum(row["oversold"] for row in figures["core"].values())
     summary = {
         "python": sys.version.split()[0],
@@ -33,6 +39,7 @@ def main() -> None:
         "oversold": oversold,
         **language,
         **chat,
+        **bot,
         **figures,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,8 @@ def configure(level: str) -> None:
     root.setLevel(level)
     # /healthz reads the schema revision through Alembic, which announces itself each time.
     logging.getLogger("alembic.runtime.migration").setLevel(max(root.level, logging.WARNING))
+    # aiogram logs a line per update; our own turn and delivery events say more.
+    logging.getLogger("aiogram.event").setLevel(max(root.level, logging.WARNING))
 
 
 def safe_url(url: str) -> str:
