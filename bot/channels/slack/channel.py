@@ -29,7 +29,21 @@ from core.config import Settings
 log = logging.getLogger("chatcart.slack")
 DEFAULT_API = "https://slack.com/api/"
 API_TIMEOUT = 20
-MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+MARKUP = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
+
+
+def plain_text(text: str) -> str:
+    """What the person typed: Slack sends links, mentions and e-mail addresses as markup
+    (`<mailto:ann@example.com|ann@example.com>`) and escapes `&`, `<` and `>`."""
+    def readable(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith(("@", "!")):
+            return ""
+        if label:
+            return label
+        return target.removeprefix("mailto:")
+    text = MARKUP.sub(readable, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
 IMAGE_ERRORS = {"invalid_blocks", "invalid_blocks_format", "downloading_image_failed"}
 
 
@@ -60,12 +74,13 @@ class SlackChannel:
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, our own messages, channel chatter
-        await self._turn(body, event["channel"], event.get("user", ""), event.get("text", ""),
+        await self._turn(body, event["channel"], event.get("user", ""),
+                         plain_text(event.get("text", "")),
                          f"event:{body.get('event_id', event.get('ts'))}")
 
     async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         user = event.get("user", "")
-        text = MENTION.sub("", event.get("text", "")).strip() or "hi"
+        text = plain_text(event.get("text", "")) or "hi"
         try:
             opened = await self.client.conversations_open(users=user)
             direct = opened["channel"]["id"]

@@ -78,3 +78,13 @@ def test_split_text_and_public_urls():
     for url in ("http://localhost:8000/x", "http://127.0.0.1/x", "http://10.0.0.5/x",
                 "ftp://shop.example/x", "https://shop.local/x", "not a url"):
         assert not is_public_url(url), url
+
+
+def test_slack_markup_in_what_people_type_is_read_as_plain_text():
+    from bot.channels.slack.channel import plain_text
+
+    assert plain_text("<mailto:Ann@Example.com|Ann@Example.com>") == "Ann@Example.com"
+    assert plain_text("<@U0BOT> show me mugs &lt; 15 &amp; blue") == "show me mugs < 15 & blue"
+    assert plain_text("see <https://shop.example/p/1|the mug> or <https://x.example>") == (
+        "see the mug or https://x.example")
+    assert plain_text("<!here> hi <#C123|general>") == "hi general"
