@@ -171,3 +171,29 @@ class Sender:
                            chat=chat, call=job.what, error=type(exc).__name__,
                            attempt=failures, pause=round(pause, 2))
                 await asyncio.sleep(pause)
+
+
+class InFlight:
+    """Counts a channel's turns under way, so shutdown (and a test) can wait for them to
+    queue their replies before the sender is closed."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def __enter__(self) -> None:
+        self._count += 1
+        self._idle.clear()
+
+    def __exit__(self, *exc: object) -> None:
+        self._count -= 1
+        if not self._count:
+            self._idle.set()
+
+    async def idle(self, seconds: float = 10.0) -> bool:
+        try:
+            await asyncio.wait_for(self._idle.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True

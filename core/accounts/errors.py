@@ -18,3 +18,4 @@ class AccountError(StrEnum):
     LINK_CODE_INVALID = "account.link_code_invalid"
     LINK_CODE_EXPIRED = "account.link_code_expired"
     LINK_TOO_MANY_CODES = "account.link_too_many_codes"
+    STAFF_NOT_LINKABLE = "account.staff_not_linkable"

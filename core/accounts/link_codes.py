@@ -30,6 +30,9 @@ from core.errors import Forbidden, InvalidInput
 LIFETIME = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
 CODES_PER_HOUR = 5
+# Wrong guesses at one address's codes in a day: beyond this no new code is issued,
+# so guessing one in a million stays hopeless however many chats try.
+FAILURES_PER_DAY = 10
 
 
 def _digest(secret_key: str, identity_id: int, email: str, code: str) -> str:
@@ -57,6 +60,13 @@ async def issue(*, session: AsyncSession, secret_key: str, identity: ChatIdentit
     if (recent or 0) >= CODES_PER_HOUR:
         raise InvalidInput(AccountError.LINK_TOO_MANY_CODES,
                            "That's a lot of codes in one hour. Please wait a while and try again.")
+    failures = await session.scalar(
+        select(func.coalesce(func.sum(LinkCode.attempts), 0)).where(
+            LinkCode.email == address, LinkCode.created_at > issued - timedelta(days=1)))
+    if (failures or 0) >= FAILURES_PER_DAY:
+        raise InvalidInput(AccountError.LINK_TOO_MANY_CODES,
+                           "Too many wrong codes were typed for that address today. Please "
+                           "try again tomorrow, or talk to a person.")
     await session.execute(
         update(LinkCode).where(LinkCode.identity_id == identity.id, LinkCode.used_at.is_(None))
         .values(used_at=issued))
@@ -124,6 +134,10 @@ async def confirm(
     user, created = await _account_for(session, row.email, actor)
     if not user.is_active:
         raise Forbidden(AccountError.DISABLED, "The account for that address is disabled.")
+    if user.role is not Role.CUSTOMER:  # a chat must never carry a staff account's powers
+        raise Forbidden(AccountError.STAFF_NOT_LINKABLE,
+                        "That address belongs to a staff account, which can't be linked to a "
+                        "chat. Please use a personal address to shop.")
     if user.email_verified_at is None:
         user.email_verified_at = now()
     if identity.user_id not in (None, user.id):

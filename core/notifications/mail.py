@@ -37,8 +37,8 @@ class LogMailer:
 
 
 class SmtpMailer:
-    """`smtp://user:password@host:587` (STARTTLS when the server offers it) or `smtps://`
-    (TLS from the start); `?from=shop@example.com` sets the sender."""
+    """`smtp://user:password@host:587` (STARTTLS: required with a password, else used when
+    offered) or `smtps://` (TLS from the start); `?from=shop@example.com` sets the sender."""
 
     def __init__(self, url: str, default_sender: str) -> None:
         parts = urlsplit(url)
@@ -53,9 +53,11 @@ class SmtpMailer:
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self.sender, email.to, email.subject
         message.set_content(email.body)
+        # A password never crosses in clear: with credentials, STARTTLS is required.
+        start_tls = None if self.tls or not self.username else True
         await aiosmtplib.send(message, hostname=self.hostname, port=self.port,
                               username=self.username, password=self.password,
-                              use_tls=self.tls, timeout=TIMEOUT)
+                              use_tls=self.tls, start_tls=start_tls, timeout=TIMEOUT)
         log.info("mail.sent to=%s subject=%r", email.to, email.subject)
 
 

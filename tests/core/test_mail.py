@@ -55,3 +55,10 @@ async def test_without_smtp_the_message_is_logged():
 def test_a_bad_smtp_url_is_refused_at_start():
     with pytest.raises(ConfigError, match="SMTP_URL: expected smtp://"):
         load_settings(SMTP_URL="mail.example.com")
+
+
+async def test_a_password_is_never_sent_without_tls(smtp_server):
+    _, port = smtp_server  # this test server offers no STARTTLS
+    mailer = mailer_for(f"smtp://shop:secret@127.0.0.1:{port}", "shop.example")
+    with pytest.raises(Exception, match="(?i)starttls|tls"):
+        await mailer.send(Email("ann@example.com", "Your code", "Your code is 123456."))

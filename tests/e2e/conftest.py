@@ -67,7 +67,7 @@ class Platforms:
         assert await self.app.state.telegram.sender.drain(10)
 
     async def settle_slack(self) -> None:
-        await self.app.state.slack.idle(10)
+        assert await self.app.state.slack.turns.idle(10)
         assert await self.app.state.slack.sender.drain(10)
 
     def telegram_user(self, user_id: int = 111222333, first_name: str = "Ann") -> TelegramUser:

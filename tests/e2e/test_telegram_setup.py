@@ -117,3 +117,30 @@ async def test_without_credentials_the_platform_endpoints_say_so(shop, settings,
             slack = await http.post("/slack/events", json={"type": "url_verification"})
     assert telegram.status_code == 404 and "not configured" in telegram.text
     assert slack.status_code == 404 and "not configured" in slack.text
+
+
+async def test_an_update_in_flight_at_shutdown_still_gets_its_reply(
+        database_url, tmp_path: Path, trained, telegram_api: FakeTelegram,
+        slack_api: FakeSlack, monkeypatch):
+    settings = channel_settings(database_url, tmp_path / "data", telegram_api, slack_api)
+    shop = Shop.from_settings(settings)
+    app = create_app(settings, shop, nlu=trained, sweep_seconds=3600, telegram_polling=True,
+                     limits=FAST)
+    try:
+        async with app.router.lifespan_context(app):
+            pipeline = app.state.telegram.pipeline
+            real = pipeline.handle
+
+            async def slow_turn(incoming):
+                await asyncio.sleep(0.5)
+                return await real(incoming)
+
+            monkeypatch.setattr(pipeline, "handle", slow_turn)
+            ann = TelegramUser(None, telegram_api, TELEGRAM_SECRET,  # type: ignore[arg-type]
+                               app.state.telegram.sender.drain)
+            await telegram_api.updates.put(ann.message_update("/start"))
+            await telegram_api.wait_for(lambda: telegram_api.updates.empty())
+            await asyncio.sleep(0.05)  # fetched and under way: now the server stops
+        assert any("Welcome" in c.text for c in ann.mine())
+    finally:
+        await shop.close()

@@ -8,7 +8,6 @@ channel is answered in a direct message: carts and orders are nobody else's busi
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -20,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
-from bot.channels.delivery import Job, Limits, RetryAfter, Sender, Undeliverable
+from bot.channels.delivery import InFlight, Job, Limits, RetryAfter, Sender, Undeliverable
 from bot.channels.slack.render import LINK_PREFIX, SlackMessage, render
 from bot.messages import ChatRef, Delivery, Incoming, Kind, Reply
 from bot.pipeline import Pipeline
@@ -65,9 +64,7 @@ class SlackChannel:
         self.pipeline = pipeline
         self.sender = Sender(self.platform, limits or Limits(per_chat_rate=1.0,
                                                              global_rate=50.0))
-        self._busy = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self.turns = InFlight()
 
     # -- events in ----------------------------------------------------------------------
 
@@ -79,19 +76,22 @@ class SlackChannel:
                          f"event:{body.get('event_id', event.get('ts'))}")
 
     async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        user = event.get("user", "")
-        text = plain_text(event.get("text", "")) or "hi"
-        try:
-            opened = await self.client.conversations_open(users=user)
-            direct = opened["channel"]["id"]
-        except (SlackApiError, KeyError) as problem:
-            logs.event(log, "slack.dm_open_failed", logging.WARNING, error=str(problem)[:200])
-            return
-        note = SlackMessage("I've answered you in a direct message.", [])
-        self.sender.submit(event["channel"], [self._post_job(event["channel"], note,
-                                                             thread=event.get("ts"))])
-        await self._turn(body, direct, user, text,
-                         f"event:{body.get('event_id', event.get('ts'))}")
+        with self.turns:
+            user = event.get("user", "")
+            text = plain_text(event.get("text", "")) or "hi"
+            try:
+                opened = await self.client.conversations_open(users=user)
+                direct = opened["channel"]["id"]
+            except (SlackApiError, KeyError) as problem:
+                logs.event(log, "slack.dm_open_failed", logging.WARNING,
+                           error=str(problem)[:200])
+                return
+            answered = await self._turn(body, direct, user, text,
+                                        f"event:{body.get('event_id', event.get('ts'))}")
+            if answered:  # not for a redelivered mention
+                note = SlackMessage("I've answered you in a direct message.", [])
+                self.sender.submit(event["channel"], [self._post_job(
+                    event["channel"], note, thread=event.get("ts"))])
 
     async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
@@ -109,10 +109,9 @@ class SlackChannel:
                          kind=Kind.ACTION, edit_ts=message_ts)
 
     async def _turn(self, body: dict[str, Any], channel: str, user: str, text: str,
-                    event_id: str, kind: Kind = Kind.TEXT, edit_ts: str | None = None) -> None:
-        self._busy += 1
-        self._idle.clear()
-        try:
+                    event_id: str, kind: Kind = Kind.TEXT, edit_ts: str | None = None) -> bool:
+        """Handle one message or click; False when it was a copy already handled."""
+        with self.turns:
             team = body.get("team_id") or (body.get("team") or {}).get("id") or "-"
             if kind is Kind.TEXT and text.startswith("/") and " " not in text.strip():
                 kind = Kind.COMMAND
@@ -122,14 +121,7 @@ class SlackChannel:
                                 delivery=Delivery(f"slack:{team}", event_id))
             answers = await self.pipeline.handle(incoming)
             self.sender.submit(channel, self._jobs(channel, answers, edit_ts))
-        finally:
-            self._busy -= 1
-            if not self._busy:
-                self._idle.set()
-
-    async def idle(self, seconds: float = 10.0) -> None:
-        """Until every turn started has queued its replies (tests, shutdown)."""
-        await asyncio.wait_for(self._idle.wait(), seconds)
+            return bool(answers)
 
     # -- replies out --------------------------------------------------------------------
 
@@ -189,8 +181,5 @@ class SlackChannel:
         return socket.close_async
 
     async def close(self) -> None:
-        try:
-            await self.idle(5)
-        except TimeoutError:
-            pass
+        await self.turns.idle(5)
         await self.sender.close()

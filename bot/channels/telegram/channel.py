@@ -36,7 +36,7 @@ from aiogram.types import (
 )
 
 from bot import logs
-from bot.channels.delivery import Job, Limits, RetryAfter, Sender, Undeliverable
+from bot.channels.delivery import InFlight, Job, Limits, RetryAfter, Sender, Undeliverable
 from bot.channels.telegram.render import Outgoing, render
 from bot.messages import ChatRef, Delivery, Incoming, Kind, Reply
 from bot.pipeline import Pipeline
@@ -89,6 +89,7 @@ class TelegramChannel:
         self.source = f"telegram:{self.bot.id}"
         self._media = (f"{settings.base_url}/media/", settings.media_dir.resolve())
         self._photo_ids: OrderedDict[str, str] = OrderedDict()
+        self.turns = InFlight()
         self.dispatcher = Dispatcher()
         self.dispatcher.message.register(self._on_message)
         self.dispatcher.callback_query.register(self._on_callback)
@@ -109,6 +110,14 @@ class TelegramChannel:
         await self.dispatcher.feed_update(self.bot, update)
 
     async def _on_message(self, message: Message, event_update: Update) -> None:
+        with self.turns:
+            await self._message(message, event_update)
+
+    async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
+        with self.turns:
+            await self._callback(query, event_update)
+
+    async def _message(self, message: Message, event_update: Update) -> None:
         user = message.from_user
         if user is None or user.is_bot:
             return
@@ -130,7 +139,7 @@ class TelegramChannel:
         answers = await self.pipeline.handle(incoming)
         self.sender.submit(str(message.chat.id), self._jobs(message.chat.id, answers, None))
 
-    async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
+    async def _callback(self, query: CallbackQuery, event_update: Update) -> None:
         message = query.message
         chat_id = message.chat.id if message is not None else query.from_user.id
         incoming = Incoming(self._chat(chat_id, query.from_user), Kind.ACTION,
@@ -143,9 +152,11 @@ class TelegramChannel:
         # An old message (InaccessibleMessage) cannot be edited: replies come as new ones.
         target = EditTarget(message.message_id, bool(message.photo)) if isinstance(
             message, Message) else None
+        # Its own queue: the spinner stops at once, whatever the chat's messages wait for.
         answer = Job(lambda: self._call(self.bot.answer_callback_query(query.id)),
                      "answerCallbackQuery", paced=False)
-        self.sender.submit(str(chat_id), [answer, *self._jobs(chat_id, answers, target)])
+        self.sender.submit(f"{chat_id}:answers", [answer])
+        self.sender.submit(str(chat_id), self._jobs(chat_id, answers, target))
 
     @staticmethod
     def _chat(chat_id: int, user: object) -> ChatRef:
@@ -255,6 +266,8 @@ class TelegramChannel:
                                             polling_timeout=25)
 
     async def close(self) -> None:
+        """After polling stopped: let turns under way queue their replies, send, close."""
+        await self.turns.idle(10)
         await self.sender.close()
         await self.bot.session.close()
 

@@ -30,8 +30,9 @@ def telegram_router() -> APIRouter:
             update = channel.parse(await request.json())
         except ValueError:
             return JSONResponse({"error": "not a Telegram update"}, status_code=400)
-        # Handled before answering: a crash answers 500 and Telegram delivers it again,
-        # and the receipt claimed in the turn keeps a second delivery from acting twice.
+        # Handled before answering, so Telegram sends a chat's next update after this one.
+        # A turn that fails is rolled back (its receipt too) and the shopper is told; the
+        # receipt claimed in the turn keeps a redelivered copy from acting twice.
         await channel.process(update)
         return JSONResponse({"ok": True})
 

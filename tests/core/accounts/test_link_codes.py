@@ -125,3 +125,33 @@ async def test_linking_to_another_account_moves_the_chat(shop):
             result = await _confirm(session, identity, issued.code)
         assert result.outcome is Outcome.LINKED
         assert identity.user_id == result.user.id and result.user.email == "ann.work@example.com"
+
+
+async def test_wrong_codes_for_one_address_are_capped_per_day_across_chats(shop):
+    async with shop.transaction() as session:
+        for chat in ("1", "2"):
+            identity = await _identity(session, chat)
+            issued = await link_codes.issue(session=session, secret_key=SECRET,
+                                            identity=identity, email="ann@example.com")
+            wrong = "000000" if issued.code != "000000" else "111111"
+            for _ in range(MAX_ATTEMPTS):
+                await _confirm(session, identity, wrong)
+        third = await _identity(session, "3")
+        with pytest.raises(InvalidInput, match="Too many wrong codes"):
+            await link_codes.issue(session=session, secret_key=SECRET, identity=third,
+                                   email="ann@example.com")
+        await link_codes.issue(session=session, secret_key=SECRET, identity=third,
+                               email="bob@example.com")  # other addresses are unaffected
+
+
+async def test_a_staff_account_cannot_be_linked_to_a_chat(shop):
+    from core.accounts.models import Role
+
+    async with shop.transaction() as session:
+        await factories.user(session, "boss@example.com", role=Role.ADMIN)
+        identity = await _identity(session)
+        issued = await link_codes.issue(session=session, secret_key=SECRET, identity=identity,
+                                        email="boss@example.com")
+        with pytest.raises(Forbidden) as refused:
+            await _confirm(session, identity, issued.code)
+        assert refused.value.code == AccountError.STAFF_NOT_LINKABLE
