@@ -46,6 +46,13 @@ def plain_text(text: str) -> str:
 IMAGE_ERRORS = {"invalid_blocks", "invalid_blocks_format", "downloading_image_failed"}
 
 
+def _person(body: dict[str, Any], event: dict[str, Any]) -> str:
+    """The sender as `TEAM:USER`, by the user's own workspace (the same for their clicks,
+    even in an org-wide Enterprise Grid install)."""
+    team = event.get("user_team") or body.get("team_id") or "-"
+    return f"{team}:{event.get('user', '')}"
+
+
 class SlackChannel:
     platform = "slack"
 
@@ -71,8 +78,7 @@ class SlackChannel:
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, our own messages, channel chatter
-        await self._turn(body, event["channel"], event.get("user", ""),
-                         plain_text(event.get("text", "")),
+        await self._turn(event["channel"], _person(body, event), plain_text(event.get("text", "")),
                          f"event:{body.get('event_id', event.get('ts'))}")
 
     async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -86,7 +92,7 @@ class SlackChannel:
                 logs.event(log, "slack.dm_open_failed", logging.WARNING,
                            error=str(problem)[:200])
                 return
-            answered = await self._turn(body, direct, user, text,
+            answered = await self._turn(direct, _person(body, event), text,
                                         f"event:{body.get('event_id', event.get('ts'))}")
             if answered:  # not for a redelivered mention
                 note = SlackMessage("I've answered you in a direct message.", [])
@@ -101,24 +107,24 @@ class SlackChannel:
             "channel_id")
         message_ts = (body.get("container") or {}).get("message_ts") or (
             body.get("message") or {}).get("ts")
-        user = (body.get("user") or {}).get("id", "")
-        if not channel or not user:
+        user = body.get("user") or {}
+        if not channel or not user.get("id"):
             return
-        await self._turn(body, channel, user, action["value"],
+        team = user.get("team_id") or (body.get("team") or {}).get("id") or "-"
+        await self._turn(channel, f"{team}:{user['id']}", action["value"],
                          f"action:{channel}:{message_ts}:{action.get('action_ts')}",
                          kind=Kind.ACTION, edit_ts=message_ts)
 
-    async def _turn(self, body: dict[str, Any], channel: str, user: str, text: str,
-                    event_id: str, kind: Kind = Kind.TEXT, edit_ts: str | None = None) -> bool:
+    async def _turn(self, channel: str, person: str, text: str, event_id: str,
+                    kind: Kind = Kind.TEXT, edit_ts: str | None = None) -> bool:
         """Handle one message or click; False when it was a copy already handled."""
         with self.turns:
-            team = body.get("team_id") or (body.get("team") or {}).get("id") or "-"
             if kind is Kind.TEXT and text.startswith("/") and " " not in text.strip():
                 kind = Kind.COMMAND
-            chat = ChatRef(self.platform, channel, f"{team}:{user}")
+            chat = ChatRef(self.platform, channel, person)
             incoming = Incoming(chat, kind, text=text if kind is not Kind.ACTION else "",
                                 action=text if kind is Kind.ACTION else "",
-                                delivery=Delivery(f"slack:{team}", event_id))
+                                delivery=Delivery(self.platform, event_id))
             answers = await self.pipeline.handle(incoming)
             self.sender.submit(channel, self._jobs(channel, answers, edit_ts))
             return bool(answers)
