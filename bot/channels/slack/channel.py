@@ -46,6 +46,15 @@ def plain_text(text: str) -> str:
 IMAGE_ERRORS = {"invalid_blocks", "invalid_blocks_format", "downloading_image_failed"}
 
 
+class _DropMessage(logging.Filter):
+    def __init__(self, fragment: str) -> None:
+        super().__init__()
+        self.fragment = fragment
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.fragment not in record.getMessage()
+
+
 def _person(body: dict[str, Any], event: dict[str, Any]) -> str:
     """The sender as `TEAM:USER`, by the user's own workspace (the same for their clicks,
     even in an org-wide Enterprise Grid install)."""
@@ -62,8 +71,15 @@ class SlackChannel:
         self.client = AsyncWebClient(token=settings.slack_bot_token,
                                      base_url=settings.slack_api_base or DEFAULT_API,
                                      timeout=API_TIMEOUT)
-        self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret,
-                            process_before_response=False, logger=log)
+        # Bolt also reads SLACK_BOT_TOKEN from the environment and then warns that our
+        # client (which carries that same token and the API base) wins: it is meant to.
+        quiet = _DropMessage("`token` will be unused")
+        log.addFilter(quiet)
+        try:
+            self.app = AsyncApp(client=self.client, process_before_response=False, logger=log,
+                                signing_secret=settings.slack_signing_secret)
+        finally:
+            log.removeFilter(quiet)
         self.app.event("message")(self._on_message)
         self.app.event("app_mention")(self._on_mention)
         self.app.action(re.compile(".*"))(self._on_action)
