@@ -23,6 +23,13 @@ VERBS: dict[str, int] = {
     "rm": 1,       # product id
     "ord": 0,      # order number follows as text: ord:CC-7KX3MQ
     "pick": 1,     # answer to "which one?": product id
+    # checkout
+    "coaddr": 1,   # ship to a saved address (its id; 0: a new one)
+    "cobill": 1,   # billing the same as shipping (1) or another (0)
+    "coship": 1,   # shipping method, by its place in the list
+    "coedit": 1,   # change the address (0) or the shipping method (1)
+    "copay": 2,    # gateway (place in the list), the total the shopper saw (minor units)
+    "cocancel": 0,
 }
 _ORDER = re.compile(r"^ord:(CC-[2-9A-HJKMNP-TV-Z]{6})$")
 

@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -21,7 +22,10 @@ from bot.channels.slack.events import slack_router
 from bot.channels.telegram.webhook import telegram_router
 from bot.channels.webchat import Outbox, webchat_router
 from bot.health import health
+from bot.messages import Reply
+from bot.payments.routes import payments_router
 from bot.pipeline import Understander
+from bot.relay import Relay
 from bot.sweeper import run_forever as sweeper_loop
 from core.config import Settings
 from core.shop import Shop
@@ -61,6 +65,8 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         stops = []
         if app.state.pipeline is not None:
             stops = await _start_channels(app, settings, telegram_polling, limits, tasks)
+        app.state.relay = Relay(app.state.shop, partial(_deliver, app), _platforms(app))
+        tasks.append(asyncio.create_task(app.state.relay.run_forever(), name="relay"))
         if nlu is not None:
             await nlu.refresh_catalog(app.state.shop)
             tasks.append(asyncio.create_task(
@@ -88,6 +94,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         ok, body = await health(request.app.state.shop)
         return JSONResponse(body, status_code=200 if ok else 503)
 
+    app.include_router(payments_router())
     if nlu is not None:
         app.include_router(webchat_router())
         app.include_router(telegram_router())
@@ -135,3 +142,22 @@ async def _start_channels(app: FastAPI, settings: Settings, polling: bool, limit
         on.append("slack (socket mode)" if settings.slack_app_token else "slack (events)")
     logs.event(log, "server.channels", on=", ".join(on))
     return stops
+
+
+def _platforms(app: FastAPI) -> list[str]:
+    """The chats this process can reach: the web chat's, and each platform switched on."""
+    reachable = ["web"] if app.state.pipeline is not None else []
+    return reachable + [name for name in ("telegram", "slack")
+                        if getattr(app.state, name, None) is not None]
+
+
+def _deliver(app: FastAPI, platform: str, chat_id: str, answers: list[Reply]) -> bool:
+    if platform == "web" and app.state.pipeline is not None:
+        for reply in answers:
+            app.state.outbox.push(chat_id, reply)
+        return True
+    channel = getattr(app.state, platform, None) if platform in ("telegram", "slack") else None
+    if channel is None:
+        return False
+    channel.send(chat_id, answers)
+    return True

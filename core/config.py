@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     reservation_minutes: int = Field(30, ge=1, le=7 * 24 * 60,
                                      validation_alias="RESERVATION_MINUTES")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
+    tax_rate: str = Field("0", validation_alias="TAX_RATE_PERCENT")
+    payment_capture: str = Field("immediate", validation_alias="PAYMENT_CAPTURE")
 
     telegram_bot_token: str | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_secret: str | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
@@ -98,6 +100,27 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
         return level
+
+    @field_validator("tax_rate")
+    @classmethod
+    def _tax_rate(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{1,2}(\.\d{1,2})?", value.strip()):
+            raise ValueError("expected a percentage like 20 or 8.25 (0 for none)")
+        return value.strip()
+
+    @field_validator("payment_capture")
+    @classmethod
+    def _capture(cls, value: str) -> str:
+        mode = value.strip().lower().replace("-", "_")
+        if mode not in ("immediate", "at_shipment"):
+            raise ValueError("expected immediate (charge at checkout) or at_shipment "
+                             "(authorize, capture when the order ships)")
+        return mode
+
+    @property
+    def tax_basis_points(self) -> int:
+        whole, _, fraction = self.tax_rate.partition(".")
+        return int(whole) * 100 + int((fraction + "00")[:2])
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -5,15 +5,19 @@ from core.audit.models import AuditEvent
 from core.carts.models import Cart, CartLine
 from core.catalog.models import Category, Product, ProductImage
 from core.chats.models import ChatSession
+from core.checkout.models import SavedAddress
 from core.db import Base
 from core.inventory.models import Reservation, StockAlert, StockItem
 from core.orders.models import Order, OrderLine
+from core.outbox.models import OutboxMessage
+from core.payments.models import Payment
 from core.support.models import FaqEntry, HandoffRequest
 from core.webhooks.models import WebhookReceipt
 
 __all__ = [
     "AccountToken", "AuditEvent", "Base", "Cart", "CartLine", "Category", "ChatIdentity",
-    "ChatSession", "FaqEntry", "HandoffRequest", "LinkCode", "Order", "OrderLine", "Product",
-    "ProductImage", "Reservation", "StockAlert", "StockItem", "User",
+    "ChatSession", "FaqEntry", "HandoffRequest", "LinkCode", "Order", "OrderLine", "OutboxMessage",
+    "Payment", "Product",
+    "ProductImage", "Reservation", "SavedAddress", "StockAlert", "StockItem", "User",
     "WebhookReceipt",
 ]

@@ -16,8 +16,11 @@ from core import migrate
 from core.catalog.images import ImageStorage, LocalImageStorage
 from core.catalog.models import Product
 from core.config import Settings
+from core.crypto import Vault
 from core.db import create_engine, session_factory, unit_of_work
 from core.notifications.mail import Mailer, mailer_for
+from core.payments.gateway import Gateway
+from core.payments.registry import configured
 
 
 @dataclass
@@ -27,13 +30,16 @@ class Shop:
     sessions: async_sessionmaker[AsyncSession]
     images: ImageStorage
     mailer: Mailer
+    vault: Vault
+    gateways: dict[str, Gateway]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Shop:
         engine = create_engine(settings.database_url)
         storage = LocalImageStorage(settings.media_dir, f"{settings.base_url}/media")
         mailer = mailer_for(settings.smtp_url, settings.public_base_url.host or "localhost")
-        return cls(settings, engine, session_factory(engine), storage, mailer)
+        return cls(settings, engine, session_factory(engine), storage, mailer,
+                   Vault(settings.secret_key), configured(settings))
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         """One unit of work: `async with shop.transaction() as session: ...`."""

@@ -9,7 +9,8 @@ from bot.turn import Turn
 from core.errors import InvalidInput, NotFound
 from core.orders import service as orders
 from core.orders.models import Order
-from core.orders.states import LABELS, OrderStatus
+from core.orders.states import LABELS, NOT_SHIPPED, OrderStatus
+from core.payments import service as payments
 
 router = Router()
 
@@ -76,12 +77,15 @@ async def cancel(turn: Turn) -> list[Reply]:
     order, answer = await _find(turn)
     if order is None:
         return answer
-    if order.status is OrderStatus.PENDING_PAYMENT:
-        await orders.cancel(session=turn.session, order=order, actor=turn.actor,
-                            reason="shopper cancelled in chat")
-        return [replies.menu(f"Order {order.number} is cancelled; nothing was charged.")]
     if order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
         return [replies.menu(f"Order {order.number} is already {LABELS[order.status]}.")]
-    return [Reply(f"Order {order.number} is {LABELS[order.status]}, so a person needs to "
-                  "handle the cancellation.",
-                  buttons=((Button("Talk to a person", "human"), Button("Menu", "menu")),))]
+    if order.status not in NOT_SHIPPED:
+        return [Reply(f"Order {order.number} is {LABELS[order.status]}, so it can't be "
+                      "cancelled any more; a person can arrange a return.",
+                      buttons=((Button("Talk to a person", "human"), Button("Menu", "menu")),))]
+    refunded = await payments.cancel_order(session=turn.session, order=order,
+                                           gateways=turn.shop.gateways, actor=turn.actor,
+                                           reason="shopper cancelled in chat", notify=False)
+    money = (f" {replies.money(refunded, order.currency)} is being refunded to you."
+             if refunded else " Nothing was charged.")
+    return [replies.menu(f"Order {order.number} is cancelled.{money}")]

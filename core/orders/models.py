@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import now
@@ -44,6 +44,12 @@ class Order(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
     payment_due_at: Mapped[datetime | None]
+    # Checkout details. Addresses are sealed (core.crypto); `chat_key` is where the
+    # shopper ordered from, so confirmations go back to that chat.
+    shipping_sealed: Mapped[str | None] = mapped_column(Text)
+    billing_sealed: Mapped[str | None] = mapped_column(Text)
+    shipping_method: Mapped[str | None] = mapped_column(String(16))
+    chat_key: Mapped[str | None] = mapped_column(String(160))
 
     lines: Mapped[list[OrderLine]] = relationship(
         order_by="OrderLine.id", cascade="all, delete-orphan", lazy="selectin")

@@ -22,7 +22,7 @@ from core.clock import now
 from core.errors import Conflict, InvalidInput, NotFound
 from core.inventory import service as inventory
 from core.inventory.models import ReservationStatus
-from core.orders import states
+from core.orders import notices, states
 from core.orders.errors import OrderError
 from core.orders.models import Order, OrderLine
 from core.orders.numbers import new_number, parse_number
@@ -87,6 +87,13 @@ async def place_order(
     return order
 
 
+async def lock(*, session: AsyncSession, order: Order) -> Order:
+    """Re-read the order under a row lock (PostgreSQL) before deciding on its status, so a
+    payment event and the expiry sweeper, say, never both act on what they read."""
+    await session.refresh(order, with_for_update=True)
+    return order
+
+
 async def transition(
     *, session: AsyncSession, order: Order, to: OrderStatus, actor: Actor,
     data: dict[str, Any] | None = None,
@@ -96,7 +103,10 @@ async def transition(
     states.check(before, to, before_refund=order.status_before_refund, number=order.number)
     if to in (OrderStatus.AUTHORIZED, OrderStatus.PAID) and before is OrderStatus.PENDING_PAYMENT:
         await inventory.commit_order(session=session, order_id=order.id)
-    if to is OrderStatus.CANCELLED and before in NOT_SHIPPED:
+    # Goods that never left go back on sale, whether cancelled or refunded in full.
+    unshipped = before in NOT_SHIPPED or (before is OrderStatus.PARTIALLY_REFUNDED and
+                                          order.status_before_refund in NOT_SHIPPED)
+    if to in (OrderStatus.CANCELLED, OrderStatus.REFUNDED) and unshipped:
         await inventory.release_order(session=session, order_id=order.id)
         await inventory.restock_order(session=session, order_id=order.id)
     if to is OrderStatus.PARTIALLY_REFUNDED and before is not OrderStatus.PARTIALLY_REFUNDED:
@@ -118,6 +128,7 @@ async def transition(
 async def mark_paid(*, session: AsyncSession, order: Order, actor: Actor,
                     reference: str = "") -> Order:
     """Payment captured. Idempotent: a repeated gateway event changes nothing."""
+    await lock(session=session, order=order)
     if order.status in states.CAPTURED or order.status is OrderStatus.REFUNDED:
         return order
     return await transition(session=session, order=order, to=OrderStatus.PAID, actor=actor,
@@ -127,6 +138,7 @@ async def mark_paid(*, session: AsyncSession, order: Order, actor: Actor,
 async def mark_authorized(*, session: AsyncSession, order: Order, actor: Actor,
                           reference: str = "") -> Order:
     """Payment authorized, to be captured later. Idempotent like `mark_paid`."""
+    await lock(session=session, order=order)
     if order.status is OrderStatus.AUTHORIZED:
         return order
     return await transition(session=session, order=order, to=OrderStatus.AUTHORIZED, actor=actor,
@@ -138,12 +150,14 @@ async def ship(*, session: AsyncSession, order: Order, actor: Actor, carrier: st
     if not carrier.strip() or not tracking_number.strip():
         raise InvalidInput(OrderError.ILLEGAL_TRANSITION,
                            "Shipping needs a carrier and a tracking number.")
+    await lock(session=session, order=order)
     return await transition(session=session, order=order, to=OrderStatus.SHIPPED, actor=actor,
                             data={"carrier": carrier.strip()[:60],
                                   "tracking_number": tracking_number.strip()[:80]})
 
 
 async def cancel(*, session: AsyncSession, order: Order, actor: Actor, reason: str) -> Order:
+    await lock(session=session, order=order)
     return await transition(session=session, order=order, to=OrderStatus.CANCELLED, actor=actor,
                             data={"reason": reason.strip()[:200]})
 
@@ -153,6 +167,7 @@ async def record_refund(*, session: AsyncSession, order: Order, amount_minor: in
     """Money returned to the shopper: full refunds close the order, partial ones keep it going."""
     if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
         raise InvalidInput(OrderError.REFUND_INVALID, "A refund must be more than zero.")
+    await lock(session=session, order=order)
     remaining = order.total_minor - order.refunded_minor
     if amount_minor > remaining:
         raise InvalidInput(OrderError.REFUND_INVALID,
@@ -180,6 +195,7 @@ async def expire_unpaid(*, session: AsyncSession, at: datetime | None = None) ->
         await transition(session=session, order=order, to=OrderStatus.CANCELLED,
                          actor=Actor.system("reservation expiry"),
                          data={"reason": "payment_expired"})
+        await notices.payment_expired(session, order)
         expired.append(order)
     return expired
 

@@ -147,6 +147,10 @@ class SlackChannel:
 
     # -- replies out --------------------------------------------------------------------
 
+    def send(self, channel: str, answers: list[Reply]) -> None:
+        """Messages the shop sends on its own (an order confirmed), queued like replies."""
+        self.sender.submit(channel, self._jobs(channel, answers, None))
+
     def _jobs(self, channel: str, answers: list[Reply], edit_ts: str | None) -> list[Job]:
         jobs = []
         for n, reply in enumerate(answers):

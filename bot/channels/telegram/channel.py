@@ -167,6 +167,10 @@ class TelegramChannel:
 
     # -- replies out --------------------------------------------------------------------
 
+    def send(self, chat_id: str, answers: list[Reply]) -> None:
+        """Messages the shop sends on its own (an order confirmed), queued like replies."""
+        self.sender.submit(chat_id, self._jobs(int(chat_id), answers, None))
+
     def _jobs(self, chat_id: int, answers: list[Reply], target: EditTarget | None) -> list[Job]:
         jobs: list[Job] = []
         for reply in answers:

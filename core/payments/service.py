@@ -1,0 +1,250 @@
+"""Payment use cases: a link for an order, gateway events applied once, and the money side
+of cancelling or shipping. Every change writes its audit event and, where the shopper
+should hear of it, a message to their chat, in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit import service as audit
+from core.audit.actor import Actor
+from core.crypto import Vault
+from core.errors import Conflict
+from core.orders import notices
+from core.orders import service as orders
+from core.orders.errors import OrderError
+from core.orders.models import Order
+from core.orders.states import CAPTURED, NOT_SHIPPED, OrderStatus
+from core.payments.errors import PaymentError
+from core.payments.gateway import EventKind, Gateway, GatewayDown, GatewayEvent, GatewayRefused
+from core.payments.models import Payment, PaymentStatus
+from core.webhooks import receipts
+
+log = logging.getLogger("chatcart.payments")
+OPEN = (PaymentStatus.CREATED, PaymentStatus.FAILED)
+
+
+async def _record(session: AsyncSession, actor: Actor, action: str, payment: Payment,
+                  **data: object) -> None:
+    await audit.record(session=session, actor=actor, action=action, subject_type="order",
+                       subject_id=payment.order_id,
+                       data={"payment_id": payment.id, "gateway": payment.gateway, **data})
+
+
+async def start(*, session: AsyncSession, order: Order, gateway: Gateway, capture: bool,
+                actor: Actor) -> Payment:
+    """The order's payment link at `gateway`; the link already made is reused."""
+    existing = await session.scalar(
+        select(Payment).where(Payment.order_id == order.id, Payment.gateway == gateway.name,
+                              Payment.status.in_(OPEN), Payment.url.is_not(None))
+        .order_by(Payment.id.desc()).limit(1))
+    if existing is not None:
+        return existing
+    payment = Payment(order_id=order.id, gateway=gateway.name, amount_minor=order.total_minor,
+                      currency=order.currency)
+    session.add(payment)
+    await session.flush()
+    try:
+        link = await gateway.create_link(order=order, payment=payment, capture=capture)
+    except GatewayDown:
+        raise Conflict(PaymentError.GATEWAY_UNAVAILABLE,
+                       "The payment service didn't answer. Please try again in a moment; "
+                       "nothing was charged.") from None
+    except GatewayRefused as refused:
+        raise Conflict(PaymentError.GATEWAY_REFUSED, str(refused)) from None
+    payment.reference, payment.intent, payment.url = link.reference, link.intent, link.url
+    await _record(session, actor, "payment.link_created", payment,
+                  amount_minor=payment.amount_minor, currency=payment.currency)
+    return payment
+
+
+async def apply_event(*, session: AsyncSession, event: GatewayEvent, gateway: Gateway,
+                      vault: Vault) -> str:
+    """Apply a verified gateway event once; returns what happened, for the log.
+
+    Replays change nothing (the event id is claimed with the change). Events may come in
+    any order: a refund before the payment it refunds implies that payment.
+    """
+    which = (Payment.reference == event.reference) if event.reference else (
+        Payment.intent == event.intent)
+    payment = await session.scalar(
+        select(Payment).where(Payment.gateway == event.gateway, which,
+                              Payment.reference.is_not(None)).with_for_update()
+        .order_by(Payment.id.desc()).limit(1)) if (event.reference or event.intent) else None
+    if payment is None:
+        # Not claimed: a refund can overtake the event that names its PaymentIntent, and
+        # the gateway's retry then finds it.
+        log.warning("payment.unknown_reference gateway=%s event=%s", event.gateway,
+                    event.event_id)
+        return "unknown"
+    if not await receipts.claim(session=session, source=f"payment:{event.gateway}",
+                                event_id=event.event_id):
+        return "duplicate"
+    order = await orders.lock(session=session, order=await orders.get(
+        session=session, order_id=payment.order_id))
+    actor = Actor.system(f"{event.gateway} event")
+    if event.intent and not payment.intent:
+        payment.intent = event.intent
+    if event.kind in (EventKind.PAID, EventKind.AUTHORIZED) and (
+            event.amount_minor != payment.amount_minor or
+            (event.currency or "").upper() != payment.currency):
+        await _record(session, actor, "payment.amount_mismatch", payment,
+                      expected=payment.amount_minor, got=event.amount_minor,
+                      currency=event.currency)
+        return "mismatch"
+    if event.kind is EventKind.AUTHORIZED:
+        return await _authorized(session, order, payment, gateway, vault, actor)
+    if event.kind is EventKind.PAID:
+        return await _paid(session, order, payment, gateway, vault, actor)
+    if event.kind is EventKind.FAILED:
+        if payment.status is PaymentStatus.CREATED:
+            payment.status = PaymentStatus.FAILED
+            await _record(session, actor, "payment.failed", payment)
+            if order.status is OrderStatus.PENDING_PAYMENT:
+                await notices.payment_failed(session, order, payment.url)
+        return "failed"
+    return await _refunded(session, order, payment, event.amount_minor or 0, vault, actor)
+
+
+async def _authorized(session: AsyncSession, order: Order, payment: Payment, gateway: Gateway,
+                      vault: Vault, actor: Actor) -> str:
+    if payment.status in OPEN:
+        payment.status = PaymentStatus.AUTHORIZED
+        await _record(session, actor, "payment.authorized", payment,
+                      amount_minor=payment.amount_minor)
+    if order.status is OrderStatus.PENDING_PAYMENT:
+        await orders.mark_authorized(session=session, order=order, actor=actor,
+                                     reference=payment.reference or "")
+        await notices.confirmed(session, order, vault, authorized=True)
+        return "authorized"
+    if order.status is OrderStatus.CANCELLED and payment.status is PaymentStatus.AUTHORIZED:
+        await _call(gateway.void(payment=payment))   # too late: let the hold go
+        payment.status = PaymentStatus.VOIDED
+        await _record(session, actor, "payment.voided", payment, reason="order_cancelled")
+        await notices.late_payment_returned(session, order)
+    return "authorized"
+
+
+async def _paid(session: AsyncSession, order: Order, payment: Payment, gateway: Gateway,
+                vault: Vault, actor: Actor) -> str:
+    was_pending = order.status is OrderStatus.PENDING_PAYMENT
+    if payment.status in (*OPEN, PaymentStatus.AUTHORIZED):
+        payment.status = PaymentStatus.CAPTURED
+        payment.captured_minor = payment.amount_minor
+        await _record(session, actor, "payment.captured", payment,
+                      amount_minor=payment.amount_minor)
+    if order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.AUTHORIZED):
+        await orders.mark_paid(session=session, order=order, actor=actor,
+                               reference=payment.reference or "")
+        if was_pending:
+            await notices.confirmed(session, order, vault, authorized=False)
+        return "paid"
+    if order.status is OrderStatus.CANCELLED and payment.refunded_minor < payment.captured_minor:
+        amount = payment.captured_minor - payment.refunded_minor
+        await _call(gateway.refund(payment=payment, amount_minor=amount))
+        payment.refunded_minor = payment.captured_minor
+        payment.status = PaymentStatus.REFUNDED
+        await _record(session, actor, "payment.refunded", payment, amount_minor=amount,
+                      reason="order_cancelled")
+        await notices.late_payment_returned(session, order)
+    return "paid"
+
+
+async def _refunded(session: AsyncSession, order: Order, payment: Payment, total_minor: int,
+                    vault: Vault, actor: Actor) -> str:
+    """`total_minor` is the payment's refunded total so far, as the gateway reports it."""
+    if payment.captured_minor == 0:  # the refund overtook the payment event: it was paid
+        payment.captured_minor = payment.amount_minor
+        payment.status = PaymentStatus.CAPTURED
+        if order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.AUTHORIZED):
+            await orders.mark_paid(session=session, order=order, actor=actor,
+                                   reference=payment.reference or "")
+    total = min(total_minor, payment.captured_minor)
+    delta = total - payment.refunded_minor
+    if delta <= 0:
+        return "refund_known"
+    payment.refunded_minor = total
+    payment.status = (PaymentStatus.REFUNDED if total == payment.captured_minor
+                      else PaymentStatus.PARTIALLY_REFUNDED)
+    await _record(session, actor, "payment.refunded", payment, amount_minor=delta)
+    if order.status in CAPTURED and order.refunded_minor < order.total_minor:
+        await orders.record_refund(session=session, order=order, actor=actor,
+                                   amount_minor=min(delta, order.total_minor -
+                                                    order.refunded_minor),
+                                   reason=f"refund at {payment.gateway}")
+        await notices.refunded(session, order, delta)
+    return "refunded"
+
+
+async def cancel_order(*, session: AsyncSession, order: Order, gateways: Mapping[str, Gateway],
+                       actor: Actor, reason: str, notify: bool = True) -> int:
+    """Cancel before shipment: stock returns, a hold is released, money taken is refunded.
+
+    Returns the amount refunded. If the gateway fails, nothing here changes (the caller's
+    transaction rolls back) and the same cancel can simply be tried again. `notify` queues
+    a message to the shopper's chat (not needed when they cancelled in that chat).
+    """
+    await orders.lock(session=session, order=order)
+    if order.status not in NOT_SHIPPED:
+        raise Conflict(OrderError.ILLEGAL_TRANSITION,
+                       f"Order {order.number} has already left the warehouse, so it can't be "
+                       "cancelled; a return can be arranged instead.")
+    refunded = 0
+    for payment in await session.scalars(
+            select(Payment).where(Payment.order_id == order.id).with_for_update()):
+        gateway = gateways.get(payment.gateway)
+        if payment.status is PaymentStatus.AUTHORIZED and gateway is not None:
+            await _call(gateway.void(payment=payment))
+            payment.status = PaymentStatus.VOIDED
+            await _record(session, actor, "payment.voided", payment, reason=reason)
+        elif payment.status in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED) and (
+                gateway is not None):
+            amount = payment.captured_minor - payment.refunded_minor
+            await _call(gateway.refund(payment=payment, amount_minor=amount))
+            payment.refunded_minor = payment.captured_minor
+            payment.status = PaymentStatus.REFUNDED
+            refunded += amount
+            await _record(session, actor, "payment.refunded", payment, amount_minor=amount,
+                          reason=reason)
+        elif payment.status is PaymentStatus.CREATED:
+            payment.status = PaymentStatus.FAILED
+    if order.status in CAPTURED and refunded:
+        await orders.record_refund(session=session, order=order, actor=actor,
+                                   amount_minor=order.total_minor - order.refunded_minor,
+                                   reason=reason)
+    else:
+        await orders.cancel(session=session, order=order, actor=actor, reason=reason)
+    if notify:
+        await notices.cancelled(session, order, refunded)
+    return refunded
+
+
+async def capture(*, session: AsyncSession, order: Order, gateways: Mapping[str, Gateway],
+                  actor: Actor) -> None:
+    """Take an authorized payment (at shipment)."""
+    payment = await session.scalar(
+        select(Payment).where(Payment.order_id == order.id,
+                              Payment.status == PaymentStatus.AUTHORIZED).with_for_update())
+    if payment is None or payment.gateway not in gateways:
+        raise Conflict(PaymentError.NOT_CAPTURABLE, "There is no authorized payment to take.")
+    await _call(gateways[payment.gateway].capture(payment=payment))
+    payment.status, payment.captured_minor = PaymentStatus.CAPTURED, payment.amount_minor
+    await _record(session, actor, "payment.captured", payment, amount_minor=payment.amount_minor)
+    await orders.mark_paid(session=session, order=order, actor=actor,
+                           reference=payment.reference or "")
+
+
+async def _call(request: object) -> None:
+    try:
+        await request  # type: ignore[misc]
+    except GatewayDown:
+        raise Conflict(PaymentError.GATEWAY_UNAVAILABLE,
+                       "The payment service didn't answer. Please try again in a moment.") \
+            from None
+    except GatewayRefused as refused:
+        raise Conflict(PaymentError.GATEWAY_REFUSED, str(refused)) from None

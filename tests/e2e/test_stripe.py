@@ -1,0 +1,216 @@
+"""Paying with Stripe: the web chat journey against a recorded-response double of Stripe's
+API (Checkout Sessions are not in localstripe), with webhook events signed as Stripe signs
+them: confirmation, replays, forgeries, amounts, out-of-order refunds, capture at
+shipment, cancel with refund, and a Stripe outage at checkout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.demo import fill
+from bot.server import create_app
+from core.audit.actor import Actor
+from core.orders.models import Order
+from core.orders.states import OrderStatus
+from core.payments import service as payments
+from core.payments.models import Payment, PaymentStatus
+from core.shop import Shop
+from tests.conftest import make_settings
+from tests.e2e.webchat import Shopper
+from tests.support.stripe_double import FakeStripe
+
+WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
+
+
+@pytest.fixture
+async def stripe_api() -> AsyncIterator[FakeStripe]:
+    async with FakeStripe() as api:
+        yield api  # type: ignore[misc]
+
+
+async def _client(database_url, tmp_path, trained, stripe_api, **extra):
+    settings = make_settings(database_url, tmp_path / "data", STRIPE_SECRET_KEY="sk_test_chatcart",
+                             STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_BASE=stripe_api.url,
+                             PUBLIC_BASE_URL="https://shop.example", **extra)
+    shop = Shop.from_settings(settings)
+    await fill(shop)
+    return shop, create_app(settings, shop, nlu=trained, sweep_seconds=3600)
+
+
+@pytest.fixture
+async def client(database_url, tmp_path, trained, stripe_api):
+    shop, app = await _client(database_url, tmp_path, trained, stripe_api)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://test") as http:
+            http.shop = shop  # type: ignore[attr-defined]
+            yield http
+    await shop.close()
+
+
+async def _checkout(ann: Shopper) -> str:
+    await ann.say("add 2 blue mugs")
+    await ann.press("Checkout")
+    await ann.say("ann@example.com")
+    for answer in ("Ann Lee", "Kaiserstraße 5", "Berlin", "Germany", "10115", "030 123456"):
+        await ann.say(answer)
+    await ann.press("Same as shipping")
+    await ann.press("Standard")
+    await ann.press("Pay €29.90")
+    return ann.text.split("Order ")[1].split(" ")[0]
+
+
+async def _event(client, event_type: str, data: dict, event_id: str | None = None,
+                 secret: str = WEBHOOK_SECRET) -> httpx.Response:
+    body, headers = FakeStripe.signed(secret, event_type, data, event_id)
+    return await client.post("/payments/stripe/webhook", content=body, headers=headers)
+
+
+async def _poll(client, ann: Shopper, wait: float = 5) -> list[dict]:
+    response = await client.get("/webchat/api/messages",
+                                params={"session": ann.session, "wait": wait})
+    return response.json()["replies"]
+
+
+def _completed(session: dict, **changes) -> dict:
+    return {**session, "payment_status": "paid", "status": "complete",
+            "payment_intent": "pi_test_001", **changes}
+
+
+async def test_pay_on_stripe_checkout_and_be_confirmed_once(client, stripe_api: FakeStripe):
+    ann = Shopper(client)
+    number = await _checkout(ann)
+    (link,) = [link for reply in ann.last for link in reply["links"]]
+    (call,) = stripe_api.of("checkout/sessions")
+    session = stripe_api.sessions[link["url"].rsplit("/", 1)[1]]
+    assert link["url"].startswith("https://checkout.stripe.com/")
+    assert call.params["_idempotency_key"].startswith("chatcart-session-")
+    assert call.params["mode"] == "payment" and call.params["client_reference_id"] == number
+    assert call.params["metadata"]["capture"] == "automatic"
+    assert session["amount_total"] == 2990 and session["currency"] == "eur"
+    assert call.params["customer_email"] == "ann@example.com"
+    assert "card" not in str(call.params), "no card data ever passes through us"
+
+    event_id = "evt_completed_1"
+    assert (await _event(client, "checkout.session.completed", _completed(session),
+                         event_id)).status_code == 200
+    text = (await _poll(client, ann))[0]["text"]
+    assert f"Order {number} is confirmed" in text and "Kaiserstraße 5, 10115 Berlin" in text
+    replay = await _event(client, "checkout.session.completed", _completed(session), event_id)
+    assert replay.status_code == 200
+    assert await _poll(client, ann, wait=0.3) == []
+    async with client.shop.transaction() as db:  # type: ignore[attr-defined]
+        payment = await db.scalar(select(Payment))
+        assert payment.status is PaymentStatus.CAPTURED and payment.intent == "pi_test_001"
+
+
+async def test_forged_unsigned_and_wrong_amount_events_change_nothing(client,
+                                                                      stripe_api: FakeStripe):
+    ann = Shopper(client)
+    number = await _checkout(ann)
+    session = next(iter(stripe_api.sessions.values()))
+    forged = await _event(client, "checkout.session.completed", _completed(session),
+                          secret="whsec_someone_else")
+    assert forged.status_code == 400
+    unsigned = await client.post("/payments/stripe/webhook", json={"type": "x"})
+    assert unsigned.status_code == 400
+    cheaper = await _event(client, "checkout.session.completed",
+                           _completed(session, amount_total=1))
+    assert cheaper.status_code == 200
+    async with client.shop.transaction() as db:  # type: ignore[attr-defined]
+        order = await db.scalar(select(Order).where(Order.number == number))
+        assert order.status is OrderStatus.PENDING_PAYMENT
+    assert await _poll(client, ann, wait=0.3) == []
+
+
+async def test_a_refund_that_overtakes_its_payment_is_applied_when_stripe_retries(
+        client, stripe_api: FakeStripe):
+    ann = Shopper(client)
+    number = await _checkout(ann)
+    session = next(iter(stripe_api.sessions.values()))
+    refund = {"id": "ch_1", "object": "charge", "payment_intent": "pi_test_001",
+              "amount_refunded": 1000, "currency": "eur"}
+    early = await _event(client, "charge.refunded", refund, "evt_refund_1")
+    assert early.status_code == 503, "not known yet: Stripe will retry"
+    await _event(client, "checkout.session.completed", _completed(session))
+    retried = await _event(client, "charge.refunded", refund, "evt_refund_1")
+    assert retried.status_code == 200
+    again = await _event(client, "charge.refunded", refund, "evt_refund_1")
+    assert again.status_code == 200
+    async with client.shop.transaction() as db:  # type: ignore[attr-defined]
+        order = await db.scalar(select(Order).where(Order.number == number))
+        assert order.status is OrderStatus.PARTIALLY_REFUNDED and order.refunded_minor == 1000
+
+
+async def test_a_cancel_refunds_through_stripe_with_an_idempotency_key(client,
+                                                                       stripe_api: FakeStripe):
+    ann = Shopper(client)
+    number = await _checkout(ann)
+    session = next(iter(stripe_api.sessions.values()))
+    await _event(client, "checkout.session.completed", _completed(session))
+    await _poll(client, ann)
+    await ann.say(f"cancel order {number}")
+    assert "€29.90 is being refunded" in ann.text
+    (refund,) = stripe_api.of("refunds")
+    assert refund.params["payment_intent"] == "pi_test_001" and refund.params["amount"] == "2990"
+    assert refund.params["_idempotency_key"].startswith("chatcart-refund-")
+    # Stripe then reports the refund it made: already known, nothing changes.
+    reported = await _event(client, "charge.refunded", {
+        "id": "ch_1", "object": "charge", "payment_intent": "pi_test_001",
+        "amount_refunded": 2990, "currency": "eur"})
+    assert reported.status_code == 200
+    async with client.shop.transaction() as db:  # type: ignore[attr-defined]
+        order = await db.scalar(select(Order).where(Order.number == number))
+        assert order.status is OrderStatus.REFUNDED and order.refunded_minor == 2990
+
+
+async def test_a_stripe_outage_at_checkout_leaves_the_cart_ready_to_try_again(
+        client, stripe_api: FakeStripe):
+    ann = Shopper(client)
+    stripe_api.fail("checkout", times=3, status=503)  # the library retries twice itself
+    await ann.say("add 2 blue mugs")
+    await ann.press("Checkout")
+    await ann.say("ann@example.com")
+    for answer in ("Ann Lee", "Kaiserstraße 5", "Berlin", "Germany", "10115", "030 123456"):
+        await ann.say(answer)
+    await ann.press("Same as shipping")
+    await ann.press("Standard")
+    await ann.press("Pay €29.90")
+    assert "payment service didn't answer" in ann.text
+    async with client.shop.transaction() as db:  # type: ignore[attr-defined]
+        assert await db.scalar(select(Order)) is None, "no order was left half-made"
+    await ann.press("Pay €29.90")
+    assert "reserved for you" in ann.text
+
+
+async def test_authorize_now_and_capture_at_shipment(database_url, tmp_path, trained,
+                                                     stripe_api: FakeStripe):
+    shop, app = await _client(database_url, tmp_path, trained, stripe_api,
+                              PAYMENT_CAPTURE="at_shipment")
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://test") as client:
+            ann = Shopper(client)
+            number = await _checkout(ann)
+            (call,) = stripe_api.of("checkout/sessions")
+            assert call.params["payment_intent_data"]["capture_method"] == "manual"
+            session = next(iter(stripe_api.sessions.values()))
+            held = _completed(session, payment_status="unpaid")
+            assert (await _event(client, "checkout.session.completed", held)).status_code == 200
+            assert "charged when the order ships" in (await _poll(client, ann))[0]["text"]
+            async with shop.transaction() as db:
+                order = await db.scalar(select(Order).where(Order.number == number))
+                assert order.status is OrderStatus.AUTHORIZED
+                await payments.capture(session=db, order=order, gateways=shop.gateways,
+                                       actor=Actor.system("test"))
+            (capture,) = stripe_api.of("payment_intents/pi_test_001/capture")
+            assert capture.params["_idempotency_key"].startswith("chatcart-capture-")
+            async with shop.transaction() as db:
+                order = await db.scalar(select(Order).where(Order.number == number))
+                assert order.status is OrderStatus.PAID
+    await shop.close()
