@@ -204,3 +204,29 @@ async def test_a_group_chat_is_pointed_to_a_private_chat(platforms: Platforms):
     await platforms.settle_telegram()
     (call,) = platforms.telegram.of("sendMessage", chat="-100200300")
     assert "private chat" in call.text
+
+
+async def test_checkout_in_telegram_is_confirmed_in_the_same_chat(platforms: Platforms):
+    from urllib.parse import urlsplit
+
+    ann = platforms.telegram_user()
+    await ann.say("add 2 blue mugs")
+    await ann.say("/cart")
+    sent = await ann.press("Checkout")
+    assert "what email address" in sent[-1].text
+    await ann.say("ann@example.com")
+    for answer in ("Ann Lee", "1 Main Street", "Dublin", "Ireland", "D02 X285",
+                   "+353 1 234 5678"):
+        await ann.say(answer)
+    await ann.press("Same as shipping")
+    await ann.press("Standard")
+    sent = await ann.press("Pay €29.90")
+    text = sent[-1].text
+    number = text.split("Order ")[1].split(" ")[0]
+    # The test page's link is on loopback, which Telegram refuses as a button: it is written out.
+    url = next(word for word in text.split() if "/pay/test/" in word)
+    paid = await platforms.http.post(urlsplit(url).path, data={"outcome": "pay"})
+    assert paid.status_code == 200
+    confirmation = await ann.replies()
+    assert f"Order {number} is confirmed" in confirmation[0].text
+    assert "1 Main Street, D02 X285 Dublin, Ireland" in confirmation[0].text
