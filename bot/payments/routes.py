@@ -39,7 +39,7 @@ def payments_router() -> APIRouter:
         if len(body) > MAX_BODY:
             return JSONResponse({"error": "too large"}, status_code=413)
         try:
-            events = gateway.parse_webhook(request.headers, body)
+            events = await gateway.parse_webhook(request.headers, body)
         except BadSignature as refused:
             logs.event(log, "payment.webhook_refused", logging.WARNING, gateway=name,
                        reason=str(refused)[:120])
@@ -84,11 +84,10 @@ def payments_router() -> APIRouter:
         shop: Shop = request.app.state.shop
         gateway: OfflineGateway = shop.gateways["offline"]  # type: ignore[assignment]
         payment, order = found
-        capture = shop.settings.payment_capture == "immediate"
         async with shop.transaction() as session:
             fresh = await session.get(Payment, payment.id)
             assert fresh is not None
-            event = gateway.event(token, fresh, outcome, capture)
+            event = gateway.event(token, fresh, outcome, fresh.capture_mode == "immediate")
             result = await payments.apply_event(session=session, event=event, gateway=gateway,
                                                 vault=shop.vault)
         logs.event(log, "payment.event", gateway="offline", kind=event.kind,

@@ -24,6 +24,7 @@ class GatewayRefused(Exception):
 
 
 class EventKind(StrEnum):
+    APPROVED = "approved"       # the payer approved: the shop takes the money now (PayPal)
     AUTHORIZED = "authorized"   # money held
     PAID = "paid"               # money captured
     FAILED = "failed"           # declined or abandoned: the order may be paid another way
@@ -57,8 +58,12 @@ class Gateway(Protocol):
     async def create_link(self, *, order: Order, payment: Payment, capture: bool) -> CheckoutLink:
         """A hosted page where the shopper pays; safe to call again for the same payment."""
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[GatewayEvent]:
+    async def parse_webhook(self, headers: Mapping[str, str], body: bytes
+                            ) -> list[GatewayEvent]:
         """Verified events in a webhook body; BadSignature for anything not genuine."""
+
+    async def complete(self, *, payment: Payment, capture: bool) -> GatewayEvent | None:
+        """After an APPROVED event: capture or authorize; the event that results."""
 
     async def capture(self, *, payment: Payment) -> None: ...
 

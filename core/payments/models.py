@@ -38,6 +38,7 @@ class Payment(Base):
     intent: Mapped[str | None] = mapped_column(String(255))      # what captures/refunds use
     status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus, 24),
                                                   default=PaymentStatus.CREATED)
+    capture_mode: Mapped[str] = mapped_column(String(12), default="immediate")  # at_shipment
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     captured_minor: Mapped[int] = mapped_column(default=0)

@@ -47,8 +47,12 @@ class OfflineGateway:
         return GatewayEvent(self.name, f"offline:{payment.id}:{kind}", kind, token,
                             payment.amount_minor, payment.currency, payment.intent)
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[GatewayEvent]:
+    async def parse_webhook(self, headers: Mapping[str, str], body: bytes
+                            ) -> list[GatewayEvent]:
         raise BadSignature("the test gateway has no webhook")
+
+    async def complete(self, *, payment: Payment, capture: bool) -> GatewayEvent | None:
+        return None  # the payment is taken on the hosted page itself
 
     async def capture(self, *, payment: Payment) -> None:
         return None

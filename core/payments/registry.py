@@ -14,6 +14,10 @@ def configured(settings: Settings) -> dict[str, Gateway]:
         from core.payments.stripe_gateway import StripeGateway
 
         gateways["stripe"] = StripeGateway(settings)
+    if settings.paypal_client_id and settings.paypal_client_secret:
+        from core.payments.paypal import PayPalGateway
+
+        gateways["paypal"] = PayPalGateway(settings)
     if not gateways:
         gateways["offline"] = OfflineGateway(settings.secret_key, settings.base_url)
     return gateways

@@ -46,7 +46,8 @@ async def start(*, session: AsyncSession, order: Order, gateway: Gateway, captur
     if existing is not None:
         return existing
     payment = Payment(order_id=order.id, gateway=gateway.name, amount_minor=order.total_minor,
-                      currency=order.currency)
+                      currency=order.currency,
+                      capture_mode="immediate" if capture else "at_shipment")
     session.add(payment)
     await session.flush()
     try:
@@ -90,6 +91,16 @@ async def apply_event(*, session: AsyncSession, event: GatewayEvent, gateway: Ga
     actor = Actor.system(f"{event.gateway} event")
     if event.intent and not payment.intent:
         payment.intent = event.intent
+    if event.kind is EventKind.APPROVED:
+        if payment.status not in OPEN or order.status is not OrderStatus.PENDING_PAYMENT:
+            return "approved_known"
+        capture = payment.capture_mode == "immediate"
+        result = await _complete(gateway, payment, capture)
+        if result is None:
+            return "approved"
+        if result.intent:
+            payment.intent = result.intent
+        event = result
     if event.kind in (EventKind.PAID, EventKind.AUTHORIZED) and (
             event.amount_minor != payment.amount_minor or
             (event.currency or "").upper() != payment.currency):
@@ -237,6 +248,16 @@ async def capture(*, session: AsyncSession, order: Order, gateways: Mapping[str,
     await _record(session, actor, "payment.captured", payment, amount_minor=payment.amount_minor)
     await orders.mark_paid(session=session, order=order, actor=actor,
                            reference=payment.reference or "")
+
+
+async def _complete(gateway: Gateway, payment: Payment, capture: bool) -> GatewayEvent | None:
+    try:
+        return await gateway.complete(payment=payment, capture=capture)
+    except GatewayDown:
+        raise Conflict(PaymentError.GATEWAY_UNAVAILABLE,
+                       "The payment service didn't answer.") from None
+    except GatewayRefused as refused:
+        raise Conflict(PaymentError.GATEWAY_REFUSED, str(refused)) from None
 
 
 async def _call(request: object) -> None:

@@ -77,7 +77,8 @@ class StripeGateway:
         return CheckoutLink(str(session.url), reference=str(session.id),
                             intent=_id(getattr(session, "payment_intent", None)))
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[GatewayEvent]:
+    async def parse_webhook(self, headers: Mapping[str, str], body: bytes
+                            ) -> list[GatewayEvent]:
         if not self.webhook_secret:
             raise BadSignature("STRIPE_WEBHOOK_SECRET is not set")
         try:
@@ -112,6 +113,9 @@ class StripeGateway:
                                 str(data.get("currency", "")).upper(),
                                 _id(data.get("payment_intent")))
         return None
+
+    async def complete(self, *, payment: Payment, capture: bool) -> GatewayEvent | None:
+        return None  # the payment is taken on the hosted page itself
 
     async def capture(self, *, payment: Payment) -> None:
         await _call(self.client.v1.payment_intents.capture_async(

@@ -49,6 +49,7 @@ def upgrade() -> None:
     sa.Column('reference', sa.String(length=255), nullable=True),
     sa.Column('intent', sa.String(length=255), nullable=True),
     sa.Column('status', sa.Enum('created', 'authorized', 'captured', 'partially_refunded', 'refunded', 'voided', 'failed', name='paymentstatus', native_enum=False, length=24), nullable=False),
+    sa.Column('capture_mode', sa.String(length=12), nullable=False),
     sa.Column('amount_minor', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('captured_minor', sa.Integer(), nullable=False),
