@@ -1,12 +1,13 @@
-"""Paying with Stripe: the web chat journey against a recorded-response double of Stripe's
-API (Checkout Sessions are not in localstripe), with webhook events signed as Stripe signs
+"""Paying with Stripe through the web chat. Checkout Sessions (which localstripe lacks) come
+from a recorded-response double; PaymentIntent captures, cancels and refunds go on to a
+real localstripe server started for the tests. Webhook events are signed as Stripe signs
 them: confirmation, replays, forgeries, amounts, out-of-order refunds, capture at
 shipment, cancel with refund, and a Stripe outage at checkout.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -22,14 +23,21 @@ from core.payments.models import Payment, PaymentStatus
 from core.shop import Shop
 from tests.conftest import make_settings
 from tests.e2e.webchat import Shopper
+from tests.support.localstripe import LocalStripe
 from tests.support.stripe_double import FakeStripe
 
 WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
 
 
+@pytest.fixture(scope="session")
+def localstripe() -> Iterator[LocalStripe]:
+    with LocalStripe() as server:
+        yield server
+
+
 @pytest.fixture
-async def stripe_api() -> AsyncIterator[FakeStripe]:
-    async with FakeStripe() as api:
+async def stripe_api(localstripe: LocalStripe) -> AsyncIterator[FakeStripe]:
+    async with FakeStripe(upstream=localstripe.url) as api:
         yield api  # type: ignore[misc]
 
 
@@ -147,21 +155,25 @@ async def test_a_refund_that_overtakes_its_payment_is_applied_when_stripe_retrie
         assert order.status is OrderStatus.PARTIALLY_REFUNDED and order.refunded_minor == 1000
 
 
-async def test_a_cancel_refunds_through_stripe_with_an_idempotency_key(client,
-                                                                       stripe_api: FakeStripe):
+async def test_a_cancel_refunds_through_stripe_with_an_idempotency_key(
+        client, stripe_api: FakeStripe, localstripe: LocalStripe):
     ann = Shopper(client)
     number = await _checkout(ann)
     session = next(iter(stripe_api.sessions.values()))
-    await _event(client, "checkout.session.completed", _completed(session))
+    intent = localstripe.payment_intent(2990, "eur", manual=False)
+    await _event(client, "checkout.session.completed", _completed(session,
+                                                                  payment_intent=intent))
     await _poll(client, ann)
     await ann.say(f"cancel order {number}")
     assert "€29.90 is being refunded" in ann.text
     (refund,) = stripe_api.of("refunds")
-    assert refund.params["payment_intent"] == "pi_test_001" and refund.params["amount"] == "2990"
+    assert refund.params["payment_intent"] == intent and refund.params["amount"] == "2990"
     assert refund.params["_idempotency_key"].startswith("chatcart-refund-")
+    charge = localstripe.get(f"payment_intents/{intent}")["charges"]["data"][0]  # type: ignore[index]
+    assert charge["amount_refunded"] == 2990, "the money really went back (localstripe)"
     # Stripe then reports the refund it made: already known, nothing changes.
     reported = await _event(client, "charge.refunded", {
-        "id": "ch_1", "object": "charge", "payment_intent": "pi_test_001",
+        "id": "ch_1", "object": "charge", "payment_intent": intent,
         "amount_refunded": 2990, "currency": "eur"})
     assert reported.status_code == 200
     async with client.shop.transaction() as db:  # type: ignore[attr-defined]
@@ -189,7 +201,8 @@ async def test_a_stripe_outage_at_checkout_leaves_the_cart_ready_to_try_again(
 
 
 async def test_authorize_now_and_capture_at_shipment(database_url, tmp_path, trained,
-                                                     stripe_api: FakeStripe):
+                                                     stripe_api: FakeStripe,
+                                                     localstripe: LocalStripe):
     shop, app = await _client(database_url, tmp_path, trained, stripe_api,
                               PAYMENT_CAPTURE="at_shipment")
     async with app.router.lifespan_context(app):
@@ -200,7 +213,9 @@ async def test_authorize_now_and_capture_at_shipment(database_url, tmp_path, tra
             (call,) = stripe_api.of("checkout/sessions")
             assert call.params["payment_intent_data"]["capture_method"] == "manual"
             session = next(iter(stripe_api.sessions.values()))
-            held = _completed(session, payment_status="unpaid")
+            intent = localstripe.payment_intent(2990, "eur", manual=True)
+            assert localstripe.get(f"payment_intents/{intent}")["status"] == "requires_capture"
+            held = _completed(session, payment_status="unpaid", payment_intent=intent)
             assert (await _event(client, "checkout.session.completed", held)).status_code == 200
             assert "charged when the order ships" in (await _poll(client, ann))[0]["text"]
             async with shop.transaction() as db:
@@ -208,8 +223,9 @@ async def test_authorize_now_and_capture_at_shipment(database_url, tmp_path, tra
                 assert order.status is OrderStatus.AUTHORIZED
                 await payments.capture(session=db, order=order, gateways=shop.gateways,
                                        actor=Actor.system("test"))
-            (capture,) = stripe_api.of("payment_intents/pi_test_001/capture")
+            (capture,) = stripe_api.of(f"payment_intents/{intent}/capture")
             assert capture.params["_idempotency_key"].startswith("chatcart-capture-")
+            assert localstripe.get(f"payment_intents/{intent}")["status"] == "succeeded"
             async with shop.transaction() as db:
                 order = await db.scalar(select(Order).where(Order.number == number))
                 assert order.status is OrderStatus.PAID

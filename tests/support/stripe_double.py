@@ -1,7 +1,8 @@
-"""A recorded-response double of the Stripe endpoints Chatcart uses that localstripe lacks
-(Checkout Sessions), plus PaymentIntent capture/cancel and refunds, answering in Stripe's
-documented shapes and recording each call with its Idempotency-Key. Same key, same answer,
-as Stripe does. `signed` makes a webhook body and its Stripe-Signature header.
+"""Stripe for tests: Checkout Sessions (which localstripe lacks) answered here from recorded
+shapes; everything else (PaymentIntent capture and cancel, refunds) passed on to a real
+localstripe server when one is given, else answered here too. Every call is recorded
+with its Idempotency-Key, and a repeated key gets the first answer, as Stripe does.
+`signed` makes a webhook body and its Stripe-Signature header.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 import time
 from typing import Any
 
+import httpx
 from aiohttp import web
 
 from tests.support.platforms import Call, RecordingServer
@@ -34,10 +36,11 @@ def _nested(form: dict[str, str]) -> dict[str, Any]:
 
 
 class FakeStripe(RecordingServer):
-    def __init__(self) -> None:
+    def __init__(self, upstream: str | None = None) -> None:
         super().__init__()
+        self.upstream = upstream
         self.sessions: dict[str, dict[str, Any]] = {}
-        self._by_key: dict[str, dict[str, Any]] = {}
+        self._by_key: dict[str, tuple[int, dict[str, Any]]] = {}
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/{path:.*}", self._handle)
@@ -53,15 +56,24 @@ class FakeStripe(RecordingServer):
                                                 "message": "An unknown error occurred"}},
                                      status=failure.status)
         if key and key in self._by_key:
-            return web.json_response(self._by_key[key])
+            status, answer = self._by_key[key]
+            return web.json_response(answer, status=status)
         if request.headers.get("Authorization") != "Bearer sk_test_chatcart":
             return web.json_response({"error": {"type": "invalid_request_error",
                                                 "message": "Invalid API Key provided"}},
                                      status=401)
-        answer = self._answer(path, params)
+        if self.upstream and path != "checkout/sessions":
+            async with httpx.AsyncClient() as client:
+                passed = await client.post(f"{self.upstream}/v1/{path}",
+                                           content=await request.read(),
+                                           headers={"Authorization": "Bearer sk_test_chatcart",
+                                                    "Content-Type": request.content_type})
+            status, answer = passed.status_code, passed.json()
+        else:
+            status, answer = 200, self._answer(path, params)
         if key:
-            self._by_key[key] = answer
-        return web.json_response(answer)
+            self._by_key[key] = (status, answer)
+        return web.json_response(answer, status=status)
 
     def _answer(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         if path == "checkout/sessions":
