@@ -216,3 +216,35 @@ async def test_two_shoppers_race_for_the_last_unit(client):
     assert "Blue mug is sold out" in loser.text, "the other is told exactly why"
     await loser.say("what's in my cart")
     assert "2 × Blue mug" in loser.text, "and nothing of theirs was lost"
+
+
+async def test_a_returning_account_gets_its_email_and_address_offered(client, caplog):
+    import logging
+    import re
+
+    caplog.set_level(logging.INFO, logger="chatcart.mail")
+    ann = Shopper(client)
+    await ann.say("/link")
+    await ann.say("ann@example.com")
+    code = re.search(r"Your code is (\d{6})", caplog.text).group(1)
+    await ann.say(code)
+    assert "linked to ann@example.com" in ann.text
+    await ann.say("add 2 blue mugs")
+    await ann.press("Checkout")
+    assert "addressed to" in ann.text, "no email asked: the account has one"
+    for answer in ("Ann Lee", "12 Rue de Rivoli", "Paris", "France", "75001",
+                   "06 12 34 56 78"):
+        await ann.say(answer)
+    await ann.press("Same as shipping")
+    await ann.press("Standard")
+    await ann.press("Pay €29.90")
+    await client.post(_pay_path(ann), data={"outcome": "pay"})
+    await _poll(client, ann)
+
+    await ann.say("add a blue mug")
+    await ann.press("Checkout")
+    assert "Where should it go?" in ann.text
+    await ann.press("Ann Lee, 12 Rue de Rivoli, Paris")
+    await ann.press("Standard")
+    assert "Ship to: Ann Lee, 12 Rue de Rivoli, 75001 Paris, France" in ann.text
+    assert "Receipt to: ann@example.com" in ann.text
