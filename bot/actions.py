@@ -22,6 +22,7 @@ VERBS: dict[str, int] = {
     "qty": 2,      # product id, new quantity (0 removes)
     "rm": 1,       # product id
     "ord": 0,      # order number follows as text: ord:CC-7KX3MQ
+    "repay": 0,    # a new payment link for an unpaid order: repay:CC-7KX3MQ
     "pick": 1,     # answer to "which one?": product id
     # checkout
     "coaddr": 1,   # ship to a saved address (its id; 0: a new one)
@@ -31,7 +32,8 @@ VERBS: dict[str, int] = {
     "copay": 2,    # gateway (place in the list), the total the shopper saw (minor units)
     "cocancel": 0,
 }
-_ORDER = re.compile(r"^ord:(CC-[2-9A-HJKMNP-TV-Z]{6})$")
+# Verbs whose argument is an order number: its status, paying for it again.
+_ORDER = re.compile(r"^(ord|repay):(CC-[2-9A-HJKMNP-TV-Z]{6})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +43,8 @@ class Action:
     order_number: str | None = None
 
     def encode(self) -> str:
-        if self.verb == "ord":
-            return f"ord:{self.order_number}"
+        if self.order_number:
+            return f"{self.verb}:{self.order_number}"
         return ":".join([self.verb, *map(str, self.args)])
 
 
@@ -61,9 +63,9 @@ def decode(text: str) -> Action | None:
     if not text or len(text.encode()) > ACTION_BYTES:
         return None
     if match := _ORDER.match(text):
-        return Action("ord", order_number=match.group(1))
+        return Action(match.group(1), order_number=match.group(2))
     verb, *raw = text.split(":")
-    if VERBS.get(verb) != len(raw) or verb == "ord":
+    if VERBS.get(verb) != len(raw) or verb in ("ord", "repay"):
         return None
     try:
         args = tuple(int(part) for part in raw)

@@ -65,6 +65,11 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         stops = []
         if app.state.pipeline is not None:
             stops = await _start_channels(app, settings, telegram_polling, limits, tasks)
+        gateways = app.state.shop.gateways
+        logs.event(log, "server.payments", gateways=", ".join(sorted(gateways)),
+                   level=logging.WARNING if "offline" in gateways else logging.INFO,
+                   note="TEST payments only: no money moves (set Stripe or PayPal keys)"
+                   if "offline" in gateways else "live gateways")
         app.state.relay = Relay(app.state.shop, partial(_deliver, app), _platforms(app))
         tasks.append(asyncio.create_task(app.state.relay.run_forever(), name="relay"))
         if nlu is not None:

@@ -13,6 +13,7 @@ import logging
 from bot import logs
 from core.chats import service as chats
 from core.orders import service as orders
+from core.outbox import service as outbox
 from core.shop import Shop
 from core.webhooks import receipts
 
@@ -25,6 +26,7 @@ async def expire_once(shop: Shop) -> list[str]:
         numbers = [order.number for order in expired]
         await chats.purge_idle(session=session)
         await receipts.purge_old(session=session)
+        await outbox.purge_sent(session=session)
     for number in numbers:
         logs.event(log, "order.payment_expired", order=number)
     return numbers

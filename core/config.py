@@ -185,6 +185,13 @@ class Settings(BaseSettings):
             missing = "SLACK_SIGNING_SECRET" if self.slack_bot_token else "SLACK_BOT_TOKEN"
             raise ValueError(f"{missing}: Slack needs both SLACK_BOT_TOKEN and "
                              "SLACK_SIGNING_SECRET")
+        if self.stripe_secret_key and not self.stripe_webhook_secret:
+            raise ValueError("STRIPE_WEBHOOK_SECRET: Stripe needs it with STRIPE_SECRET_KEY "
+                             "(without it no payment could ever be confirmed)")
+        paypal = (self.paypal_client_id, self.paypal_client_secret, self.paypal_webhook_id)
+        if any(paypal) and not all(paypal):
+            raise ValueError("PAYPAL_WEBHOOK_ID: PayPal needs PAYPAL_CLIENT_ID, "
+                             "PAYPAL_CLIENT_SECRET and PAYPAL_WEBHOOK_ID together")
         if self.slack_app_token and not self.slack_bot_token:
             raise ValueError("SLACK_BOT_TOKEN: Socket Mode (SLACK_APP_TOKEN) needs the bot "
                              "token and signing secret too")

@@ -23,8 +23,10 @@ from core.checkout import addresses as fields
 from core.checkout import service as checkout
 from core.checkout import shipping
 from core.checkout.addresses import Address
-from core.errors import DomainError, InvalidInput
+from core.errors import DomainError, InvalidInput, NotFound
 from core.money import format_amount
+from core.orders import service as orders
+from core.orders.states import LABELS, OrderStatus
 from core.payments import service as payments
 
 router = Router()
@@ -81,6 +83,24 @@ async def start(turn: Turn) -> list[Reply]:
     return _address_question(turn, "ship", 0)
 
 
+def _opened(turn: Turn, part: str) -> dict[str, Any]:
+    """An address as far as it has been typed. Kept sealed in the chat's state: that state
+    is stored (database or Redis) and addresses and phone numbers are encrypted at rest."""
+    raw = turn.state.slots.get(part)
+    return turn.shop.vault.open(raw) if isinstance(raw, str) and raw != "same" else {}
+
+
+def _seal(turn: Turn, part: str, data: dict[str, Any]) -> None:
+    turn.state.slots[part] = turn.shop.vault.seal(data)
+
+
+def _address(turn: Turn, part: str) -> Address | None:
+    """The complete address, or None (not given yet; for billing: same as shipping)."""
+    data = _opened(turn, part)
+    needed = [key for key, _, _ in (ADDRESS_STEPS if part == "ship" else ADDRESS_STEPS[:-1])]
+    return Address.from_dict(data) if all(data.get(key) for key in needed) else None
+
+
 def _short(address: Address) -> str:
     return f"{address.name}, {address.line1}, {address.city}"[:60]
 
@@ -120,11 +140,12 @@ async def _address_answer(turn: Turn, step: str, text: str) -> list[Reply]:
     part, name = step.split(".", 1)
     steps = ADDRESS_STEPS if part == "ship" else ADDRESS_STEPS[:-1]
     index = next(n for n, (key, _, _) in enumerate(steps) if key == name)
-    filled: dict[str, Any] = turn.state.slots.setdefault(part, {})
+    filled = _opened(turn, part)
     try:
         filled[name] = steps[index][2](text, filled)
     except InvalidInput as problem:
         return _ask(f"{problem.message}\n{steps[index][1]}")
+    _seal(turn, part, filled)
     if index + 1 < len(steps):
         return _address_question(turn, part, index + 1)
     if part == "ship":
@@ -161,25 +182,25 @@ async def use_saved(turn: Turn) -> list[Reply]:
                                       vault=turn.shop.vault))
     if address_id not in known:
         return _address_question(turn, "ship", 0)
-    turn.state.slots["ship"] = known[address_id].to_dict()
+    _seal(turn, "ship", known[address_id].to_dict())
     turn.state.slots["bill"] = "same"
     return await _method_menu(turn)
 
 
 @router.action("cobill")
 async def billing(turn: Turn) -> list[Reply]:
-    if turn.state.flow != FLOW or turn.action is None or "ship" not in turn.state.slots:
+    if turn.state.flow != FLOW or turn.action is None or _address(turn, "ship") is None:
         return await start(turn)
     if turn.action.args[0] == 1:
         turn.state.slots["bill"] = "same"
         return await _method_menu(turn)
-    turn.state.slots["bill"] = {}
+    turn.state.slots.pop("bill", None)
     return _address_question(turn, "bill", 0)
 
 
 @router.action("coship")
 async def choose_method(turn: Turn) -> list[Reply]:
-    if turn.state.flow != FLOW or turn.action is None or "ship" not in turn.state.slots:
+    if turn.state.flow != FLOW or turn.action is None or _address(turn, "ship") is None:
         return await start(turn)
     cart = await turn.cart()
     view = await carts.view(session=turn.session, cart=cart)
@@ -210,7 +231,8 @@ async def _review(turn: Turn) -> list[Reply]:
         return [replies.cart(view, note="Your cart changed, so checkout stopped.")]
     totals = await checkout.quote(session=turn.session, cart=cart, method=slots["method"],
                                   tax_basis_points=turn.shop.settings.tax_basis_points)
-    ship = Address.from_dict(slots["ship"])
+    ship = _address(turn, "ship")
+    assert ship is not None
     lines = ["Please check your order:"]
     lines += [f"• {line.quantity} × {line.name} = {_money(turn, line.line_total.amount)}"
               for line in view.lines]
@@ -221,9 +243,9 @@ async def _review(turn: Turn) -> list[Reply]:
         lines.append(f"Tax: {_money(turn, totals.tax_minor)}")
     lines.append(f"Total: {_money(turn, totals.total_minor)}")
     lines.append("Ship to: " + ", ".join(ship.lines()))
-    bill = slots.get("bill")
-    lines.append("Billing: same as shipping" if bill in (None, "same") else
-                 "Billing: " + ", ".join(Address.from_dict(bill).lines()))
+    bill = _address(turn, "bill")
+    lines.append("Billing: same as shipping" if bill is None else
+                 "Billing: " + ", ".join(bill.lines()))
     lines.append(f"Receipt to: {slots.get('email')}")
     pay = tuple(Button(f"Pay {_money(turn, totals.total_minor)}"
                        + (f" with {gateway.label}" if len(turn.shop.gateways) > 1 else ""),
@@ -240,7 +262,7 @@ def _gateways(turn: Turn) -> list[Any]:
 
 @router.action("coedit")
 async def edit(turn: Turn) -> list[Reply]:
-    if turn.state.flow != FLOW or turn.action is None or "ship" not in turn.state.slots:
+    if turn.state.flow != FLOW or turn.action is None or _address(turn, "ship") is None:
         return await start(turn)
     if turn.action.args[0] == 1:
         return await _method_menu(turn)
@@ -260,11 +282,11 @@ async def pay(turn: Turn) -> list[Reply]:
         return await _review(turn)
     gateway = gateways[gateway_index]
     settings = turn.shop.settings
-    bill = slots.get("bill")
-    details = checkout.Details(
-        shipping=Address.from_dict(slots["ship"]), method=slots["method"],
-        billing=None if bill in (None, "same") else Address.from_dict(bill),
-        email=slots.get("email"))
+    ship = _address(turn, "ship")
+    if ship is None:
+        return await start(turn)
+    details = checkout.Details(shipping=ship, method=slots["method"],
+                               billing=_address(turn, "bill"), email=slots.get("email"))
     try:
         async with turn.session.begin_nested():  # a refusal undoes the order, not the turn
             order, payment = await _place_and_link(turn, details, expected, gateway)
@@ -296,6 +318,30 @@ async def _place_and_link(turn: Turn, details: checkout.Details, expected: int,
                                    capture=settings.payment_capture == "immediate",
                                    actor=turn.actor)
     return order, payment
+
+
+@router.action("repay")
+async def pay_again(turn: Turn) -> list[Reply]:
+    """A new payment link for an order still awaiting payment (after a decline, say)."""
+    number = turn.action.order_number if turn.action else None
+    try:
+        order = await orders.find_by_number(session=turn.session, text=number or "",
+                                            user_id=turn.user_id, identity_id=turn.identity.id)
+    except (NotFound, InvalidInput) as missing:
+        return [replies.menu(missing.message)]
+    if order.status is not OrderStatus.PENDING_PAYMENT:
+        return [replies.menu(f"Order {order.number} is {LABELS[order.status]}: there is "
+                             "nothing to pay.")]
+    gateways = _gateways(turn)
+    payment = await payments.start(
+        session=turn.session, order=order, gateway=gateways[0],
+        capture=turn.shop.settings.payment_capture == "immediate", actor=turn.actor)
+    assert payment.url is not None
+    total = _money(turn, order.total_minor)
+    return [Reply(f"Here is a new link to pay {total} for order {order.number}.",
+                  links=(Link(f"Pay {total}", payment.url, is_payment=True),),
+                  buttons=((Button("Order status", actions.order(order.number)),
+                            Button("Menu", "menu")),))]
 
 
 @router.action("cocancel")

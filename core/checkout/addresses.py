@@ -56,11 +56,12 @@ class Address:
     def from_dict(cls, data: dict[str, Any]) -> Address:
         return cls(**{k: str(v) for k, v in data.items() if k in cls.__dataclass_fields__})
 
-    def lines(self) -> list[str]:
+    def lines(self, phone: bool = True) -> list[str]:
         """How it is printed on a receipt."""
         place = f"{self.postal_code} {self.city}".strip()
         return [part for part in (self.name, self.line1, self.line2, place,
-                                  country_name(self.country), self.phone) if part]
+                                  country_name(self.country), self.phone if phone else "")
+                if part]
 
 
 def _text(value: str, what: str, code: CheckoutError, minimum: int, maximum: int) -> str:

@@ -31,9 +31,9 @@ def receipt(order: Order, vault: Vault) -> str:
     if order.tax_minor:
         lines.append(f"Tax: {money(order.tax_minor)}")
     lines.append(f"Total: {money(order.total_minor)}")
-    if order.shipping_sealed:
+    if order.shipping_sealed:  # the phone stays out: this text is kept as a chat message
         address = Address.from_dict(vault.open(order.shipping_sealed))
-        lines.append("Ships to: " + ", ".join(address.lines()))
+        lines.append("Ships to: " + ", ".join(address.lines(phone=False)))
     return "\n".join(lines)
 
 
@@ -44,23 +44,38 @@ async def _tell(session: AsyncSession, order: Order, text: str) -> None:
 
 
 async def confirmed(session: AsyncSession, order: Order, vault: Vault, *,
-                    authorized: bool) -> None:
+                    authorized: bool, test: bool = False) -> None:
     how = ("Your payment is authorized; it is charged when the order ships."
            if authorized else "Payment received.")
+    if test:
+        how += " (A TEST payment: no money moved.)"
     await _tell(session, order, f"Thank you! Order {order.number} is confirmed. {how}\n"
                                 f"{receipt(order, vault)}")
 
 
-async def payment_failed(session: AsyncSession, order: Order, url: str | None) -> None:
-    again = f" You can try again here: {url}" if url else ""
-    await _tell(session, order, f"The payment for order {order.number} didn't go through, "
-                                f"so nothing was charged.{again}")
+async def payment_failed(session: AsyncSession, order: Order) -> None:
+    if order.chat_key:
+        await outbox.enqueue(
+            session=session, chat_key=order.chat_key,
+            text=f"The payment for order {order.number} didn't go through, so nothing was "
+                 "charged. The order is still reserved for you: you can try again.",
+            buttons=[[{"label": "Pay again", "action": f"repay:{order.number}"},
+                      {"label": "Order status", "action": f"ord:{order.number}"}]])
 
 
 async def payment_expired(session: AsyncSession, order: Order) -> None:
     await _tell(session, order, f"Order {order.number} was cancelled because its payment "
                                 "didn't arrive in time; the items are back on sale. You can "
                                 "order them again any time.")
+
+
+async def payment_returned(session: AsyncSession, order: Order) -> None:
+    if order.chat_key:
+        await outbox.enqueue(
+            session=session, chat_key=order.chat_key,
+            text=f"The payment for order {order.number} didn't match the order's amount, so "
+                 "it is being returned to you in full. You can pay again.",
+            buttons=[[{"label": "Pay again", "action": f"repay:{order.number}"}]])
 
 
 async def late_payment_returned(session: AsyncSession, order: Order) -> None:

@@ -23,7 +23,9 @@ class OrderStatus(StrEnum):
 S = OrderStatus
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING_PAYMENT: frozenset({S.AUTHORIZED, S.PAID, S.CANCELLED}),
-    S.AUTHORIZED: frozenset({S.PAID, S.PROCESSING, S.SHIPPED, S.CANCELLED}),
+    # Money is held, not taken: fulfilment starts once it is captured (payments.ship
+    # captures first), so every state past PAID means the money is ours.
+    S.AUTHORIZED: frozenset({S.PAID, S.CANCELLED}),
     S.PAID: frozenset({S.PROCESSING, S.SHIPPED, S.CANCELLED, S.REFUNDED,
                        S.PARTIALLY_REFUNDED}),
     S.PROCESSING: frozenset({S.SHIPPED, S.CANCELLED, S.REFUNDED, S.PARTIALLY_REFUNDED}),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from datetime import timedelta
+
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import now
@@ -26,6 +28,8 @@ async def claim_pending(*, session: AsyncSession, platforms: list[str] | None = 
     `FOR UPDATE SKIP LOCKED` on PostgreSQL: several processes never take the same one.
     A delivery that fails after the claim is retried by the channel's sender.
     """
+    if platforms is not None and not platforms:
+        return []
     query = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
     if platforms is not None:  # only what this process has a channel for
         query = query.where(or_(*(OutboxMessage.chat_key.startswith(f"{name}:")
@@ -38,3 +42,10 @@ async def claim_pending(*, session: AsyncSession, platforms: list[str] | None = 
     return messages
 
 
+
+
+async def purge_sent(*, session: AsyncSession, keep: timedelta = timedelta(days=1)) -> int:
+    """Delivered messages go after a day: they may quote a shopper's address."""
+    result = await session.execute(delete(OutboxMessage).where(
+        OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < now() - keep))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

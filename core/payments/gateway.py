@@ -65,6 +65,9 @@ class Gateway(Protocol):
     async def complete(self, *, payment: Payment, capture: bool) -> GatewayEvent | None:
         """After an APPROVED event: capture or authorize; the event that results."""
 
+    async def close(self, *, payment: Payment) -> None:
+        """The order is off: its payment page must not take money any more."""
+
     async def capture(self, *, payment: Payment) -> None: ...
 
     async def refund(self, *, payment: Payment, amount_minor: int) -> None: ...

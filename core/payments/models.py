@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 
@@ -31,6 +32,9 @@ class Payment(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Random, never reused (ids can be after a rollback): the gateways' idempotency keys.
+    key: Mapped[str] = mapped_column(String(32), unique=True,
+                                     default=lambda: secrets.token_hex(16))
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
                                           index=True)
     gateway: Mapped[str] = mapped_column(String(16))

@@ -38,13 +38,13 @@ class OfflineGateway:
     async def create_link(self, *, order: Order, payment: Payment, capture: bool) -> CheckoutLink:
         token = self.token(payment)
         return CheckoutLink(f"{self.base_url}/pay/test/{token}", reference=token,
-                            intent=f"offline-{payment.id}")
+                            intent=f"offline-{payment.key}")
 
     def event(self, token: str, payment: Payment, outcome: str, capture: bool) -> GatewayEvent:
         """What pressing Pay or Decline on the test page means."""
         kind = EventKind.FAILED if outcome == "decline" else (
             EventKind.PAID if capture else EventKind.AUTHORIZED)
-        return GatewayEvent(self.name, f"offline:{payment.id}:{kind}", kind, token,
+        return GatewayEvent(self.name, f"offline:{payment.key}:{kind}", kind, token,
                             payment.amount_minor, payment.currency, payment.intent)
 
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes
@@ -53,6 +53,9 @@ class OfflineGateway:
 
     async def complete(self, *, payment: Payment, capture: bool) -> GatewayEvent | None:
         return None  # the payment is taken on the hosted page itself
+
+    async def close(self, *, payment: Payment) -> None:
+        return None  # the test page checks the payment's state itself
 
     async def capture(self, *, payment: Payment) -> None:
         return None

@@ -111,7 +111,7 @@ class PayPalGateway:
                 "cancel_url": f"{self.base_url}/pay/done?order={order.number}&cancelled=1"}}},
         }
         created = await self._request("POST", "/v2/checkout/orders", body,
-                                      request_id=f"chatcart-order-{payment.id}")
+                                      request_id=f"chatcart-order-{payment.key}")
         approve = next((link["href"] for link in created.get("links", [])
                         if link.get("rel") in ("payer-action", "approve")), None)
         if not approve:
@@ -122,7 +122,7 @@ class PayPalGateway:
         """The payer approved: capture (or authorize) the PayPal order now."""
         step = "capture" if capture else "authorize"
         result = await self._request("POST", f"/v2/checkout/orders/{payment.reference}/{step}",
-                                     {}, request_id=f"chatcart-{step}-{payment.id}")
+                                     {}, request_id=f"chatcart-{step}-{payment.key}")
         unit = result["purchase_units"][0]["payments"]
         made = (unit.get("captures") or unit.get("authorizations") or [{}])[0]
         amount = made.get("amount", {})
@@ -189,23 +189,26 @@ class PayPalGateway:
                                 total.get("currency_code"), f"capture:{capture}")
         return None
 
+    async def close(self, *, payment: Payment) -> None:
+        return None  # an unapproved PayPal order lapses by itself (3 hours)
+
     async def capture(self, *, payment: Payment) -> None:
         authorization = self._id(payment, "authorization")
         result = await self._request("POST", f"/v2/payments/authorizations/{authorization}/"
-                                     "capture", {}, request_id=f"chatcart-capture-{payment.id}")
+                                     "capture", {}, request_id=f"chatcart-capture-{payment.key}")
         payment.intent = f"capture:{result['id']}"
 
     async def refund(self, *, payment: Payment, amount_minor: int) -> None:
         capture = self._id(payment, "capture")
         await self._request("POST", f"/v2/payments/captures/{capture}/refund",
                             {"amount": _money(amount_minor, payment.currency)},
-                            request_id=f"chatcart-refund-{payment.id}-"
+                            request_id=f"chatcart-refund-{payment.key}-"
                                        f"{payment.refunded_minor + amount_minor}")
 
     async def void(self, *, payment: Payment) -> None:
         authorization = self._id(payment, "authorization")
         await self._request("POST", f"/v2/payments/authorizations/{authorization}/void", {},
-                            request_id=f"chatcart-void-{payment.id}")
+                            request_id=f"chatcart-void-{payment.key}")
 
     @staticmethod
     def _id(payment: Payment, kind: str) -> str:

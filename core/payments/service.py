@@ -39,9 +39,11 @@ async def _record(session: AsyncSession, actor: Actor, action: str, payment: Pay
 async def start(*, session: AsyncSession, order: Order, gateway: Gateway, capture: bool,
                 actor: Actor) -> Payment:
     """The order's payment link at `gateway`; the link already made is reused."""
+    # A real gateway's failed or expired page can't be paid again: a new one is made.
+    reusable = OPEN if gateway.is_test else (PaymentStatus.CREATED,)
     existing = await session.scalar(
         select(Payment).where(Payment.order_id == order.id, Payment.gateway == gateway.name,
-                              Payment.status.in_(OPEN), Payment.url.is_not(None))
+                              Payment.status.in_(reusable), Payment.url.is_not(None))
         .order_by(Payment.id.desc()).limit(1))
     if existing is not None:
         return existing
@@ -75,7 +77,7 @@ async def apply_event(*, session: AsyncSession, event: GatewayEvent, gateway: Ga
         Payment.intent == event.intent)
     payment = await session.scalar(
         select(Payment).where(Payment.gateway == event.gateway, which,
-                              Payment.reference.is_not(None)).with_for_update()
+                              Payment.reference.is_not(None))
         .order_by(Payment.id.desc()).limit(1)) if (event.reference or event.intent) else None
     if payment is None:
         # Not claimed: a refund can overtake the event that names its PaymentIntent, and
@@ -86,8 +88,11 @@ async def apply_event(*, session: AsyncSession, event: GatewayEvent, gateway: Ga
     if not await receipts.claim(session=session, source=f"payment:{event.gateway}",
                                 event_id=event.event_id):
         return "duplicate"
+    # Locks in one order everywhere (the order, then its payments): no deadlocks with a
+    # cancel or a capture running at the same moment.
     order = await orders.lock(session=session, order=await orders.get(
         session=session, order_id=payment.order_id))
+    await session.refresh(payment, with_for_update=True)
     actor = Actor.system(f"{event.gateway} event")
     if event.intent and not payment.intent:
         payment.intent = event.intent
@@ -104,10 +109,7 @@ async def apply_event(*, session: AsyncSession, event: GatewayEvent, gateway: Ga
     if event.kind in (EventKind.PAID, EventKind.AUTHORIZED) and (
             event.amount_minor != payment.amount_minor or
             (event.currency or "").upper() != payment.currency):
-        await _record(session, actor, "payment.amount_mismatch", payment,
-                      expected=payment.amount_minor, got=event.amount_minor,
-                      currency=event.currency)
-        return "mismatch"
+        return await _mismatch(session, order, payment, gateway, event, actor)
     if event.kind is EventKind.AUTHORIZED:
         return await _authorized(session, order, payment, gateway, vault, actor)
     if event.kind is EventKind.PAID:
@@ -117,9 +119,30 @@ async def apply_event(*, session: AsyncSession, event: GatewayEvent, gateway: Ga
             payment.status = PaymentStatus.FAILED
             await _record(session, actor, "payment.failed", payment)
             if order.status is OrderStatus.PENDING_PAYMENT:
-                await notices.payment_failed(session, order, payment.url)
+                await notices.payment_failed(session, order)
         return "failed"
     return await _refunded(session, order, payment, event.amount_minor or 0, vault, actor)
+
+
+async def _mismatch(session: AsyncSession, order: Order, payment: Payment, gateway: Gateway,
+                    event: GatewayEvent, actor: Actor) -> str:
+    """Money for another amount or currency than the order's: it goes back, the order waits."""
+    log.error("payment.amount_mismatch gateway=%s payment=%s expected=%s got=%s %s",
+              payment.gateway, payment.id, payment.amount_minor, event.amount_minor,
+              event.currency)
+    if payment.status in OPEN:
+        if event.kind is EventKind.AUTHORIZED:
+            await _call(gateway.void(payment=payment))
+            payment.status = PaymentStatus.VOIDED
+        elif event.amount_minor:
+            await _call(gateway.refund(payment=payment, amount_minor=event.amount_minor))
+            payment.captured_minor = payment.refunded_minor = event.amount_minor
+            payment.status = PaymentStatus.REFUNDED
+        await notices.payment_returned(session, order)
+    await _record(session, actor, "payment.amount_mismatch", payment,
+                  expected=payment.amount_minor, got=event.amount_minor,
+                  currency=event.currency)
+    return "mismatch"
 
 
 async def _authorized(session: AsyncSession, order: Order, payment: Payment, gateway: Gateway,
@@ -131,7 +154,7 @@ async def _authorized(session: AsyncSession, order: Order, payment: Payment, gat
     if order.status is OrderStatus.PENDING_PAYMENT:
         await orders.mark_authorized(session=session, order=order, actor=actor,
                                      reference=payment.reference or "")
-        await notices.confirmed(session, order, vault, authorized=True)
+        await notices.confirmed(session, order, vault, authorized=True, test=gateway.is_test)
         return "authorized"
     if order.status is OrderStatus.CANCELLED and payment.status is PaymentStatus.AUTHORIZED:
         await _call(gateway.void(payment=payment))   # too late: let the hold go
@@ -153,7 +176,8 @@ async def _paid(session: AsyncSession, order: Order, payment: Payment, gateway: 
         await orders.mark_paid(session=session, order=order, actor=actor,
                                reference=payment.reference or "")
         if was_pending:
-            await notices.confirmed(session, order, vault, authorized=False)
+            await notices.confirmed(session, order, vault, authorized=False,
+                                    test=gateway.is_test)
         return "paid"
     if order.status is OrderStatus.CANCELLED and payment.refunded_minor < payment.captured_minor:
         amount = payment.captured_minor - payment.refunded_minor
@@ -169,6 +193,17 @@ async def _paid(session: AsyncSession, order: Order, payment: Payment, gateway: 
 async def _refunded(session: AsyncSession, order: Order, payment: Payment, total_minor: int,
                     vault: Vault, actor: Actor) -> str:
     """`total_minor` is the payment's refunded total so far, as the gateway reports it."""
+    if payment.status in (PaymentStatus.AUTHORIZED, PaymentStatus.VOIDED):
+        # A hold released (Stripe reports a cancelled authorization as a refund): no money
+        # was taken, so nothing is refunded; an order still waiting on it is cancelled.
+        if payment.status is PaymentStatus.AUTHORIZED:
+            payment.status = PaymentStatus.VOIDED
+            await _record(session, actor, "payment.voided", payment, reason="released")
+            if order.status is OrderStatus.AUTHORIZED:
+                await orders.cancel(session=session, order=order, actor=actor,
+                                    reason="payment hold released at the gateway")
+                await notices.cancelled(session, order, 0)
+        return "released"
     if payment.captured_minor == 0:  # the refund overtook the payment event: it was paid
         payment.captured_minor = payment.amount_minor
         payment.status = PaymentStatus.CAPTURED
@@ -201,7 +236,7 @@ async def cancel_order(*, session: AsyncSession, order: Order, gateways: Mapping
     a message to the shopper's chat (not needed when they cancelled in that chat).
     """
     await orders.lock(session=session, order=order)
-    if order.status not in NOT_SHIPPED:
+    if not unshipped(order):
         raise Conflict(OrderError.ILLEGAL_TRANSITION,
                        f"Order {order.number} has already left the warehouse, so it can't be "
                        "cancelled; a return can be arranged instead.")
@@ -209,6 +244,15 @@ async def cancel_order(*, session: AsyncSession, order: Order, gateways: Mapping
     for payment in await session.scalars(
             select(Payment).where(Payment.order_id == order.id).with_for_update()):
         gateway = gateways.get(payment.gateway)
+        if gateway is None and payment.status in (
+                PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED,
+                PaymentStatus.PARTIALLY_REFUNDED):
+            raise Conflict(PaymentError.GATEWAY_UNAVAILABLE,
+                           f"The payment for order {order.number} was made with "
+                           f"{payment.gateway}, which this shop no longer uses; a person "
+                           "needs to refund it.")
+        if payment.status is PaymentStatus.CREATED and gateway is not None:
+            await _call(gateway.close(payment=payment))  # its page can't be paid any more
         if payment.status is PaymentStatus.AUTHORIZED and gateway is not None:
             await _call(gateway.void(payment=payment))
             payment.status = PaymentStatus.VOIDED
@@ -235,9 +279,27 @@ async def cancel_order(*, session: AsyncSession, order: Order, gateways: Mapping
     return refunded
 
 
+def unshipped(order: Order) -> bool:
+    """Whether the goods are still here (a partial refund keeps the order where it was)."""
+    return order.status in NOT_SHIPPED or (
+        order.status is OrderStatus.PARTIALLY_REFUNDED and
+        order.status_before_refund in NOT_SHIPPED)
+
+
+async def ship(*, session: AsyncSession, order: Order, gateways: Mapping[str, Gateway],
+               actor: Actor, carrier: str, tracking_number: str) -> Order:
+    """Ship an order, taking an authorized payment first: goods never leave unpaid."""
+    await orders.lock(session=session, order=order)
+    if order.status is OrderStatus.AUTHORIZED:
+        await capture(session=session, order=order, gateways=gateways, actor=actor)
+    return await orders.ship(session=session, order=order, actor=actor, carrier=carrier,
+                             tracking_number=tracking_number)
+
+
 async def capture(*, session: AsyncSession, order: Order, gateways: Mapping[str, Gateway],
                   actor: Actor) -> None:
     """Take an authorized payment (at shipment)."""
+    await orders.lock(session=session, order=order)
     payment = await session.scalar(
         select(Payment).where(Payment.order_id == order.id,
                               Payment.status == PaymentStatus.AUTHORIZED).with_for_update())

@@ -13,7 +13,6 @@ from typing import Any
 
 import stripe
 
-from core.clock import now
 from core.config import Settings
 from core.orders.models import Order
 from core.payments.gateway import (
@@ -47,7 +46,8 @@ class StripeGateway:
                                           max_network_retries=2, **options)
         self.webhook_secret = settings.stripe_webhook_secret
         self.base_url = settings.base_url
-        self.minutes = max(30, settings.reservation_minutes)  # Stripe's shortest expiry
+        # Stripe keeps a session open 30 minutes to 24 hours.
+        self.minutes = min(max(30, settings.reservation_minutes), 24 * 60)
 
     async def create_link(self, *, order: Order, payment: Payment, capture: bool) -> CheckoutLink:
         currency = order.currency.lower()
@@ -64,16 +64,19 @@ class StripeGateway:
             "mode": "payment", "line_items": items, "client_reference_id": order.number,
             "metadata": {"order": order.number, "payment": str(payment.id),
                          "capture": "automatic" if capture else "manual"},
+            "payment_intent_data": {"metadata": {"chatcart_order": order.number}},
             "success_url": f"{self.base_url}/pay/done?order={order.number}",
             "cancel_url": f"{self.base_url}/pay/done?order={order.number}&cancelled=1",
-            "expires_at": int((now() + timedelta(minutes=self.minutes)).timestamp()),
+            # From the payment's own creation, so a retried call sends the same parameters.
+            "expires_at": int((payment.created_at + timedelta(minutes=self.minutes))
+                              .timestamp()),
         }
         if order.email:
             params["customer_email"] = order.email
         if not capture:
-            params["payment_intent_data"] = {"capture_method": "manual"}
+            params["payment_intent_data"]["capture_method"] = "manual"
         session = await _call(self.client.v1.checkout.sessions.create_async(
-            params, {"idempotency_key": f"chatcart-session-{payment.id}"}))
+            params, {"idempotency_key": f"chatcart-session-{payment.key}"}))
         return CheckoutLink(str(session.url), reference=str(session.id),
                             intent=_id(getattr(session, "payment_intent", None)))
 
@@ -93,6 +96,8 @@ class StripeGateway:
 
     def _event(self, event_id: str, kind: str, data: dict[str, Any]) -> GatewayEvent | None:
         if kind in SESSION_EVENTS:
+            if "payment" not in (data.get("metadata") or {}):
+                return None  # a session of another integration on the same account
             amount, currency = data.get("amount_total"), str(data.get("currency", "")).upper()
             intent = _id(data.get("payment_intent"))
             if kind == "checkout.session.completed" and data.get("payment_status") == "unpaid":
@@ -117,19 +122,25 @@ class StripeGateway:
     async def complete(self, *, payment: Payment, capture: bool) -> GatewayEvent | None:
         return None  # the payment is taken on the hosted page itself
 
+    async def close(self, *, payment: Payment) -> None:
+        try:
+            await _call(self.client.v1.checkout.sessions.expire_async(str(payment.reference)))
+        except GatewayRefused:
+            pass  # already expired or completed: Stripe's own events say which
+
     async def capture(self, *, payment: Payment) -> None:
         await _call(self.client.v1.payment_intents.capture_async(
-            _intent(payment), options={"idempotency_key": f"chatcart-capture-{payment.id}"}))
+            _intent(payment), options={"idempotency_key": f"chatcart-capture-{payment.key}"}))
 
     async def refund(self, *, payment: Payment, amount_minor: int) -> None:
-        key = f"chatcart-refund-{payment.id}-{payment.refunded_minor + amount_minor}"
+        key = f"chatcart-refund-{payment.key}-{payment.refunded_minor + amount_minor}"
         await _call(self.client.v1.refunds.create_async(
             {"payment_intent": _intent(payment), "amount": amount_minor},
             {"idempotency_key": key}))
 
     async def void(self, *, payment: Payment) -> None:
         await _call(self.client.v1.payment_intents.cancel_async(
-            _intent(payment), options={"idempotency_key": f"chatcart-void-{payment.id}"}))
+            _intent(payment), options={"idempotency_key": f"chatcart-void-{payment.key}"}))
 
 
 def _id(value: Any) -> str | None:

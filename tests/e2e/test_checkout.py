@@ -143,10 +143,13 @@ async def test_a_declined_payment_can_be_tried_again(client):
     path = _pay_path(ann)
     declined = await client.post(path, data={"outcome": "decline"})
     assert "declined" in declined.text
-    notice = (await _poll(client, ann))[0]["text"]
-    assert "didn't go through" in notice and "nothing was charged" in notice
+    notice = (await _poll(client, ann))[0]
+    assert "didn't go through" in notice["text"] and "nothing was charged" in notice["text"]
+    await ann.act(notice["buttons"][0]["action"])  # "Pay again": the test page takes it again
+    assert _pay_path(ann) == path
     assert (await client.post(path, data={"outcome": "pay"})).status_code == 200
-    assert "is confirmed" in (await _poll(client, ann))[0]["text"]
+    confirmation = (await _poll(client, ann))[0]["text"]
+    assert "is confirmed" in confirmation and "A TEST payment: no money moved" in confirmation
 
 
 async def test_an_unpaid_order_expires_its_stock_returns_and_the_shopper_is_told(client):

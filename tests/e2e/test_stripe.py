@@ -117,23 +117,29 @@ async def test_pay_on_stripe_checkout_and_be_confirmed_once(client, stripe_api: 
         assert payment.status is PaymentStatus.CAPTURED and payment.intent == "pi_test_001"
 
 
-async def test_forged_unsigned_and_wrong_amount_events_change_nothing(client,
-                                                                      stripe_api: FakeStripe):
+async def test_forged_unsigned_and_wrong_amount_events_change_nothing(
+        client, stripe_api: FakeStripe, localstripe: LocalStripe):
     ann = Shopper(client)
     number = await _checkout(ann)
     session = next(iter(stripe_api.sessions.values()))
+    intent = localstripe.payment_intent(100, "eur", manual=False)
     forged = await _event(client, "checkout.session.completed", _completed(session),
                           secret="whsec_someone_else")
     assert forged.status_code == 400
     unsigned = await client.post("/payments/stripe/webhook", json={"type": "x"})
     assert unsigned.status_code == 400
+    assert await _poll(client, ann, wait=0.3) == []
     cheaper = await _event(client, "checkout.session.completed",
-                           _completed(session, amount_total=1))
+                           _completed(session, amount_total=100, payment_intent=intent))
     assert cheaper.status_code == 200
     async with client.shop.transaction() as db:  # type: ignore[attr-defined]
         order = await db.scalar(select(Order).where(Order.number == number))
-        assert order.status is OrderStatus.PENDING_PAYMENT
-    assert await _poll(client, ann, wait=0.3) == []
+        assert order.status is OrderStatus.PENDING_PAYMENT, "not paid by a wrong amount"
+    charge = localstripe.get(f"payment_intents/{intent}")["charges"]["data"][0]  # type: ignore[index]
+    assert charge["amount_refunded"] == 100, "the wrong amount went back"
+    notice = (await _poll(client, ann))[0]
+    assert "didn't match" in notice["text"]
+    assert notice["buttons"][0] == {"label": "Pay again", "action": f"repay:{number}"}
 
 
 async def test_a_refund_that_overtakes_its_payment_is_applied_when_stripe_retries(
@@ -221,12 +227,31 @@ async def test_authorize_now_and_capture_at_shipment(database_url, tmp_path, tra
             async with shop.transaction() as db:
                 order = await db.scalar(select(Order).where(Order.number == number))
                 assert order.status is OrderStatus.AUTHORIZED
-                await payments.capture(session=db, order=order, gateways=shop.gateways,
-                                       actor=Actor.system("test"))
+                await payments.ship(session=db, order=order, gateways=shop.gateways,
+                                    actor=Actor.system("test"), carrier="DHL",
+                                    tracking_number="JD014600006281230704")
             (capture,) = stripe_api.of(f"payment_intents/{intent}/capture")
             assert capture.params["_idempotency_key"].startswith("chatcart-capture-")
             assert localstripe.get(f"payment_intents/{intent}")["status"] == "succeeded"
             async with shop.transaction() as db:
                 order = await db.scalar(select(Order).where(Order.number == number))
-                assert order.status is OrderStatus.PAID
+                assert order.status is OrderStatus.SHIPPED, "captured, then shipped"
     await shop.close()
+
+
+async def test_after_an_expired_session_the_shopper_pays_again_with_a_new_link(
+        client, stripe_api: FakeStripe):
+    ann = Shopper(client)
+    number = await _checkout(ann)
+    first = next(iter(stripe_api.sessions.values()))
+    expired = {**first, "status": "expired"}
+    assert (await _event(client, "checkout.session.expired", expired)).status_code == 200
+    notice = (await _poll(client, ann))[0]
+    assert "didn't go through" in notice["text"]
+    await ann.act(notice["buttons"][0]["action"])
+    assert f"new link to pay €29.90 for order {number}" in ann.text
+    (link,) = [link for reply in ann.last for link in reply["links"]]
+    assert first["id"] not in link["url"] and len(stripe_api.sessions) == 2
+    foreign = {**first, "id": "cs_test_other_shop", "metadata": {}}
+    ignored = await _event(client, "checkout.session.completed", _completed(foreign))
+    assert ignored.status_code == 200, "another integration's sessions are not ours to retry"

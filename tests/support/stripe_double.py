@@ -40,7 +40,7 @@ class FakeStripe(RecordingServer):
         super().__init__()
         self.upstream = upstream
         self.sessions: dict[str, dict[str, Any]] = {}
-        self._by_key: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._by_key: dict[str, tuple[int, dict[str, Any], tuple[str, dict[str, Any]]]] = {}
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/{path:.*}", self._handle)
@@ -55,8 +55,14 @@ class FakeStripe(RecordingServer):
             return web.json_response({"error": {"type": "api_error",
                                                 "message": "An unknown error occurred"}},
                                      status=failure.status)
+        sent = {k: v for k, v in params.items() if k != "_idempotency_key"}
         if key and key in self._by_key:
-            status, answer = self._by_key[key]
+            status, answer, first = self._by_key[key]
+            if first != (path, sent):  # as Stripe does: a key is for one request only
+                return web.json_response({"error": {
+                    "type": "idempotency_error", "message": "Keys for idempotent requests "
+                    "can only be used with the same parameters they were first used with."}},
+                    status=400)
             return web.json_response(answer, status=status)
         if request.headers.get("Authorization") != "Bearer sk_test_chatcart":
             return web.json_response({"error": {"type": "invalid_request_error",
@@ -72,7 +78,7 @@ class FakeStripe(RecordingServer):
         else:
             status, answer = 200, self._answer(path, params)
         if key:
-            self._by_key[key] = (status, answer)
+            self._by_key[key] = (status, answer, (path, sent))
         return web.json_response(answer, status=status)
 
     def _answer(self, path: str, params: dict[str, Any]) -> dict[str, Any]:

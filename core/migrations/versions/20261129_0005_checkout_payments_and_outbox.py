@@ -49,6 +49,7 @@ def upgrade() -> None:
     sa.Column('reference', sa.String(length=255), nullable=True),
     sa.Column('intent', sa.String(length=255), nullable=True),
     sa.Column('status', sa.Enum('created', 'authorized', 'captured', 'partially_refunded', 'refunded', 'voided', 'failed', name='paymentstatus', native_enum=False, length=24), nullable=False),
+    sa.Column('key', sa.String(length=32), nullable=False),
     sa.Column('capture_mode', sa.String(length=12), nullable=False),
     sa.Column('amount_minor', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
@@ -60,7 +61,8 @@ def upgrade() -> None:
     sa.CheckConstraint('refunded_minor >= 0 AND refunded_minor <= captured_minor', name=op.f('ck_payments_refund_within_captured')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_payments_order_id_orders'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),
-    sa.UniqueConstraint('gateway', 'reference', name=op.f('uq_payments_gateway'))
+    sa.UniqueConstraint('gateway', 'reference', name=op.f('uq_payments_gateway')),
+    sa.UniqueConstraint('key', name=op.f('uq_payments_key'))
     )
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payments_order_id'), ['order_id'], unique=False)

@@ -100,6 +100,7 @@ async def test_an_order_goes_from_payment_to_the_doorstep(shop):
     async with shop.transaction() as session:
         order = await placed(session, (await factories.product(session), 1))
         await orders.mark_authorized(session=session, order=order, actor=ADMIN)
+        await orders.mark_paid(session=session, order=order, actor=ADMIN)  # captured
         await orders.transition(session=session, order=order, to=OrderStatus.PROCESSING,
                                 actor=ADMIN)
         await orders.ship(session=session, order=order, actor=ADMIN, carrier="DHL",
@@ -108,8 +109,8 @@ async def test_an_order_goes_from_payment_to_the_doorstep(shop):
                                 actor=ADMIN)
         events = await orders.events(session=session, order=order)
         assert [e.data.get("to") for e in events] == [
-            None, "authorized", "processing", "shipped", "delivered"]
-        assert events[3].data["tracking_number"] == "JD0123"
+            None, "authorized", "paid", "processing", "shipped", "delivered"]
+        assert events[4].data["tracking_number"] == "JD0123"
         assert events[0].action == "order.placed" and events[0].channel == "web"
 
 
@@ -119,8 +120,6 @@ LEGAL = {
     (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID),
     (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED),
     (OrderStatus.AUTHORIZED, OrderStatus.PAID),
-    (OrderStatus.AUTHORIZED, OrderStatus.PROCESSING),
-    (OrderStatus.AUTHORIZED, OrderStatus.SHIPPED),
     (OrderStatus.AUTHORIZED, OrderStatus.CANCELLED),
     (OrderStatus.PAID, OrderStatus.PROCESSING),
     (OrderStatus.PAID, OrderStatus.SHIPPED),
