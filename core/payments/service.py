@@ -15,6 +15,7 @@ from core.audit import service as audit
 from core.audit.actor import Actor
 from core.crypto import Vault
 from core.errors import Conflict
+from core.money import format_amount
 from core.orders import notices
 from core.orders import service as orders
 from core.orders.errors import OrderError
@@ -277,6 +278,35 @@ async def cancel_order(*, session: AsyncSession, order: Order, gateways: Mapping
     if notify:
         await notices.cancelled(session, order, refunded)
     return refunded
+
+
+async def refund(*, session: AsyncSession, order: Order, amount_minor: int,
+                 gateways: Mapping[str, Gateway], actor: Actor, reason: str) -> Order:
+    """Give back all or part of what was taken (a return, a goodwill refund) at the gateway,
+    then on the order. A gateway failure changes nothing here, so it can be retried."""
+    await orders.lock(session=session, order=order)
+    payment = await session.scalar(
+        select(Payment).where(Payment.order_id == order.id, Payment.status.in_(
+            (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED))).with_for_update())
+    if payment is None or payment.gateway not in gateways:
+        raise Conflict(PaymentError.NOTHING_TO_REFUND,
+                       f"Order {order.number} has no payment here that can be refunded.")
+    room = min(payment.captured_minor - payment.refunded_minor,
+               order.total_minor - order.refunded_minor)
+    if isinstance(amount_minor, bool) or not 0 < amount_minor <= room:
+        raise Conflict(PaymentError.NOTHING_TO_REFUND,
+                       f"A refund for order {order.number} must be more than zero and at "
+                       f"most {format_amount(room, order.currency)}.")
+    await _call(gateways[payment.gateway].refund(payment=payment, amount_minor=amount_minor))
+    payment.refunded_minor += amount_minor
+    payment.status = (PaymentStatus.REFUNDED if payment.refunded_minor == payment.captured_minor
+                      else PaymentStatus.PARTIALLY_REFUNDED)
+    await _record(session, actor, "payment.refunded", payment, amount_minor=amount_minor,
+                  reason=reason[:200])
+    await orders.record_refund(session=session, order=order, amount_minor=amount_minor,
+                               actor=actor, reason=reason)
+    await notices.refunded(session, order, amount_minor)
+    return order
 
 
 def unshipped(order: Order) -> bool:
