@@ -80,11 +80,17 @@ def _serve(settings: Settings, host: str, port: int, telegram_polling: bool = Fa
     import logging
 
     import uvicorn
+    from pydantic import AnyHttpUrl
 
     from bot import logs
     from bot.server import create_app
 
     logs.configure(settings.log_level)
+    if "public_base_url" not in settings.model_fields_set:
+        # Links the shop hands out (payment pages) must reach this server as started.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        settings = settings.model_copy(update={
+            "public_base_url": AnyHttpUrl(f"http://{shown}:{port}")})
     nlu = _nlu(settings)
     logs.event(logging.getLogger("chatcart"), "server.start", host=host, port=port,
                database=logs.safe_url(settings.database_url),

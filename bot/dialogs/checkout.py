@@ -298,7 +298,7 @@ async def pay(turn: Turn) -> list[Reply]:
     assert payment.url is not None
     return [Reply(f"Order {order.number} is reserved for you for "
                   f"{settings.reservation_minutes} minutes. Pay "
-                  f"{_money(turn, order.total_minor)} securely on {gateway.label}'s page; "
+                  f"{_money(turn, order.total_minor)} on {gateway.page}; "
                   f"I'll confirm here as soon as the payment arrives.{test}",
                   links=(Link(f"Pay {_money(turn, order.total_minor)}", payment.url,
                               is_payment=True),),

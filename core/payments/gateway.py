@@ -52,7 +52,8 @@ class CheckoutLink:
 
 class Gateway(Protocol):
     name: str
-    label: str
+    label: str          # "PayPal": on a Pay button when there are several
+    page: str           # "PayPal's secure page": where the shopper pays
     is_test: bool
 
     async def create_link(self, *, order: Order, payment: Payment, capture: bool) -> CheckoutLink:

@@ -18,6 +18,7 @@ from core.payments.models import Payment
 class OfflineGateway:
     name = "offline"
     label = "Test payment"
+    page = "our test payment page"
     is_test = True
 
     def __init__(self, secret_key: str, base_url: str) -> None:

@@ -46,6 +46,7 @@ def _money(amount_minor: int, currency: str) -> dict[str, str]:
 class PayPalGateway:
     name = "paypal"
     label = "PayPal"
+    page = "PayPal's secure page"
     is_test = False
 
     def __init__(self, settings: Settings) -> None:

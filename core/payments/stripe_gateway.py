@@ -34,6 +34,7 @@ SESSION_EVENTS = {"checkout.session.completed", "checkout.session.async_payment_
 class StripeGateway:
     name = "stripe"
     label = "Stripe"
+    page = "Stripe's secure page"
     is_test = False
 
     def __init__(self, settings: Settings) -> None:

@@ -134,6 +134,6 @@ async def test_with_two_gateways_the_shopper_chooses(database_url, tmp_path, tra
                                          base_url="http://test") as http:
                 ann = Shopper(http)
                 await _checkout(ann, pay="Pay €29.90 with PayPal")
-                assert "securely on PayPal's page" in ann.text
+                assert "on PayPal's secure page" in ann.text
                 assert paypal_api.of("v2/checkout/orders") and not stripe_api.calls
         await shop.close()
