@@ -1,4 +1,5 @@
-"""Background upkeep inside `chatcart serve`: unpaid orders past their window are cancelled,
+"""Background upkeep inside `chatcart serve`: unpaid orders past their window are cancelled
+(and their payment pages closed),
 chats idle past their expiry are forgotten, old webhook receipts are dropped.
 
 Safe with several processes: the expiry is idempotent (conditional updates). The
@@ -14,6 +15,7 @@ from bot import logs
 from core.chats import service as chats
 from core.orders import service as orders
 from core.outbox import service as outbox
+from core.payments import service as payments
 from core.shop import Shop
 from core.webhooks import receipts
 
@@ -24,9 +26,14 @@ async def expire_once(shop: Shop) -> list[str]:
     async with shop.transaction() as session:
         expired = await orders.expire_unpaid(session=session)
         numbers = [order.number for order in expired]
+        ids = [order.id for order in expired]
         await chats.purge_idle(session=session)
         await receipts.purge_old(session=session)
         await outbox.purge_sent(session=session)
+    for order_id in ids:  # after the expiry committed: a slow gateway can't hold it up
+        async with shop.transaction() as session:
+            await payments.close_open(session=session, order_id=order_id,
+                                      gateways=shop.gateways)
     for number in numbers:
         logs.event(log, "order.payment_expired", order=number)
     return numbers

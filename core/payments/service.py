@@ -309,6 +309,26 @@ async def refund(*, session: AsyncSession, order: Order, amount_minor: int,
     return order
 
 
+async def close_open(*, session: AsyncSession, order_id: int,
+                     gateways: Mapping[str, Gateway]) -> int:
+    """An expired order's payment pages stop taking money (best effort: a page that still
+    takes a payment is refunded when its event arrives). Returns how many were closed."""
+    closed = 0
+    for payment in await session.scalars(select(Payment).where(
+            Payment.order_id == order_id, Payment.status == PaymentStatus.CREATED)):
+        gateway = gateways.get(payment.gateway)
+        try:
+            if gateway is not None:
+                await gateway.close(payment=payment)
+        except (GatewayDown, GatewayRefused) as problem:
+            log.warning("payment.close_failed payment=%s error=%s", payment.id,
+                        type(problem).__name__)
+            continue
+        payment.status = PaymentStatus.FAILED
+        closed += 1
+    return closed
+
+
 def unshipped(order: Order) -> bool:
     """Whether the goods are still here (a partial refund keeps the order where it was)."""
     return order.status in NOT_SHIPPED or (

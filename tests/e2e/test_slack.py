@@ -192,3 +192,27 @@ async def test_socket_mode_receives_events_without_a_public_url(
             assert slack_api.socket_acks[0]["envelope_id"] == "env-1"
     finally:
         await shop.close()
+
+
+async def test_checkout_in_slack_is_confirmed_in_the_direct_message(platforms: Platforms):
+    from urllib.parse import urlsplit
+
+    ann = platforms.slack_user()
+    await ann.say("add 2 blue mugs")
+    await ann.press("Checkout")
+    await ann.say("<mailto:ann@example.com|ann@example.com>")
+    for answer in ("Ann Lee", "1 Main Street", "London", "United Kingdom", "SW1A 1AA",
+                   "020 7946 0958"):
+        await ann.say(answer)
+    await ann.press("Same as shipping")
+    await ann.press("Standard")
+    sent = await ann.press("Pay €29.90")
+    number = slack_text(sent[-1]).split("Order ")[1].split(" ")[0]
+    pay = next(e for b in sent[-1].params["blocks"] if b["type"] == "actions"
+               for e in b["elements"] if "url" in e)
+    assert pay["style"] == "primary" and "/pay/test/" in pay["url"]
+    paid = await platforms.http.post(urlsplit(pay["url"]).path, data={"outcome": "pay"})
+    assert paid.status_code == 200
+    confirmation = await ann.replies()
+    assert f"Order {number} is confirmed" in slack_text(confirmation[0])
+    assert "SW1A 1AA London, United Kingdom" in slack_text(confirmation[0])

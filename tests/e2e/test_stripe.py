@@ -255,3 +255,24 @@ async def test_after_an_expired_session_the_shopper_pays_again_with_a_new_link(
     foreign = {**first, "id": "cs_test_other_shop", "metadata": {}}
     ignored = await _event(client, "checkout.session.completed", _completed(foreign))
     assert ignored.status_code == 200, "another integration's sessions are not ours to retry"
+
+
+async def test_an_expired_order_closes_its_checkout_session(client, stripe_api: FakeStripe):
+    from sqlalchemy import update
+
+    from bot.sweeper import expire_once
+    from core.clock import now
+    from core.inventory.models import Reservation
+
+    ann = Shopper(client)
+    number = await _checkout(ann)
+    session = next(iter(stripe_api.sessions.values()))
+    shop = client.shop  # type: ignore[attr-defined]
+    async with shop.transaction() as db:
+        await db.execute(update(Reservation).values(expires_at=now()))
+    assert await expire_once(shop) == [number]
+    assert stripe_api.of(f"checkout/sessions/{session['id']}/expire")
+    assert stripe_api.sessions[session["id"]]["status"] == "expired"
+    async with shop.transaction() as db:
+        payment = await db.scalar(select(Payment))
+        assert payment.status is PaymentStatus.FAILED

@@ -68,7 +68,7 @@ class FakeStripe(RecordingServer):
             return web.json_response({"error": {"type": "invalid_request_error",
                                                 "message": "Invalid API Key provided"}},
                                      status=401)
-        if self.upstream and path != "checkout/sessions":
+        if self.upstream and not path.startswith("checkout/sessions"):
             async with httpx.AsyncClient() as client:
                 passed = await client.post(f"{self.upstream}/v1/{path}",
                                            content=await request.read(),
@@ -96,6 +96,10 @@ class FakeStripe(RecordingServer):
                        "expires_at": int(params.get("expires_at", 0))}
             self.sessions[session["id"]] = session
             return session
+        expire = re.fullmatch(r"checkout/sessions/([^/]+)/expire", path)
+        if expire and expire.group(1) in self.sessions:
+            self.sessions[expire.group(1)]["status"] = "expired"
+            return self.sessions[expire.group(1)]
         match = re.fullmatch(r"payment_intents/([^/]+)/(capture|cancel)", path)
         if match:
             status = "succeeded" if match.group(2) == "capture" else "canceled"
