@@ -105,11 +105,7 @@ class Sender:
 
     async def drain(self, seconds: float = 10.0) -> bool:
         """Wait until everything queued is sent (or given up); False on timeout."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), seconds)
-        except TimeoutError:
-            return False
-        return True
+        return await _within(self._idle, seconds)
 
     async def close(self, seconds: float = 5.0) -> None:
         if not await self.drain(seconds):
@@ -192,8 +188,13 @@ class InFlight:
             self._idle.set()
 
     async def idle(self, seconds: float = 10.0) -> bool:
-        try:
-            await asyncio.wait_for(self._idle.wait(), seconds)
-        except TimeoutError:
-            return False
-        return True
+        return await _within(self._idle, seconds)
+
+
+async def _within(event: asyncio.Event, seconds: float) -> bool:
+    """Whether `event` is set within `seconds`."""
+    try:
+        await asyncio.wait_for(event.wait(), seconds)
+    except TimeoutError:
+        return False
+    return True

@@ -37,10 +37,11 @@ def receipt(order: Order, vault: Vault) -> str:
     return "\n".join(lines)
 
 
-async def _tell(session: AsyncSession, order: Order, text: str) -> None:
+async def _tell(session: AsyncSession, order: Order, text: str,
+                buttons: list[list[dict[str, str]]] | None = None) -> None:
     if order.chat_key:
         await outbox.enqueue(session=session, chat_key=order.chat_key, text=text,
-                             buttons=_buttons(order))
+                             buttons=buttons or _buttons(order))
 
 
 async def confirmed(session: AsyncSession, order: Order, vault: Vault, *,
@@ -53,14 +54,15 @@ async def confirmed(session: AsyncSession, order: Order, vault: Vault, *,
                                 f"{receipt(order, vault)}")
 
 
+def _pay_again(order: Order) -> list[list[dict[str, str]]]:
+    return [[{"label": "Pay again", "action": f"repay:{order.number}"},
+             {"label": "Order status", "action": f"ord:{order.number}"}]]
+
+
 async def payment_failed(session: AsyncSession, order: Order) -> None:
-    if order.chat_key:
-        await outbox.enqueue(
-            session=session, chat_key=order.chat_key,
-            text=f"The payment for order {order.number} didn't go through, so nothing was "
-                 "charged. The order is still reserved for you: you can try again.",
-            buttons=[[{"label": "Pay again", "action": f"repay:{order.number}"},
-                      {"label": "Order status", "action": f"ord:{order.number}"}]])
+    await _tell(session, order, f"The payment for order {order.number} didn't go through, so "
+                                "nothing was charged. The order is still reserved for you: you "
+                                "can try again.", _pay_again(order))
 
 
 async def payment_expired(session: AsyncSession, order: Order) -> None:
@@ -70,12 +72,9 @@ async def payment_expired(session: AsyncSession, order: Order) -> None:
 
 
 async def payment_returned(session: AsyncSession, order: Order) -> None:
-    if order.chat_key:
-        await outbox.enqueue(
-            session=session, chat_key=order.chat_key,
-            text=f"The payment for order {order.number} didn't match the order's amount, so "
-                 "it is being returned to you in full. You can pay again.",
-            buttons=[[{"label": "Pay again", "action": f"repay:{order.number}"}]])
+    await _tell(session, order, f"The payment for order {order.number} didn't match the "
+                                "order's amount, so it is being returned to you in full. You "
+                                "can pay again.", _pay_again(order))
 
 
 async def late_payment_returned(session: AsyncSession, order: Order) -> None:

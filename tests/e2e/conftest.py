@@ -5,6 +5,7 @@ pointed at recording doubles of their APIs.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,22 @@ def channel_settings(database_url: str, data_dir: Path, telegram: FakeTelegram,
         TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET, TELEGRAM_API_BASE=telegram.url,
         SLACK_BOT_TOKEN=SLACK_TOKEN, SLACK_SIGNING_SECRET=SLACK_SIGNING_SECRET,
         SLACK_API_BASE=slack.api, **extra)
+
+
+@asynccontextmanager
+async def served(settings: Settings, nlu: EmbeddedNlu) -> AsyncIterator[httpx.AsyncClient]:
+    """The demo shop served with these settings; the client carries the shop as `.shop`."""
+    shop = Shop.from_settings(settings)
+    await fill(shop)
+    app = create_app(settings, shop, nlu=nlu, sweep_seconds=3600)
+    try:
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                         base_url="http://test") as http:
+                http.shop = shop  # type: ignore[attr-defined]
+                yield http
+    finally:
+        await shop.close()
 
 
 @dataclass

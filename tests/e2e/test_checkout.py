@@ -5,49 +5,24 @@ journey a demo shopper takes, with wrong answers corrected on the way.
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.demo import fill
-from bot.server import create_app
 from bot.sweeper import expire_once
 from core.inventory.models import StockItem
 from core.orders.models import Order
 from core.orders.states import OrderStatus
 from core.payments.models import Payment, PaymentStatus
+from tests.e2e.checkout_steps import to_review
+from tests.e2e.conftest import served
 from tests.e2e.webchat import Shopper
 
 
 @pytest.fixture
-async def client(shop, settings, trained):
-    await fill(shop)
-    app = create_app(settings, shop, nlu=trained, sweep_seconds=3600)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            http.shop = shop  # type: ignore[attr-defined]
-            yield http
-
-
-async def _to_review(ann: Shopper) -> None:
-    await ann.say("add 2 blue mugs")
-    await ann.press("Checkout")
-    await ann.say("ann@example.com")
-    for answer in ("Ann Lee", "12 Rue de Rivoli", "Paris", "France", "75001",
-                   "06 12 34 56 78"):
-        await ann.say(answer)
-    await ann.press("Same as shipping")
-    await ann.press("Standard")
-
-
-async def _poll(client: httpx.AsyncClient, ann: Shopper, wait: float = 5) -> list[dict]:
-    response = await client.get("/webchat/api/messages",
-                                params={"session": ann.session, "wait": wait})
-    assert response.status_code == 200
-    return response.json()["replies"]
+async def client(settings, trained):
+    async with served(settings, trained) as http:
+        yield http
 
 
 def _blue_mug_stock():
@@ -55,11 +30,6 @@ def _blue_mug_stock():
 
     return select(StockItem.on_hand - StockItem.reserved).join(
         Product, Product.id == StockItem.product_id).where(Product.sku == "MUG-BLUE-350")
-
-
-def _pay_path(ann: Shopper) -> str:
-    (link,) = [link for reply in ann.last for link in reply["links"]]
-    return urlsplit(link["url"]).path
 
 
 async def test_a_guest_checks_out_corrects_mistakes_pays_and_is_confirmed(client):
@@ -97,13 +67,13 @@ async def test_a_guest_checks_out_corrects_mistakes_pays_and_is_confirmed(client
     assert "reserved for you for 30 minutes" in ann.text and "test payments only" in ann.text
     number = ann.text.split("Order ")[1].split(" ")[0]
 
-    page = await client.get(_pay_path(ann))
+    page = await client.get(ann.payment_path())
     assert page.status_code == 200 and "TEST PAYMENT" in page.text and number in page.text
     assert "2 × Blue mug" in page.text and "€29.90" in page.text
-    paid = await client.post(_pay_path(ann), data={"outcome": "pay"})
+    paid = await client.post(ann.payment_path(), data={"outcome": "pay"})
     assert paid.status_code == 200 and "Test payment done" in paid.text
 
-    confirmation = await _poll(client, ann)
+    confirmation = await ann.news()
     text = confirmation[0]["text"]
     assert f"Order {number} is confirmed" in text and "Payment received" in text
     assert "2 × Blue mug (€12.50) = €25.00" in text and "Total: €29.90" in text
@@ -121,14 +91,14 @@ async def test_a_guest_checks_out_corrects_mistakes_pays_and_is_confirmed(client
 
 async def test_a_replayed_payment_and_a_forged_link_change_nothing(client):
     ann = Shopper(client)
-    await _to_review(ann)
+    await to_review(ann)
     await ann.press("Pay €29.90")
-    path = _pay_path(ann)
+    path = ann.payment_path()
     first = await client.post(path, data={"outcome": "pay"})
     again = await client.post(path, data={"outcome": "pay"})
     assert first.status_code == again.status_code == 200
-    assert len(await _poll(client, ann)) == 1
-    assert await _poll(client, ann, wait=0.3) == [], "one confirmation, not two"
+    assert len(await ann.news()) == 1
+    assert await ann.news(wait=0.3) == [], "one confirmation, not two"
     forged = await client.get(path[:-3] + "xyz")
     assert forged.status_code == 404 and "not valid" in forged.text
     assert (await client.post(path[:-3] + "xyz", data={"outcome": "pay"})).status_code == 404
@@ -138,23 +108,23 @@ async def test_a_replayed_payment_and_a_forged_link_change_nothing(client):
 
 async def test_a_declined_payment_can_be_tried_again(client):
     ann = Shopper(client)
-    await _to_review(ann)
+    await to_review(ann)
     await ann.press("Pay €29.90")
-    path = _pay_path(ann)
+    path = ann.payment_path()
     declined = await client.post(path, data={"outcome": "decline"})
     assert "declined" in declined.text
-    notice = (await _poll(client, ann))[0]
+    notice = (await ann.news())[0]
     assert "didn't go through" in notice["text"] and "nothing was charged" in notice["text"]
     await ann.act(notice["buttons"][0]["action"])  # "Pay again": the test page takes it again
-    assert _pay_path(ann) == path
+    assert ann.payment_path() == path
     assert (await client.post(path, data={"outcome": "pay"})).status_code == 200
-    confirmation = (await _poll(client, ann))[0]["text"]
+    confirmation = (await ann.news())[0]["text"]
     assert "is confirmed" in confirmation and "A TEST payment: no money moved" in confirmation
 
 
 async def test_an_unpaid_order_expires_its_stock_returns_and_the_shopper_is_told(client):
     ann = Shopper(client)
-    await _to_review(ann)
+    await to_review(ann)
     await ann.press("Pay €29.90")
     number = ann.text.split("Order ")[1].split(" ")[0]
     shop = client.shop  # type: ignore[attr-defined]
@@ -167,11 +137,11 @@ async def test_an_unpaid_order_expires_its_stock_returns_and_the_shopper_is_told
         await session.execute(update(Reservation).where(Reservation.order_id == order.id)
                               .values(expires_at=now()))
     assert await expire_once(shop) == [number]
-    notice = (await _poll(client, ann, wait=6))[0]["text"]  # the relay looks every 3 s
+    notice = (await ann.news(wait=6))[0]["text"]  # the relay looks every 3 s
     assert f"Order {number} was cancelled" in notice and "didn't arrive in time" in notice
-    paid_late = await client.post(_pay_path(ann), data={"outcome": "pay"})
+    paid_late = await client.post(ann.payment_path(), data={"outcome": "pay"})
     assert paid_late.status_code == 200
-    returned = (await _poll(client, ann))[0]["text"]
+    returned = (await ann.news())[0]["text"]
     assert "arrived after the order had been cancelled" in returned
     async with shop.transaction() as session:
         order = await session.scalar(select(Order).where(Order.number == number))
@@ -185,11 +155,11 @@ async def test_a_paid_order_cancelled_in_chat_is_refunded_and_restocked(client):
     shop = client.shop  # type: ignore[attr-defined]
     async with shop.transaction() as session:
         before = await session.scalar(_blue_mug_stock())
-    await _to_review(ann)
+    await to_review(ann)
     await ann.press("Pay €29.90")
     number = ann.text.split("Order ")[1].split(" ")[0]
-    await client.post(_pay_path(ann), data={"outcome": "pay"})
-    await _poll(client, ann)
+    await client.post(ann.payment_path(), data={"outcome": "pay"})
+    await ann.news()
     await ann.say(f"cancel my order {number}")
     assert f"Order {number} is cancelled" in ann.text and "€29.90 is being refunded" in ann.text
     async with shop.transaction() as session:
@@ -203,7 +173,7 @@ async def test_two_shoppers_race_for_the_last_unit(client):
     shop = client.shop  # type: ignore[attr-defined]
     ann, bob = Shopper(client), Shopper(client)
     for shopper in (ann, bob):
-        await _to_review(shopper)
+        await to_review(shopper)
     async with shop.transaction() as session:
         from sqlalchemy import update
 
@@ -241,8 +211,8 @@ async def test_a_returning_account_gets_its_email_and_address_offered(client, ca
     await ann.press("Same as shipping")
     await ann.press("Standard")
     await ann.press("Pay €29.90")
-    await client.post(_pay_path(ann), data={"outcome": "pay"})
-    await _poll(client, ann)
+    await client.post(ann.payment_path(), data={"outcome": "pay"})
+    await ann.news()
 
     await ann.say("add a blue mug")
     await ann.press("Checkout")

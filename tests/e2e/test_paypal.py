@@ -11,12 +11,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.demo import fill
-from bot.server import create_app
 from core.orders.models import Order
 from core.orders.states import OrderStatus
-from core.shop import Shop
 from tests.conftest import make_settings
+from tests.e2e.checkout_steps import place
+from tests.e2e.conftest import served
 from tests.e2e.webchat import Shopper
 from tests.support.paypal_double import CLIENT_ID, CLIENT_SECRET, FakePayPal
 
@@ -27,32 +26,17 @@ async def paypal_api() -> AsyncIterator[FakePayPal]:
         yield api  # type: ignore[misc]
 
 
+def _settings(database_url, tmp_path, paypal_api, **extra):
+    return make_settings(database_url, tmp_path / "data", PAYPAL_CLIENT_ID=CLIENT_ID,
+                         PAYPAL_CLIENT_SECRET=CLIENT_SECRET, PAYPAL_API_BASE=paypal_api.url,
+                         PAYPAL_WEBHOOK_ID="WH-ID-1", PUBLIC_BASE_URL="https://shop.example",
+                         **extra)
+
+
 @pytest.fixture
 async def client(database_url, tmp_path, trained, paypal_api):
-    settings = make_settings(database_url, tmp_path / "data", PAYPAL_CLIENT_ID=CLIENT_ID,
-                             PAYPAL_CLIENT_SECRET=CLIENT_SECRET, PAYPAL_API_BASE=paypal_api.url,
-                             PAYPAL_WEBHOOK_ID="WH-ID-1", PUBLIC_BASE_URL="https://shop.example")
-    shop = Shop.from_settings(settings)
-    await fill(shop)
-    app = create_app(settings, shop, nlu=trained, sweep_seconds=3600)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://test") as http:
-            http.shop = shop  # type: ignore[attr-defined]
-            yield http
-    await shop.close()
-
-
-async def _checkout(ann: Shopper, pay: str = "Pay €29.90") -> str:
-    await ann.say("add 2 blue mugs")
-    await ann.press("Checkout")
-    await ann.say("ann@example.com")
-    for answer in ("Ann Lee", "Via Roma 1", "Roma", "Italy", "00118", "06 1234 5678"):
-        await ann.say(answer)
-    await ann.press("Same as shipping")
-    await ann.press("Standard")
-    await ann.press(pay)
-    return ann.text.split("Order ")[1].split(" ")[0]
+    async with served(_settings(database_url, tmp_path, paypal_api), trained) as http:
+        yield http
 
 
 async def _webhook(client, event_type: str, resource: dict, **options) -> httpx.Response:
@@ -60,15 +44,9 @@ async def _webhook(client, event_type: str, resource: dict, **options) -> httpx.
     return await client.post("/payments/paypal/webhook", content=body, headers=headers)
 
 
-async def _poll(client, ann: Shopper, wait: float = 5) -> list[dict]:
-    response = await client.get("/webchat/api/messages",
-                                params={"session": ann.session, "wait": wait})
-    return response.json()["replies"]
-
-
 async def test_approve_on_paypal_then_the_shop_captures_and_confirms(client, paypal_api):
     ann = Shopper(client)
-    number = await _checkout(ann)
+    number = await place(ann, "IT")
     (link,) = [link for reply in ann.last for link in reply["links"]]
     assert link["url"].startswith("https://www.sandbox.paypal.com/checkoutnow?token=")
     (created,) = paypal_api.of("v2/checkout/orders")
@@ -84,13 +62,13 @@ async def test_approve_on_paypal_then_the_shop_captures_and_confirms(client, pay
     assert response.status_code == 200
     (capture,) = paypal_api.of(f"v2/checkout/orders/{paypal_order}/capture")
     assert capture.params["_request_id"].startswith("chatcart-capture-")
-    text = (await _poll(client, ann))[0]["text"]
+    text = (await ann.news())[0]["text"]
     assert f"Order {number} is confirmed" in text and "Via Roma 1, 00118 Roma, Italy" in text
 
     again = await _webhook(client, "CHECKOUT.ORDER.APPROVED", approved, event_id="WH-A1")
     assert again.status_code == 200
     assert len(paypal_api.of(f"v2/checkout/orders/{paypal_order}/capture")) == 1
-    assert await _poll(client, ann, wait=0.3) == []
+    assert await ann.news(wait=0.3) == []
 
     await ann.say(f"cancel order {number}")
     assert "€29.90 is being refunded" in ann.text
@@ -103,7 +81,7 @@ async def test_approve_on_paypal_then_the_shop_captures_and_confirms(client, pay
 
 async def test_a_webhook_paypal_does_not_vouch_for_changes_nothing(client, paypal_api):
     ann = Shopper(client)
-    number = await _checkout(ann)
+    number = await place(ann, "IT")
     paypal_order = next(iter(paypal_api.orders))
     forged = await _webhook(client, "CHECKOUT.ORDER.APPROVED",
                             {"id": paypal_order, "status": "APPROVED"}, signature="forged")
@@ -121,19 +99,11 @@ async def test_with_two_gateways_the_shopper_chooses(database_url, tmp_path, tra
     from tests.support.stripe_double import FakeStripe
 
     async with FakeStripe() as stripe_api:
-        settings = make_settings(
-            database_url, tmp_path / "data", PAYPAL_CLIENT_ID=CLIENT_ID,
-            PAYPAL_CLIENT_SECRET=CLIENT_SECRET, PAYPAL_API_BASE=paypal_api.url,
-            PAYPAL_WEBHOOK_ID="WH-ID-1", STRIPE_SECRET_KEY="sk_test_chatcart",
-            STRIPE_WEBHOOK_SECRET="whsec_x", STRIPE_API_BASE=stripe_api.url)
-        shop = Shop.from_settings(settings)
-        await fill(shop)
-        app = create_app(settings, shop, nlu=trained, sweep_seconds=3600)
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                         base_url="http://test") as http:
-                ann = Shopper(http)
-                await _checkout(ann, pay="Pay €29.90 with PayPal")
-                assert "on PayPal's secure page" in ann.text
-                assert paypal_api.of("v2/checkout/orders") and not stripe_api.calls
-        await shop.close()
+        settings = _settings(database_url, tmp_path, paypal_api,
+                             STRIPE_SECRET_KEY="sk_test_chatcart", STRIPE_WEBHOOK_SECRET="whsec_x",
+                             STRIPE_API_BASE=stripe_api.url)
+        async with served(settings, trained) as http:
+            ann = Shopper(http)
+            await place(ann, "IT", pay="Pay €29.90 with PayPal")
+            assert "on PayPal's secure page" in ann.text
+            assert paypal_api.of("v2/checkout/orders") and not stripe_api.calls

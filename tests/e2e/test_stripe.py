@@ -13,15 +13,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.demo import fill
-from bot.server import create_app
 from core.audit.actor import Actor
 from core.orders.models import Order
 from core.orders.states import OrderStatus
 from core.payments import service as payments
 from core.payments.models import Payment, PaymentStatus
-from core.shop import Shop
 from tests.conftest import make_settings
+from tests.e2e.checkout_steps import place, to_review
+from tests.e2e.conftest import served
 from tests.e2e.webchat import Shopper
 from tests.support.localstripe import LocalStripe
 from tests.support.stripe_double import FakeStripe
@@ -41,48 +40,22 @@ async def stripe_api(localstripe: LocalStripe) -> AsyncIterator[FakeStripe]:
         yield api  # type: ignore[misc]
 
 
-async def _client(database_url, tmp_path, trained, stripe_api, **extra):
-    settings = make_settings(database_url, tmp_path / "data", STRIPE_SECRET_KEY="sk_test_chatcart",
-                             STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_BASE=stripe_api.url,
-                             PUBLIC_BASE_URL="https://shop.example", **extra)
-    shop = Shop.from_settings(settings)
-    await fill(shop)
-    return shop, create_app(settings, shop, nlu=trained, sweep_seconds=3600)
+def _settings(database_url, tmp_path, stripe_api, **extra):
+    return make_settings(database_url, tmp_path / "data", STRIPE_SECRET_KEY="sk_test_chatcart",
+                         STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_BASE=stripe_api.url,
+                         PUBLIC_BASE_URL="https://shop.example", **extra)
 
 
 @pytest.fixture
 async def client(database_url, tmp_path, trained, stripe_api):
-    shop, app = await _client(database_url, tmp_path, trained, stripe_api)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://test") as http:
-            http.shop = shop  # type: ignore[attr-defined]
-            yield http
-    await shop.close()
-
-
-async def _checkout(ann: Shopper) -> str:
-    await ann.say("add 2 blue mugs")
-    await ann.press("Checkout")
-    await ann.say("ann@example.com")
-    for answer in ("Ann Lee", "Kaiserstraße 5", "Berlin", "Germany", "10115", "030 123456"):
-        await ann.say(answer)
-    await ann.press("Same as shipping")
-    await ann.press("Standard")
-    await ann.press("Pay €29.90")
-    return ann.text.split("Order ")[1].split(" ")[0]
+    async with served(_settings(database_url, tmp_path, stripe_api), trained) as http:
+        yield http
 
 
 async def _event(client, event_type: str, data: dict, event_id: str | None = None,
                  secret: str = WEBHOOK_SECRET) -> httpx.Response:
     body, headers = FakeStripe.signed(secret, event_type, data, event_id)
     return await client.post("/payments/stripe/webhook", content=body, headers=headers)
-
-
-async def _poll(client, ann: Shopper, wait: float = 5) -> list[dict]:
-    response = await client.get("/webchat/api/messages",
-                                params={"session": ann.session, "wait": wait})
-    return response.json()["replies"]
 
 
 def _completed(session: dict, **changes) -> dict:
@@ -92,7 +65,7 @@ def _completed(session: dict, **changes) -> dict:
 
 async def test_pay_on_stripe_checkout_and_be_confirmed_once(client, stripe_api: FakeStripe):
     ann = Shopper(client)
-    number = await _checkout(ann)
+    number = await place(ann, "DE")
     (link,) = [link for reply in ann.last for link in reply["links"]]
     (call,) = stripe_api.of("checkout/sessions")
     session = stripe_api.sessions[link["url"].rsplit("/", 1)[1]]
@@ -107,11 +80,11 @@ async def test_pay_on_stripe_checkout_and_be_confirmed_once(client, stripe_api: 
     event_id = "evt_completed_1"
     assert (await _event(client, "checkout.session.completed", _completed(session),
                          event_id)).status_code == 200
-    text = (await _poll(client, ann))[0]["text"]
+    text = (await ann.news())[0]["text"]
     assert f"Order {number} is confirmed" in text and "Kaiserstraße 5, 10115 Berlin" in text
     replay = await _event(client, "checkout.session.completed", _completed(session), event_id)
     assert replay.status_code == 200
-    assert await _poll(client, ann, wait=0.3) == []
+    assert await ann.news(wait=0.3) == []
     async with client.shop.transaction() as db:  # type: ignore[attr-defined]
         payment = await db.scalar(select(Payment))
         assert payment.status is PaymentStatus.CAPTURED and payment.intent == "pi_test_001"
@@ -120,7 +93,7 @@ async def test_pay_on_stripe_checkout_and_be_confirmed_once(client, stripe_api: 
 async def test_forged_unsigned_and_wrong_amount_events_change_nothing(
         client, stripe_api: FakeStripe, localstripe: LocalStripe):
     ann = Shopper(client)
-    number = await _checkout(ann)
+    number = await place(ann, "DE")
     session = next(iter(stripe_api.sessions.values()))
     intent = localstripe.payment_intent(100, "eur", manual=False)
     forged = await _event(client, "checkout.session.completed", _completed(session),
@@ -128,7 +101,7 @@ async def test_forged_unsigned_and_wrong_amount_events_change_nothing(
     assert forged.status_code == 400
     unsigned = await client.post("/payments/stripe/webhook", json={"type": "x"})
     assert unsigned.status_code == 400
-    assert await _poll(client, ann, wait=0.3) == []
+    assert await ann.news(wait=0.3) == []
     cheaper = await _event(client, "checkout.session.completed",
                            _completed(session, amount_total=100, payment_intent=intent))
     assert cheaper.status_code == 200
@@ -137,7 +110,7 @@ async def test_forged_unsigned_and_wrong_amount_events_change_nothing(
         assert order.status is OrderStatus.PENDING_PAYMENT, "not paid by a wrong amount"
     charge = localstripe.get(f"payment_intents/{intent}")["charges"]["data"][0]  # type: ignore[index]
     assert charge["amount_refunded"] == 100, "the wrong amount went back"
-    notice = (await _poll(client, ann))[0]
+    notice = (await ann.news())[0]
     assert "didn't match" in notice["text"]
     assert notice["buttons"][0] == {"label": "Pay again", "action": f"repay:{number}"}
 
@@ -145,7 +118,7 @@ async def test_forged_unsigned_and_wrong_amount_events_change_nothing(
 async def test_a_refund_that_overtakes_its_payment_is_applied_when_stripe_retries(
         client, stripe_api: FakeStripe):
     ann = Shopper(client)
-    number = await _checkout(ann)
+    number = await place(ann, "DE")
     session = next(iter(stripe_api.sessions.values()))
     refund = {"id": "ch_1", "object": "charge", "payment_intent": "pi_test_001",
               "amount_refunded": 1000, "currency": "eur"}
@@ -164,12 +137,12 @@ async def test_a_refund_that_overtakes_its_payment_is_applied_when_stripe_retrie
 async def test_a_cancel_refunds_through_stripe_with_an_idempotency_key(
         client, stripe_api: FakeStripe, localstripe: LocalStripe):
     ann = Shopper(client)
-    number = await _checkout(ann)
+    number = await place(ann, "DE")
     session = next(iter(stripe_api.sessions.values()))
     intent = localstripe.payment_intent(2990, "eur", manual=False)
     await _event(client, "checkout.session.completed", _completed(session,
                                                                   payment_intent=intent))
-    await _poll(client, ann)
+    await ann.news()
     await ann.say(f"cancel order {number}")
     assert "€29.90 is being refunded" in ann.text
     (refund,) = stripe_api.of("refunds")
@@ -191,13 +164,7 @@ async def test_a_stripe_outage_at_checkout_leaves_the_cart_ready_to_try_again(
         client, stripe_api: FakeStripe):
     ann = Shopper(client)
     stripe_api.fail("checkout", times=3, status=503)  # the library retries twice itself
-    await ann.say("add 2 blue mugs")
-    await ann.press("Checkout")
-    await ann.say("ann@example.com")
-    for answer in ("Ann Lee", "Kaiserstraße 5", "Berlin", "Germany", "10115", "030 123456"):
-        await ann.say(answer)
-    await ann.press("Same as shipping")
-    await ann.press("Standard")
+    await to_review(ann, "DE")
     await ann.press("Pay €29.90")
     assert "payment service didn't answer" in ann.text
     async with client.shop.transaction() as db:  # type: ignore[attr-defined]
@@ -209,44 +176,41 @@ async def test_a_stripe_outage_at_checkout_leaves_the_cart_ready_to_try_again(
 async def test_authorize_now_and_capture_at_shipment(database_url, tmp_path, trained,
                                                      stripe_api: FakeStripe,
                                                      localstripe: LocalStripe):
-    shop, app = await _client(database_url, tmp_path, trained, stripe_api,
-                              PAYMENT_CAPTURE="at_shipment")
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://test") as client:
-            ann = Shopper(client)
-            number = await _checkout(ann)
-            (call,) = stripe_api.of("checkout/sessions")
-            assert call.params["payment_intent_data"]["capture_method"] == "manual"
-            session = next(iter(stripe_api.sessions.values()))
-            intent = localstripe.payment_intent(2990, "eur", manual=True)
-            assert localstripe.get(f"payment_intents/{intent}")["status"] == "requires_capture"
-            held = _completed(session, payment_status="unpaid", payment_intent=intent)
-            assert (await _event(client, "checkout.session.completed", held)).status_code == 200
-            assert "charged when the order ships" in (await _poll(client, ann))[0]["text"]
-            async with shop.transaction() as db:
-                order = await db.scalar(select(Order).where(Order.number == number))
-                assert order.status is OrderStatus.AUTHORIZED
-                await payments.ship(session=db, order=order, gateways=shop.gateways,
-                                    actor=Actor.system("test"), carrier="DHL",
-                                    tracking_number="JD014600006281230704")
-            (capture,) = stripe_api.of(f"payment_intents/{intent}/capture")
-            assert capture.params["_idempotency_key"].startswith("chatcart-capture-")
-            assert localstripe.get(f"payment_intents/{intent}")["status"] == "succeeded"
-            async with shop.transaction() as db:
-                order = await db.scalar(select(Order).where(Order.number == number))
-                assert order.status is OrderStatus.SHIPPED, "captured, then shipped"
-    await shop.close()
+    settings = _settings(database_url, tmp_path, stripe_api, PAYMENT_CAPTURE="at_shipment")
+    async with served(settings, trained) as client:
+        shop = client.shop  # type: ignore[attr-defined]
+        ann = Shopper(client)
+        number = await place(ann, "DE")
+        (call,) = stripe_api.of("checkout/sessions")
+        assert call.params["payment_intent_data"]["capture_method"] == "manual"
+        session = next(iter(stripe_api.sessions.values()))
+        intent = localstripe.payment_intent(2990, "eur", manual=True)
+        assert localstripe.get(f"payment_intents/{intent}")["status"] == "requires_capture"
+        held = _completed(session, payment_status="unpaid", payment_intent=intent)
+        assert (await _event(client, "checkout.session.completed", held)).status_code == 200
+        assert "charged when the order ships" in (await ann.news())[0]["text"]
+        async with shop.transaction() as db:
+            order = await db.scalar(select(Order).where(Order.number == number))
+            assert order.status is OrderStatus.AUTHORIZED
+            await payments.ship(session=db, order=order, gateways=shop.gateways,
+                                actor=Actor.system("test"), carrier="DHL",
+                                tracking_number="JD014600006281230704")
+        (capture,) = stripe_api.of(f"payment_intents/{intent}/capture")
+        assert capture.params["_idempotency_key"].startswith("chatcart-capture-")
+        assert localstripe.get(f"payment_intents/{intent}")["status"] == "succeeded"
+        async with shop.transaction() as db:
+            order = await db.scalar(select(Order).where(Order.number == number))
+            assert order.status is OrderStatus.SHIPPED, "captured, then shipped"
 
 
 async def test_after_an_expired_session_the_shopper_pays_again_with_a_new_link(
         client, stripe_api: FakeStripe):
     ann = Shopper(client)
-    number = await _checkout(ann)
+    number = await place(ann, "DE")
     first = next(iter(stripe_api.sessions.values()))
     expired = {**first, "status": "expired"}
     assert (await _event(client, "checkout.session.expired", expired)).status_code == 200
-    notice = (await _poll(client, ann))[0]
+    notice = (await ann.news())[0]
     assert "didn't go through" in notice["text"]
     await ann.act(notice["buttons"][0]["action"])
     assert f"new link to pay €29.90 for order {number}" in ann.text
@@ -265,7 +229,7 @@ async def test_an_expired_order_closes_its_checkout_session(client, stripe_api: 
     from core.inventory.models import Reservation
 
     ann = Shopper(client)
-    number = await _checkout(ann)
+    number = await place(ann, "DE")
     session = next(iter(stripe_api.sessions.values()))
     shop = client.shop  # type: ignore[attr-defined]
     async with shop.transaction() as db:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -34,6 +35,18 @@ class Shopper:
         assert response.status_code == 200, response.text
         self.last = response.json()["replies"]
         return self.last
+
+    async def news(self, wait: float = 5) -> list[dict[str, Any]]:
+        """What the bot sent on its own (a confirmation), waiting up to `wait` seconds."""
+        response = await self.client.get("/webchat/api/messages",
+                                         params={"session": self.session, "wait": wait})
+        assert response.status_code == 200, response.text
+        return list(response.json()["replies"])
+
+    def payment_path(self) -> str:
+        """The path of the one payment link on the last replies (the test page's)."""
+        (link,) = [link for reply in self.last for link in reply["links"]]
+        return urlsplit(link["url"]).path
 
     @property
     def text(self) -> str:
