@@ -35,7 +35,7 @@ CANCEL = Button("Cancel checkout", "cocancel")
 BACK_WORDS = {"back", "go back", "previous"}
 CANCEL_WORDS = {"cancel", "stop", "quit", "cancel checkout"}
 
-# step -> (question, parser(text, slots) -> value, the slot it fills)
+# (the slot it fills, the question, parser(text, what is filled so far) -> the value)
 Parser = Callable[[str, dict[str, Any]], str]
 ADDRESS_STEPS: list[tuple[str, str, Parser]] = [
     ("name", "Who should the parcel be addressed to? (full name)",
@@ -49,6 +49,17 @@ ADDRESS_STEPS: list[tuple[str, str, Parser]] = [
     ("phone", "A phone number for the courier? (only used if they can't find you)",
      lambda text, part: fields.parse_phone(text, part["country"])),
 ]
+
+
+def _steps(part: str) -> list[tuple[str, str, Parser]]:
+    """The questions of an address: a billing address needs no phone number."""
+    return ADDRESS_STEPS if part == "ship" else ADDRESS_STEPS[:-1]
+
+
+def _billing_question(turn: Turn) -> list[Reply]:
+    turn.state.step = "billing"
+    return _ask("Is the billing address the same as the shipping address?",
+                (Button("Same as shipping", "cobill:1"), Button("Another address", "cobill:0")))
 
 
 def _money(turn: Turn, amount: int) -> str:
@@ -97,7 +108,7 @@ def _seal(turn: Turn, part: str, data: dict[str, Any]) -> None:
 def _address(turn: Turn, part: str) -> Address | None:
     """The complete address, or None (not given yet; for billing: same as shipping)."""
     data = _opened(turn, part)
-    needed = [key for key, _, _ in (ADDRESS_STEPS if part == "ship" else ADDRESS_STEPS[:-1])]
+    needed = [key for key, _, _ in _steps(part)]
     return Address.from_dict(data) if all(data.get(key) for key in needed) else None
 
 
@@ -106,7 +117,7 @@ def _short(address: Address) -> str:
 
 
 def _address_question(turn: Turn, part: str, index: int) -> list[Reply]:
-    steps = ADDRESS_STEPS if part == "ship" else ADDRESS_STEPS[:-1]
+    steps = _steps(part)
     turn.state.step = f"{part}.{steps[index][0]}"
     question = steps[index][1]
     if part == "bill" and index == 0:
@@ -138,7 +149,7 @@ async def answer(turn: Turn) -> list[Reply] | None:
 
 async def _address_answer(turn: Turn, step: str, text: str) -> list[Reply]:
     part, name = step.split(".", 1)
-    steps = ADDRESS_STEPS if part == "ship" else ADDRESS_STEPS[:-1]
+    steps = _steps(part)
     index = next(n for n, (key, _, _) in enumerate(steps) if key == name)
     filled = _opened(turn, part)
     try:
@@ -149,25 +160,19 @@ async def _address_answer(turn: Turn, step: str, text: str) -> list[Reply]:
     if index + 1 < len(steps):
         return _address_question(turn, part, index + 1)
     if part == "ship":
-        turn.state.step = "billing"
-        return _ask("Is the billing address the same as the shipping address?",
-                    (Button("Same as shipping", "cobill:1"), Button("Another address",
-                                                                    "cobill:0")))
+        return _billing_question(turn)
     return await _method_menu(turn)
 
 
 def _back(turn: Turn, step: str) -> list[Reply]:
     if "." in step:
         part, name = step.split(".", 1)
-        steps = ADDRESS_STEPS if part == "ship" else ADDRESS_STEPS[:-1]
+        steps = _steps(part)
         index = next(n for n, (key, _, _) in enumerate(steps) if key == name)
         if index > 0:
             return _address_question(turn, part, index - 1)
         if part == "bill":
-            turn.state.step = "billing"
-            return _ask("Is the billing address the same as the shipping address?",
-                        (Button("Same as shipping", "cobill:1"),
-                         Button("Another address", "cobill:0")))
+            return _billing_question(turn)
     if step in ("billing", "method", "review"):
         return _address_question(turn, "ship", len(ADDRESS_STEPS) - 1)
     return _ask("This is the first question. Type your answer, or cancel.")
