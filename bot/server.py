@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
+from importlib.metadata import entry_points
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -115,6 +116,8 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
                 return JSONResponse({"error": "Send {\"text\": \"...\"}."}, status_code=400)
             text = body["text"][:4000]
             return JSONResponse((await nlu.understand(text)).to_rasa_json(text))
+    for console in entry_points(group="chatcart.consoles"):
+        app.mount(f"/{console.name}", console.load()(settings, lambda: app.state.shop))
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     return app

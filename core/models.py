@@ -1,6 +1,14 @@
 """Every table of the shop, imported in one place for Alembic and for table creation."""
 
-from core.accounts.models import AccountToken, ChatIdentity, LinkCode, User
+from core.accounts.models import (
+    AccountToken,
+    ChatIdentity,
+    LinkCode,
+    LoginAttempt,
+    RecoveryCode,
+    StaffSession,
+    User,
+)
 from core.audit.models import AuditEvent
 from core.carts.models import Cart, CartLine
 from core.catalog.models import Category, Product, ProductImage
@@ -16,8 +24,7 @@ from core.webhooks.models import WebhookReceipt
 
 __all__ = [
     "AccountToken", "AuditEvent", "Base", "Cart", "CartLine", "Category", "ChatIdentity",
-    "ChatSession", "FaqEntry", "HandoffRequest", "LinkCode", "Order", "OrderLine", "OutboxMessage",
-    "Payment", "Product",
-    "ProductImage", "Reservation", "SavedAddress", "StockAlert", "StockItem", "User",
-    "WebhookReceipt",
+    "ChatSession", "FaqEntry", "HandoffRequest", "LinkCode", "LoginAttempt", "Order", "OrderLine",
+    "OutboxMessage", "Payment", "Product", "ProductImage", "RecoveryCode", "Reservation",
+    "SavedAddress", "StaffSession", "StockAlert", "StockItem", "User", "WebhookReceipt",
 ]

@@ -38,8 +38,10 @@ _numbers = itertools.count()
 def pytest_report_header() -> list[str]:
     """Say up front whether the PostgreSQL and Redis halves will run."""
     lines = []
+    chromium = None if Path("/usr/bin/chromium").exists() else "no /usr/bin/chromium"
     for name, reason in (("PostgreSQL", servers.postgres_available()),
-                         ("Redis", servers.redis_available())):
+                         ("Redis", servers.redis_available()),
+                         ("Chromium (browser tests)", chromium)):
         verdict = "throwaway server per test session" if reason is None else (
             f"MISSING ({reason}): {'CI fails' if IN_CI else 'its tests are skipped'}")
         lines.append(f"{name}: {verdict}")

@@ -19,3 +19,6 @@ class AccountError(StrEnum):
     LINK_CODE_EXPIRED = "account.link_code_expired"
     LINK_TOO_MANY_CODES = "account.link_too_many_codes"
     STAFF_NOT_LINKABLE = "account.staff_not_linkable"
+    TOO_MANY_ATTEMPTS = "account.too_many_attempts"
+    NOT_STAFF = "account.not_staff"
+    TOTP_INVALID = "account.totp_invalid"

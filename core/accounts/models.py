@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import now
@@ -36,6 +36,10 @@ class User(Base):
     email_verified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=now)
     last_login_at: Mapped[datetime | None]
+    # Second factor (TOTP): the secret sealed with the Vault; on once enrolment is confirmed.
+    totp_sealed: Mapped[str | None] = mapped_column(Text)
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]      # a code is good once: its time step is kept
 
     identities: Mapped[list[ChatIdentity]] = relationship(back_populates="user")
 
@@ -99,3 +103,41 @@ class LinkCode(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator app; only its keyed hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+
+
+class StaffSession(Base):
+    """A signed-in console session; revoking them all signs a person out everywhere."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    last_seen_at: Mapped[datetime] = mapped_column(default=now)
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    """Sign-in attempts, counted to slow down password guessing (per address and per IP)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"),
+                      Index("ix_login_attempts_ip_at", "ip", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=now)
+    succeeded: Mapped[bool] = mapped_column(default=False)

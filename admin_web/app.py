@@ -1,0 +1,267 @@
+"""The console: a FastAPI app that `chatcart serve` mounts at /admin (found through the
+`chatcart.consoles` entry point, so bot/ never imports it). It is handed the running shop
+and changes it only through core's services.
+
+Sign-in is password, then a TOTP code (admins must enrol; support may). Sessions live in
+signed, HttpOnly, SameSite=Strict cookies backed by revocable rows; every form carries a
+CSRF token matched against its cookie; pages send a strict CSP and no inline script.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import segno
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from core.accounts import staff
+from core.accounts.models import User
+from core.audit.actor import Actor, Channel
+from core.config import Settings
+from core.errors import DomainError
+from core.money import format_amount
+from core.orders import reports
+from core.shop import Shop
+
+HERE = Path(__file__).parent
+SESSION, PENDING, CSRF = "cc_session", "cc_pending", "cc_csrf"
+PENDING_SECONDS = 600
+HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                               "script-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                               "base-uri 'none'",
+    "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+}
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        response.headers.update(HEADERS)
+        return response
+
+
+def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> FastAPI:
+    """The console app; `running_shop()` gives the serving process's shop (built at start)."""
+    app = FastAPI(title="Chatcart console", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+    signer = URLSafeTimedSerializer(settings.secret_key, salt="chatcart.console")
+    secure = settings.base_url.startswith("https://")
+
+    def shop(request: Request) -> Shop:
+        return running_shop()
+
+    def root(request: Request) -> str:
+        return str(request.scope.get("root_path", "")).rstrip("/")
+
+    def page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+        token = request.cookies.get(CSRF) or secrets.token_urlsafe(24)
+        response = templates.TemplateResponse(request, name, {
+            "root": root(request), "csrf": token, "user": None, "error": None, **values},
+            status_code=status)
+        if request.cookies.get(CSRF) != token:
+            _cookie(response, request, CSRF, token, None)
+        return response
+
+    def _cookie(response: Response, request: Request, name: str, value: str,
+                max_age: int | None) -> None:
+        response.set_cookie(name, value, max_age=max_age, path=root(request) or "/",
+                            httponly=True, samesite="strict", secure=secure)
+
+    def go(request: Request, where: str) -> RedirectResponse:
+        return RedirectResponse(f"{root(request)}{where}", status_code=303)
+
+    async def form(request: Request) -> dict[str, str] | None:
+        """The posted form, or None when its CSRF token does not match the cookie's."""
+        data = {k: str(v) for k, v in (await request.form()).items()}
+        cookie = request.cookies.get(CSRF, "")
+        if not cookie or not hmac.compare_digest(cookie, data.get("csrf", "")):
+            return None
+        return data
+
+    def refused(request: Request) -> HTMLResponse:
+        return page(request, "login.html", 403, email="",
+                    error="This form has expired. Please try again.")
+
+    def pending(request: Request, stage: str) -> int | None:
+        try:
+            data = signer.loads(request.cookies.get(PENDING, ""), max_age=PENDING_SECONDS)
+        except BadSignature:
+            return None
+        return int(data["user"]) if data.get("stage") == stage else None
+
+    async def signed_in(request: Request) -> User | None:
+        try:
+            token = signer.loads(request.cookies.get(SESSION, ""),
+                                 max_age=int(staff.SESSION_IDLE.total_seconds()))
+        except BadSignature:
+            return None
+        async with shop(request).transaction() as session:
+            user = await staff.session_user(session=session, token=str(token),
+                                            secret_key=settings.secret_key)
+            if user is not None:
+                session.expunge(user)
+        return user
+
+    def actor(user: User) -> Actor:
+        return Actor(Channel.ADMIN, user_id=user.id, label=user.email)
+
+    async def start_session(request: Request, user: User, response: Response) -> Response:
+        """Sign `user` in: a new session row, its cookie on `response`, the pending one gone."""
+        async with shop(request).transaction() as session:
+            fresh = await session.get(User, user.id)
+            assert fresh is not None
+            token = await staff.open_session(session=session, user=fresh,
+                                             secret_key=settings.secret_key,
+                                             actor=actor(fresh))
+        _cookie(response, request, SESSION, signer.dumps(token), None)
+        response.delete_cookie(PENDING, path=root(request) or "/")
+        return response
+
+    @app.get("/login", response_class=HTMLResponse)
+    async def login_page(request: Request) -> HTMLResponse:
+        return page(request, "login.html", email="")
+
+    @app.post("/login", response_model=None)
+    async def login(request: Request) -> Response:
+        data = await form(request)
+        if data is None:
+            return refused(request)
+        email = data.get("email", "")
+        ip = request.client.host if request.client else "-"
+        async with shop(request).transaction() as session:
+            try:  # failures are counted, so this transaction commits either way
+                user = await staff.check_password(session=session, email=email,
+                                                  password=data.get("password", ""), ip=ip)
+            except DomainError as problem:
+                return page(request, "login.html", 400, email=email, error=problem.message)
+            session.expunge(user)
+        if staff.needs_enrolment(user) or staff.has_second_factor(user):
+            stage = "enrol" if staff.needs_enrolment(user) else "code"
+            response = go(request, "/enrol" if stage == "enrol" else "/login/code")
+            _cookie(response, request, PENDING, signer.dumps({"user": user.id, "stage": stage}),
+                    PENDING_SECONDS)
+            return response
+        return await start_session(request, user, go(request, "/"))
+
+    @app.get("/login/code", response_model=None)
+    async def code_page(request: Request) -> Response:
+        if pending(request, "code") is None:
+            return go(request, "/login")
+        return page(request, "second_factor.html")
+
+    @app.post("/login/code", response_model=None)
+    async def code(request: Request) -> Response:
+        data = await form(request)
+        if data is None:
+            return refused(request)
+        user_id = pending(request, "code")
+        if user_id is None:
+            return go(request, "/login")
+        async with shop(request).transaction() as session:
+            user = await session.get(User, user_id)
+            assert user is not None
+            good = await staff.verify_second_factor(
+                session=session, user=user, code=data.get("code", ""), vault=shop(request).vault,
+                secret_key=settings.secret_key, actor=actor(user))
+            session.expunge(user)
+        if not good:
+            return page(request, "second_factor.html", 400,
+                        error="That code is not right (or was already used).")
+        return await start_session(request, user, go(request, "/"))
+
+    def enrol_form(request: Request, secret: str, uri: str, status: int = 200,
+                   error: str | None = None) -> HTMLResponse:
+        qr = segno.make(uri, error="m").svg_data_uri(scale=5)
+        return page(request, "enrol.html", status, secret=secret, qr=qr, error=error)
+
+    @app.get("/enrol", response_model=None)
+    async def enrol_page(request: Request) -> Response:
+        user_id = pending(request, "enrol")
+        if user_id is None:
+            return go(request, "/login")
+        async with shop(request).transaction() as session:
+            user = await session.get(User, user_id)
+            assert user is not None
+            secret, uri = await staff.begin_enrolment(session=session, user=user,
+                                                      vault=shop(request).vault)
+        return enrol_form(request, secret, uri)
+
+    @app.post("/enrol", response_model=None)
+    async def enrol(request: Request) -> Response:
+        data = await form(request)
+        if data is None:
+            return refused(request)
+        user_id = pending(request, "enrol")
+        if user_id is None:
+            return go(request, "/login")
+        async with shop(request).transaction() as session:
+            user = await session.get(User, user_id)
+            assert user is not None
+            try:
+                codes = await staff.confirm_enrolment(
+                    session=session, user=user, code=data.get("code", ""),
+                    vault=shop(request).vault, secret_key=settings.secret_key,
+                    actor=actor(user))
+            except DomainError as problem:  # the same key again, to try another code
+                secret, uri = staff.enrolment(user=user, vault=shop(request).vault)
+                return enrol_form(request, secret, uri, 400, problem.message)
+            session.expunge(user)
+        return await start_session(request, user,
+                                   page(request, "recovery.html", codes=codes, user=user))
+
+    @app.get("/", response_model=None)
+    async def home(request: Request) -> Response:
+        user = await signed_in(request)
+        if user is None:
+            return go(request, "/login")
+        currency = shop(request).settings.shop_currency
+        async with shop(request).transaction() as session:
+            board = await reports.dashboard(session=session, currency=currency)
+        return page(request, "home.html", user=user, board=board,
+                    money=lambda amount: format_amount(amount, currency))
+
+    @app.post("/logout", response_model=None)
+    async def logout(request: Request) -> Response:
+        data = await form(request)
+        if data is None:
+            return refused(request)
+        try:
+            token = signer.loads(request.cookies.get(SESSION, ""))
+        except BadSignature:
+            token = None
+        if token:
+            async with shop(request).transaction() as session:
+                await staff.close_session(session=session, token=str(token),
+                                          secret_key=settings.secret_key)
+        response = go(request, "/login")
+        response.delete_cookie(SESSION, path=root(request) or "/")
+        return response
+
+    @app.post("/logout-everywhere", response_model=None)
+    async def logout_everywhere(request: Request) -> Response:
+        data = await form(request)
+        user = await signed_in(request)
+        if data is None or user is None:
+            return refused(request)
+        async with shop(request).transaction() as session:
+            fresh = await session.get(User, user.id)
+            assert fresh is not None
+            await staff.close_all(session=session, user=fresh, actor=actor(fresh))
+        response = go(request, "/login")
+        response.delete_cookie(SESSION, path=root(request) or "/")
+        return response
+
+    return app

@@ -1,0 +1,71 @@
+"""The figures the console's home page shows: revenue and orders over recent periods, the
+best sellers, stock running low, and shoppers waiting for a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.catalog.models import Product, ProductStatus
+from core.clock import now
+from core.inventory.models import StockItem
+from core.orders.models import Order, OrderLine
+from core.orders.states import CAPTURED, OrderStatus
+from core.support.models import HandoffRequest, HandoffStatus
+
+# Orders whose money is (or was) ours: revenue counts what was taken less what went back.
+EARNING = (*CAPTURED, OrderStatus.REFUNDED)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    label: str
+    orders: int
+    revenue_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    currency: str
+    periods: list[Period]
+    top_products: list[tuple[str, int]]          # name, units sold in 30 days
+    low_stock: list[tuple[str, str, int, int]]   # sku, name, available, threshold (first 10)
+    low_stock_count: int                         # all of them
+    open_handoffs: int
+
+
+async def _period(session: AsyncSession, label: str, since: datetime) -> Period:
+    row = (await session.execute(
+        select(func.count(Order.id), func.coalesce(func.sum(Order.total_minor -
+                                                            Order.refunded_minor), 0))
+        .where(Order.status.in_(EARNING), Order.created_at >= since))).one()
+    return Period(label, int(row[0]), int(row[1]))
+
+
+async def dashboard(*, session: AsyncSession, currency: str, at: datetime | None = None
+                    ) -> Dashboard:
+    moment = at or now()
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    periods = [await _period(session, "Today", midnight),
+               await _period(session, "7 days", moment - timedelta(days=7)),
+               await _period(session, "30 days", moment - timedelta(days=30))]
+    top = await session.execute(
+        select(OrderLine.name, func.sum(OrderLine.quantity).label("units"))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.status.in_(EARNING), Order.created_at >= moment - timedelta(days=30))
+        .group_by(OrderLine.name).order_by(func.sum(OrderLine.quantity).desc()).limit(5))
+    available = StockItem.on_hand - StockItem.reserved
+    running_low = select(Product.sku, Product.name, available, StockItem.low_stock_threshold)\
+        .join(StockItem, StockItem.product_id == Product.id)\
+        .where(available <= StockItem.low_stock_threshold,
+               Product.status == ProductStatus.ACTIVE)
+    low = await session.execute(running_low.order_by(available, Product.name).limit(10))
+    low_count = await session.scalar(select(func.count()).select_from(running_low.subquery()))
+    waiting = await session.scalar(select(func.count()).select_from(HandoffRequest).where(
+        HandoffRequest.status == HandoffStatus.OPEN))
+    return Dashboard(currency, periods, [(name, int(units)) for name, units in top.all()],
+                     [(sku, name, int(n), int(t)) for sku, name, n, t in low.all()],
+                     int(low_count or 0), int(waiting or 0))

@@ -1,0 +1,46 @@
+"""A console user for tests: signs in through the real forms (CSRF tokens read from the pages)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import httpx
+import pyotp
+
+
+def csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+class ConsoleUser:
+    def __init__(self, client: httpx.AsyncClient, email: str, password: str) -> None:
+        self.client, self.email, self.password = client, email, password
+        self.secret: str | None = None
+        self.recovery: list[str] = []
+
+    async def post(self, path: str, **fields: str) -> httpx.Response:
+        """Post a form the way the browser would: with the token of the page it came from."""
+        page = await self.client.get("/admin/login")
+        return await self.client.post(f"/admin{path}", data={"csrf": csrf(page.text), **fields})
+
+    async def password_step(self, password: str | None = None) -> httpx.Response:
+        return await self.post("/login", email=self.email, password=password or self.password)
+
+    async def enrol(self) -> httpx.Response:
+        page = await self.client.get("/admin/enrol")
+        assert page.status_code == 200, page.text
+        secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', page.text)
+        assert secret, page.text
+        self.secret = secret.group(1)
+        done = await self.client.post("/admin/enrol", data={
+            "csrf": csrf(page.text), "code": pyotp.TOTP(self.secret).now()})
+        self.recovery = re.findall(r"<li><code>([0-9a-f]{8}-[0-9a-f]{8})</code></li>", done.text)
+        return done
+
+    def code(self, steps_ahead: int = 0) -> str:
+        """The authenticator's code now (or a step later: the next one it will show)."""
+        assert self.secret
+        return pyotp.TOTP(self.secret).at(time.time() + 30 * steps_ahead)

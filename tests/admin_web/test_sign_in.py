@@ -1,0 +1,156 @@
+"""Signing in to the console: password, then two-factor (admins must enrol), recovery codes,
+sessions, CSRF, rate limits, roles, and the headers every page sends."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.server import create_app
+from core.accounts.models import Role, StaffSession
+from tests import factories
+from tests.admin_web.console import ConsoleUser, csrf
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def client(shop, settings):
+    async with shop.transaction() as session:
+        await factories.user(session, "boss@example.com", password=PASSWORD, role=Role.ADMIN)
+        await factories.user(session, "help@example.com", password=PASSWORD, role=Role.SUPPORT)
+        await factories.user(session, "ann@example.com", password=PASSWORD)
+    app = create_app(settings, shop, sweep_seconds=3600)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://test") as http:
+            http.shop = shop  # type: ignore[attr-defined]
+            yield http
+
+
+async def test_an_admin_enrols_two_factor_then_signs_in_with_a_code(client):
+    boss = ConsoleUser(client, "boss@example.com", PASSWORD)
+    first = await boss.password_step()
+    assert first.status_code == 303 and first.headers["location"] == "/admin/enrol"
+    page = await client.get("/admin/enrol")
+    assert 'src="data:image/svg+xml' in page.text, "a QR code to scan"
+    assert (await client.get("/admin/")).status_code == 303, "not in before enrolling"
+    done = await boss.enrol()
+    assert done.status_code == 200 and len(boss.recovery) == 10
+    home = await client.get("/admin/")
+    assert home.status_code == 200 and "Today in the shop" in home.text
+
+    client.cookies.clear()
+    assert (await client.get("/admin/")).headers["location"] == "/admin/login"
+    step = await boss.password_step()
+    assert step.headers["location"] == "/admin/login/code"
+    wrong = await boss.post("/login/code", code="000000" if boss.code() != "000000" else "1")
+    assert wrong.status_code == 400 and "not right" in wrong.text
+    good = await boss.post("/login/code", code=boss.code(1))
+    assert good.status_code == 303 and good.headers["location"] == "/admin/"
+    assert (await client.get("/admin/")).status_code == 200
+
+
+async def test_a_code_and_a_recovery_code_work_only_once(client):
+    boss = ConsoleUser(client, "boss@example.com", PASSWORD)
+    await boss.password_step()
+    await boss.enrol()  # used the current code
+    client.cookies.clear()
+    await boss.password_step()
+    replay = await boss.post("/login/code", code=boss.code())
+    assert replay.status_code == 400, "the code used for enrolment can't be used again"
+    recovery = await boss.post("/login/code", code=boss.recovery[0])
+    assert recovery.status_code == 303
+    client.cookies.clear()
+    await boss.password_step()
+    again = await boss.post("/login/code", code=boss.recovery[0])
+    assert again.status_code == 400
+
+
+async def test_customers_cannot_enter_and_support_may_skip_two_factor(client):
+    ann = ConsoleUser(client, "ann@example.com", PASSWORD)
+    refused = await ann.password_step()
+    assert refused.status_code == 400 and "for shop staff only" in refused.text
+    helper = ConsoleUser(client, "help@example.com", PASSWORD)
+    let_in = await helper.password_step()
+    assert let_in.status_code == 303 and let_in.headers["location"] == "/admin/"
+    assert "help@example.com (support)" in (await client.get("/admin/")).text
+
+
+async def test_a_form_without_its_csrf_token_is_refused(client):
+    no_token = await client.post("/admin/login", data={"email": "boss@example.com",
+                                                       "password": PASSWORD})
+    assert no_token.status_code == 403 and "expired" in no_token.text
+    await client.get("/admin/login")
+    forged = await client.post("/admin/login", data={"csrf": "guessed", "email": "x@y.z",
+                                                     "password": "x"})
+    assert forged.status_code == 403
+
+
+async def test_sign_in_attempts_are_limited(client):
+    boss = ConsoleUser(client, "boss@example.com", PASSWORD)
+    for _ in range(5):
+        wrong = await boss.password_step("not the password")
+        assert wrong.status_code == 400 and "Wrong email or password" in wrong.text
+    blocked = await boss.password_step()  # even the right password, for now
+    assert blocked.status_code == 400 and "Too many sign-in attempts" in blocked.text
+
+
+async def test_signing_out_everywhere_ends_every_session(client):
+    helper = ConsoleUser(client, "help@example.com", PASSWORD)
+    await helper.password_step()
+    first_cookies = dict(client.cookies)
+    client.cookies.clear()
+    await helper.password_step()  # a second browser
+    home = await client.get("/admin/")
+    out = await client.post("/admin/logout-everywhere", data={"csrf": csrf(home.text)})
+    assert out.status_code == 303
+    client.cookies.clear()
+    client.cookies.update(first_cookies)
+    assert (await client.get("/admin/")).headers["location"] == "/admin/login"
+    async with client.shop.transaction() as session:  # type: ignore[attr-defined]
+        sessions = list(await session.scalars(select(StaffSession)))
+        assert len(sessions) == 2 and all(s.revoked_at for s in sessions)
+
+
+async def test_pages_send_security_headers_and_cookies_are_locked_down(client):
+    page = await client.get("/admin/login")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["referrer-policy"] == "same-origin"
+    cookie = page.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/admin" in cookie
+    assert "<script" not in page.text
+
+
+async def test_the_home_page_shows_sales_low_stock_and_waiting_shoppers(client):
+    from core.accounts import identities
+    from core.audit.actor import Actor
+    from core.carts import service as carts
+    from core.orders import service as orders
+    from core.support import service as support
+
+    shop = client.shop  # type: ignore[attr-defined]
+    system = Actor.system("test")
+    async with shop.transaction() as session:
+        lamp = await factories.product(session, name="Desk lamp", price=7900, stock=3,
+                                       threshold=2, sku="LAMP-1")
+        cart = await factories.guest_cart(session)
+        await carts.add_item(session=session, cart=cart, product_id=lamp.id, quantity=2,
+                             actor=system)
+        order = await orders.place_order(session=session, cart=cart, actor=system,
+                                         reservation_minutes=30)
+        await orders.mark_paid(session=session, order=order, actor=system)
+        identity = await identities.identify(session=session, platform="web",
+                                             platform_user_id="shopper-1")
+        await support.request_handoff(session=session, identity_id=identity.id,
+                                      chat_key="web:shopper-1", reason="where is my parcel",
+                                      actor=system)
+    helper = ConsoleUser(client, "help@example.com", PASSWORD)
+    await helper.password_step()
+    home = (await client.get("/admin/")).text
+    assert home.count("€158.00") == 3, "today, 7 days and 30 days"
+    assert "<td>Desk lamp</td><td>2</td>" in home
+    assert "<td>LAMP-1</td><td>Desk lamp</td><td>1</td><td>2</td>" in home
+    assert '<p class="figure">1</p><p>open handoff requests</p>' in home

@@ -1,0 +1,111 @@
+"""The console in a real browser: Debian's Chromium driven by Playwright against a real
+`chatcart demo` server. Screenshots of the pages go to the test's output folder."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyotp
+import pytest
+
+CHROMIUM = os.environ.get("CHATCART_CHROMIUM", "/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+# Kept after the run (ignored by git) so the pages can be looked at.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        reason = f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(f"CI must run this test, but: {reason}", pytrace=False)
+        pytest.skip(reason)
+    return CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
+    """A demo shop served by the real CLI: (base URL, admin email, admin password)."""
+    folder = tmp_path_factory.mktemp("console")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env.update(CHATCART_DATA_DIR=str(folder / "data"),
+               DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'shop.db'}")
+    process = subprocess.Popen([sys.executable, "-m", "bot", "demo", "--port", str(port)],
+                               cwd=folder, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    login = ""
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 60
+        while not login:
+            line = process.stdout.readline()
+            assert line or process.poll() is None, "demo stopped"
+            if line.startswith("Admin login: "):
+                login = line.removeprefix("Admin login: ").strip()
+            assert time.monotonic() < deadline, "no admin login printed"
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        email, password = login.split(" / ")
+        yield base, email, password
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_an_admin_signs_in_enrols_two_factor_and_sees_the_home_page(
+        chromium: str, server: tuple[str, str, str]):
+    from playwright.async_api import async_playwright
+
+    base, email, password = server
+    shots = SCREENSHOTS / "console"
+    shots.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium, headless=True,
+                                                   args=ARGS)
+        page = await browser.new_page()
+        await page.goto(f"{base}/admin/")
+        assert page.url.endswith("/admin/login")
+        await page.fill("input[name=email]", email)
+        await page.fill("input[name=password]", password)
+        await page.screenshot(path=shots / "1-sign-in.png")
+        await page.click("button[type=submit]")
+        await page.wait_for_url(re.compile(r"/admin/enrol$"))
+        secret = (await page.text_content("#totp-secret") or "").strip()
+        assert await page.locator("img.qr").is_visible()
+        await page.screenshot(path=shots / "2-enrol.png")
+        await page.fill("input[name=code]", pyotp.TOTP(secret).now())
+        await page.click("button[type=submit]")
+        await page.wait_for_selector("text=Two-factor sign-in is on")
+        assert await page.locator("ul.codes li").count() == 10
+        await page.screenshot(path=shots / "3-recovery-codes.png")
+        await page.click("text=Continue to the console")
+        await page.wait_for_selector("text=Today in the shop")
+        assert await page.locator("text=Low stock").is_visible()
+        await page.screenshot(path=shots / "4-home.png", full_page=True)
+        await page.click("text=Sign out everywhere")
+        await page.wait_for_url(re.compile(r"/admin/login$"))
+        await browser.close()
+    assert all((shots / name).stat().st_size > 5000 for name in
+               ("1-sign-in.png", "2-enrol.png", "3-recovery-codes.png", "4-home.png"))
+    print(f"screenshots in {shots}")
