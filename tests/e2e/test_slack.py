@@ -127,7 +127,7 @@ async def test_clicks_and_events_are_acknowledged_before_the_work_is_done(
     click = await ann.post_action(ann.action_payload("My cart"))
     event = await ann.post_json(ann.message_event("add a blue mug"))
     assert click.status_code == event.status_code == 200
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0, "both answered well before the 4-second turns"
     sent = await ann.replies()  # the work still happens, after the acknowledgement
     assert sent
 
