@@ -21,15 +21,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from core.accounts import staff
-from core.accounts.models import User
+from core.accounts.models import Role, User
 from core.audit.actor import Actor, Channel
+from core.checkout.addresses import Address
 from core.config import Settings
-from core.errors import DomainError
-from core.money import format_amount
+from core.errors import DomainError, InvalidInput
+from core.money import format_amount, parse_amount
 from core.orders import reports
+from core.orders import service as orders
+from core.orders.errors import OrderError
+from core.orders.states import LABELS, OrderStatus
+from core.payments import service as payments
+from core.payments.models import Payment
 from core.shop import Shop
 
 HERE = Path(__file__).parent
@@ -233,6 +240,89 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
         return page(request, "home.html", user=user, board=board,
                     money=lambda amount: format_amount(amount, currency))
 
+    async def staff_only(request: Request, *roles: Role) -> User | Response:
+        """The signed-in staff member, else a redirect to sign in (or 403 for the wrong role,
+        decided here on the server, whatever the page showed)."""
+        user = await signed_in(request)
+        if user is None:
+            return go(request, "/login")
+        if roles and user.role not in roles:
+            return page(request, "base.html", 403, user=user,
+                        error="Your role does not allow that.")
+        return user
+
+    def money(amount: int, currency: str) -> str:
+        return format_amount(amount, currency)
+
+    @app.get("/orders", response_model=None)
+    async def orders_page(request: Request, status: str = "", q: str = "") -> Response:
+        user = await staff_only(request)
+        if not isinstance(user, User):
+            return user
+        wanted = OrderStatus(status) if status in OrderStatus._value2member_map_ else None
+        async with shop(request).transaction() as session:
+            found = await orders.search(session=session, status=wanted, text=q)
+        return page(request, "orders.html", user=user, orders=found, q=q[:100],
+                    chosen=wanted.value if wanted else "", money=money, labels=LABELS,
+                    statuses=[(s.value, LABELS[s]) for s in OrderStatus])
+
+    async def order_page(request: Request, number: str, user: User, status: int = 200,
+                         error: str | None = None) -> Response:
+        async with shop(request).transaction() as session:
+            try:
+                order = await orders.find_by_number(session=session, text=number)
+            except DomainError:
+                return page(request, "base.html", 404, user=user, error="No such order.")
+            found = list(await session.scalars(select(Payment).where(
+                Payment.order_id == order.id).order_by(Payment.id)))
+            history = await orders.events(session=session, order=order)
+            address = ""
+            if order.shipping_sealed:
+                sealed = shop(request).vault.open(order.shipping_sealed)
+                address = ", ".join(Address.from_dict(sealed).lines())
+        return page(request, "order.html", status, user=user, order=order, payments=found,
+                    events=history, address=address, money=money, labels=LABELS,
+                    can_act=user.role is Role.ADMIN, error=error)
+
+    @app.get("/orders/{number}", response_model=None)
+    async def order_detail(request: Request, number: str) -> Response:
+        user = await staff_only(request)
+        if not isinstance(user, User):
+            return user
+        return await order_page(request, number, user)
+
+    @app.post("/orders/{number}/{action}", response_model=None)
+    async def order_action(request: Request, number: str, action: str) -> Response:
+        data = await form(request)
+        user = await staff_only(request, Role.ADMIN)
+        if not isinstance(user, User):
+            return user
+        if data is None:
+            return refused(request)
+        if action not in ("ship", "refund", "cancel"):
+            return page(request, "base.html", 404, user=user, error="No such action.")
+        running = shop(request)
+        try:
+            async with running.transaction() as session:
+                order = await orders.find_by_number(session=session, text=number)
+                who = actor(user)
+                if action == "ship":
+                    await payments.ship(session=session, order=order, gateways=running.gateways,
+                                        actor=who, carrier=data.get("carrier", ""),
+                                        tracking_number=data.get("tracking", ""))
+                elif action == "refund":
+                    await payments.refund(
+                        session=session, order=order, gateways=running.gateways, actor=who,
+                        amount_minor=_amount(data.get("amount", ""), order.currency),
+                        reason=data.get("reason", ""))
+                else:
+                    await payments.cancel_order(session=session, order=order,
+                                                gateways=running.gateways, actor=who,
+                                                reason=data.get("reason", "") or "by staff")
+        except DomainError as problem:  # refused: nothing changed, the reason is shown
+            return await order_page(request, number, user, 409, problem.message)
+        return go(request, f"/orders/{number}")  # the shopper's message leaves with the relay
+
     @app.post("/logout", response_model=None)
     async def logout(request: Request) -> Response:
         data = await form(request)
@@ -265,3 +355,11 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
         return response
 
     return app
+
+
+def _amount(text: str, currency: str) -> int:
+    try:
+        return parse_amount(text.strip(), currency)
+    except ValueError as problem:
+        raise InvalidInput(OrderError.REFUND_INVALID,
+                           f"“{text.strip()[:20]}” is not an amount: {problem}.") from None

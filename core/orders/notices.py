@@ -91,3 +91,8 @@ async def cancelled(session: AsyncSession, order: Order, refunded_minor: int) ->
 async def refunded(session: AsyncSession, order: Order, amount_minor: int) -> None:
     await _tell(session, order, f"We've refunded {format_amount(amount_minor, order.currency)} "
                                 f"for order {order.number}.")
+
+
+async def shipped(session: AsyncSession, order: Order, carrier: str, tracking: str) -> None:
+    await _tell(session, order, f"Good news: order {order.number} is on its way with "
+                                f"{carrier} (tracking number {tracking}).")

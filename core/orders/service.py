@@ -249,3 +249,19 @@ async def history(
 
 async def events(*, session: AsyncSession, order: Order) -> list[AuditEvent]:
     return await audit.history(session=session, subject_type="order", subject_id=order.id)
+
+
+async def search(*, session: AsyncSession, status: OrderStatus | None = None, text: str = "",
+                 limit: int = 50) -> list[Order]:
+    """Orders for staff, newest first: by status, and by number or email (part of it)."""
+    query = select(Order)
+    if status is not None:
+        query = query.where(Order.status == status)
+    words = text.strip()[:100]
+    if words:
+        number = parse_number(words)
+        email = func.lower(Order.email).contains(words.lower(), autoescape=True)
+        query = query.where(or_(Order.number == number, email) if number else email)
+    rows = await session.scalars(query.order_by(Order.created_at.desc(), Order.id.desc())
+                                 .limit(limit))
+    return list(rows)

@@ -342,8 +342,10 @@ async def ship(*, session: AsyncSession, order: Order, gateways: Mapping[str, Ga
     await orders.lock(session=session, order=order)
     if order.status is OrderStatus.AUTHORIZED:
         await capture(session=session, order=order, gateways=gateways, actor=actor)
-    return await orders.ship(session=session, order=order, actor=actor, carrier=carrier,
-                             tracking_number=tracking_number)
+    await orders.ship(session=session, order=order, actor=actor, carrier=carrier,
+                      tracking_number=tracking_number)
+    await notices.shipped(session, order, carrier.strip(), tracking_number.strip())
+    return order
 
 
 async def capture(*, session: AsyncSession, order: Order, gateways: Mapping[str, Gateway],

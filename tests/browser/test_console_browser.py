@@ -17,6 +17,8 @@ import httpx
 import pyotp
 import pytest
 
+from tests.e2e.checkout_steps import buy_with_the_test_gateway
+
 CHROMIUM = os.environ.get("CHATCART_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Kept after the run (ignored by git) so the pages can be looked at.
@@ -73,7 +75,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
         process.wait(timeout=10)
 
 
-async def test_an_admin_signs_in_enrols_two_factor_and_sees_the_home_page(
+async def test_an_admin_signs_in_with_two_factor_then_ships_and_refunds_an_order(
         chromium: str, server: tuple[str, str, str]):
     from playwright.async_api import async_playwright
 
@@ -103,9 +105,25 @@ async def test_an_admin_signs_in_enrols_two_factor_and_sees_the_home_page(
         await page.wait_for_selector("text=Today in the shop")
         assert await page.locator("text=Low stock").is_visible()
         await page.screenshot(path=shots / "4-home.png", full_page=True)
+
+        number = buy_with_the_test_gateway(base, "browser-shopper-1")  # a shopper buys
+        await page.click("nav >> text=Orders")
+        await page.wait_for_selector(f"text={number}")
+        await page.screenshot(path=shots / "5-orders.png", full_page=True)
+        await page.click(f"text={number}")
+        await page.fill("input[name=carrier]", "DHL")
+        await page.fill("input[name=tracking]", "JD0146000062")
+        await page.click("form[action$=ship] button")
+        await page.wait_for_selector("h1 >> text=shipped")
+        await page.fill("form[action$=refund] input[name=amount]", "12.50")
+        await page.fill("form[action$=refund] input[name=reason]", "one mug chipped")
+        await page.click("form[action$=refund] button")
+        await page.wait_for_selector("h1 >> text=partially refunded")
+        await page.screenshot(path=shots / "6-order.png", full_page=True)
         await page.click("text=Sign out everywhere")
         await page.wait_for_url(re.compile(r"/admin/login$"))
         await browser.close()
-    assert all((shots / name).stat().st_size > 5000 for name in
-               ("1-sign-in.png", "2-enrol.png", "3-recovery-codes.png", "4-home.png"))
+    assert all((shots / name).stat().st_size > 5000 for name in (
+        "1-sign-in.png", "2-enrol.png", "3-recovery-codes.png", "4-home.png", "5-orders.png",
+        "6-order.png"))
     print(f"screenshots in {shots}")

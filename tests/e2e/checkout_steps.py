@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 ADDRESSES = {
     "FR": ("Ann Lee", "12 Rue de Rivoli", "Paris", "France", "75001", "06 12 34 56 78"),
     "DE": ("Ann Lee", "Kaiserstraße 5", "Berlin", "Germany", "10115", "030 123456"),
@@ -31,3 +33,35 @@ async def place(shopper: Any, country: str = "FR", pay: str = "Pay €29.90") ->
     await to_review(shopper, country)
     await shopper.press(pay)
     return str(shopper.text.split("Order ")[1].split(" ")[0])
+
+
+def buy_with_the_test_gateway(base: str, session: str = "cli-demo-1") -> str:
+    """The demo's promise: shop in the web chat, pay on the test page, see it confirmed.
+    The payment link must reach the server as started. Returns the order number."""
+    chat = httpx.Client(base_url=base, timeout=30)
+
+    def post(**body: str) -> list[dict]:
+        response = chat.post("/webchat/api/messages", json={"session": session, **body})
+        assert response.status_code == 200, response.text
+        return response.json()["replies"]
+
+    def press(replies: list[dict], label: str) -> list[dict]:
+        action = next(b["action"] for r in replies for b in r["buttons"]
+                      if b["label"].startswith(label))
+        return post(action=action)
+
+    post(text="add 2 blue mugs")
+    post(text="checkout")
+    for answer in ("ann@example.com", "Ann Lee", "12 Rue de Rivoli", "Paris", "France",
+                   "75001", "06 12 34 56 78"):
+        replies = post(text=answer)
+    replies = press(press(replies, "Same as shipping"), "Standard")
+    replies = press(replies, "Pay €29.90")
+    url = replies[0]["links"][0]["url"]
+    assert url.startswith(f"{base}/pay/test/")
+    assert "TEST PAYMENT" in httpx.get(url, timeout=10).text
+    assert "Test payment done" in httpx.post(url, data={"outcome": "pay"}, timeout=10).text
+    news = chat.get("/webchat/api/messages", params={"session": session, "wait": 10})
+    text = news.json()["replies"][0]["text"]
+    assert "is confirmed" in text
+    return text.split("Order ")[1].split(" ")[0]

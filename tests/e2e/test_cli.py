@@ -15,6 +15,7 @@ import pytest
 
 from core.migrate import head_revision
 from tests.conftest import SECRET
+from tests.e2e.checkout_steps import buy_with_the_test_gateway
 
 CHATCART = [sys.executable, "-m", "bot"]
 
@@ -149,37 +150,7 @@ def test_demo_fills_a_shop_prints_the_login_and_serves_health(fresh_env, tmp_pat
         image = httpx.get(f"http://127.0.0.1:{port}/media/{key}", timeout=5)
         assert image.status_code == 200 and image.content[:4] == b"\x89PNG"
         assert json.dumps(body).find(SECRET) == -1
-        _buy_with_the_test_gateway(f"http://127.0.0.1:{port}")
+        buy_with_the_test_gateway(f"http://127.0.0.1:{port}")
     finally:
         server.terminate()
         server.wait(timeout=10)
-
-
-def _buy_with_the_test_gateway(base: str) -> None:
-    """The demo's promise: shop in the web chat, pay on the test page, see it confirmed.
-    The payment link must reach this server as started (here on a port that isn't 8000)."""
-    chat = httpx.Client(base_url=base, timeout=30)
-
-    def post(**body: str) -> list[dict]:
-        response = chat.post("/webchat/api/messages", json={"session": "cli-demo-1", **body})
-        assert response.status_code == 200, response.text
-        return response.json()["replies"]
-
-    def press(replies: list[dict], label: str) -> list[dict]:
-        action = next(b["action"] for r in replies for b in r["buttons"]
-                      if b["label"].startswith(label))
-        return post(action=action)
-
-    post(text="add 2 blue mugs")
-    post(text="checkout")
-    for answer in ("ann@example.com", "Ann Lee", "12 Rue de Rivoli", "Paris", "France",
-                   "75001", "06 12 34 56 78"):
-        replies = post(text=answer)
-    replies = press(press(replies, "Same as shipping"), "Standard")
-    replies = press(replies, "Pay €29.90")
-    url = replies[0]["links"][0]["url"]
-    assert url.startswith(f"{base}/pay/test/")
-    assert "TEST PAYMENT" in httpx.get(url, timeout=10).text
-    assert "Test payment done" in httpx.post(url, data={"outcome": "pay"}, timeout=10).text
-    news = chat.get("/webchat/api/messages", params={"session": "cli-demo-1", "wait": 10})
-    assert "is confirmed" in news.json()["replies"][0]["text"]

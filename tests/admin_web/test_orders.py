@@ -1,0 +1,131 @@
+"""Orders in the console: list, search, detail, and the actions by role, each through
+core's rules (refusals shown with the reason, nothing changed), with the shopper told."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.server import create_app
+from core.accounts.models import Role
+from core.audit.actor import Actor
+from core.carts import service as carts
+from core.orders import service as orders
+from core.orders.states import OrderStatus
+from core.outbox.models import OutboxMessage
+from core.payments import service as payments
+from tests import factories
+from tests.admin_web.console import ConsoleUser, csrf
+
+PASSWORD = "correct horse battery"
+SYSTEM = Actor.system("test")
+
+
+@pytest.fixture
+async def client(shop, settings):
+    async with shop.transaction() as session:
+        await factories.user(session, "help@example.com", password=PASSWORD, role=Role.SUPPORT)
+        boss = await factories.user(session, "boss@example.com", password=PASSWORD,
+                                    role=Role.ADMIN)
+    app = create_app(settings, shop, sweep_seconds=3600)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://test") as http:
+            http.shop = shop  # type: ignore[attr-defined]
+            http.boss = boss  # type: ignore[attr-defined]
+            yield http
+
+
+async def _paid_order(shop, email: str = "ann@example.com") -> str:
+    gateway = shop.gateways["offline"]
+    async with shop.transaction() as session:
+        lamp = await factories.product(session, name="Desk lamp", price=7900, stock=4,
+                                       sku=f"LAMP-{email[:3]}")
+        cart = await factories.guest_cart(session)
+        await carts.add_item(session=session, cart=cart, product_id=lamp.id, quantity=2,
+                             actor=SYSTEM)
+        order = await orders.place_order(session=session, cart=cart, actor=SYSTEM,
+                                         reservation_minutes=30, email=email)
+        order.chat_key = "web:shopper-0001"
+        payment = await payments.start(session=session, order=order, gateway=gateway,
+                                       capture=True, actor=SYSTEM)
+        await payments.apply_event(session=session, event=gateway.event(
+            payment.reference, payment, "pay", True), gateway=gateway, vault=shop.vault)
+        return order.number
+
+
+async def _admin(client) -> ConsoleUser:
+    boss = ConsoleUser(client, "boss@example.com", PASSWORD)
+    await boss.password_step()
+    await boss.enrol()
+    return boss
+
+
+async def test_staff_find_orders_by_status_number_and_email(client):
+    first = await _paid_order(client.shop, "ann@example.com")
+    second = await _paid_order(client.shop, "bob@example.com")
+    helper = ConsoleUser(client, "help@example.com", PASSWORD)
+    await helper.password_step()
+    listing = (await client.get("/admin/orders")).text
+    assert first in listing and second in listing and "€158.00" in listing
+    by_email = (await client.get("/admin/orders", params={"q": "BOB@"})).text
+    assert second in by_email and first not in by_email
+    by_number = (await client.get("/admin/orders", params={"q": first.lower()})).text
+    assert first in by_number and second not in by_number
+    none = (await client.get("/admin/orders", params={"status": "shipped"})).text
+    assert "No orders match" in none
+    wildcard = (await client.get("/admin/orders", params={"q": "%"})).text
+    assert "No orders match" in wildcard, "a % is a character, not a wildcard"
+    detail = (await client.get(f"/admin/orders/{first}")).text
+    assert "Desk lamp" in detail and "offline" in detail and "order.placed" in detail
+    assert "Ship</button>" not in detail, "support sees no actions"
+
+
+async def test_support_cannot_act_even_by_posting_directly(client):
+    number = await _paid_order(client.shop)
+    helper = ConsoleUser(client, "help@example.com", PASSWORD)
+    await helper.password_step()
+    page = await client.get(f"/admin/orders/{number}")
+    refused = await client.post(f"/admin/orders/{number}/ship", data={
+        "csrf": csrf(page.text), "carrier": "DHL", "tracking": "1"})
+    assert refused.status_code == 403 and "role does not allow" in refused.text
+    async with client.shop.transaction() as session:  # type: ignore[attr-defined]
+        order = await orders.find_by_number(session=session, text=number)
+        assert order.status is OrderStatus.PAID
+
+
+async def test_an_admin_ships_then_refunds_part_and_the_shopper_is_told(client):
+    number = await _paid_order(client.shop)
+    await _admin(client)
+    page = await client.get(f"/admin/orders/{number}")
+    token = csrf(page.text)
+    shipped = await client.post(f"/admin/orders/{number}/ship", data={
+        "csrf": token, "carrier": "DHL", "tracking": "JD0146000062"})
+    assert shipped.status_code == 303
+    cancel = await client.post(f"/admin/orders/{number}/cancel", data={
+        "csrf": token, "reason": "changed mind"})
+    assert cancel.status_code == 409 and "already left the warehouse" in cancel.text
+    bad = await client.post(f"/admin/orders/{number}/refund", data={
+        "csrf": token, "amount": "12,50", "reason": "x"})
+    assert bad.status_code == 409 and "not an amount" in bad.text
+    too_much = await client.post(f"/admin/orders/{number}/refund", data={
+        "csrf": token, "amount": "500.00", "reason": "x"})
+    assert too_much.status_code == 409 and "at most €158.00" in too_much.text
+    refund = await client.post(f"/admin/orders/{number}/refund", data={
+        "csrf": token, "amount": "79.00", "reason": "one lamp broken"})
+    assert refund.status_code == 303
+    detail = (await client.get(f"/admin/orders/{number}")).text
+    assert "partially refunded" in detail and "JD0146000062" in detail
+    async with client.shop.transaction() as session:  # type: ignore[attr-defined]
+        order = await orders.find_by_number(session=session, text=number)
+        assert order.status is OrderStatus.PARTIALLY_REFUNDED and order.refunded_minor == 7900
+        told = [m.payload["text"] for m in await session.scalars(select(OutboxMessage))]
+    assert any("on its way with DHL" in text for text in told)
+    assert any("refunded €79.00" in text for text in told)
+
+
+async def test_an_unknown_order_is_a_404(client):
+    await _admin(client)
+    missing = await client.get("/admin/orders/CC-ZZZZZZ")
+    assert missing.status_code == 404
