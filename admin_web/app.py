@@ -24,12 +24,15 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from core.accounts import service as accounts
 from core.accounts import staff
 from core.accounts.models import Role, User
+from core.audit import service as audit
 from core.audit.actor import Actor, Channel
 from core.checkout.addresses import Address
 from core.config import Settings
 from core.errors import DomainError, InvalidInput
+from core.inventory import service as inventory
 from core.money import format_amount, parse_amount
 from core.orders import reports
 from core.orders import service as orders
@@ -76,7 +79,8 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
     def page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
         token = request.cookies.get(CSRF) or secrets.token_urlsafe(24)
         response = templates.TemplateResponse(request, name, {
-            "root": root(request), "csrf": token, "user": None, "error": None, **values},
+            "root": root(request), "csrf": token, "user": None, "error": None,
+            "low_stock": getattr(request.state, "low_stock", None), **values},
             status_code=status)
         if request.cookies.get(CSRF) != token:
             _cookie(response, request, CSRF, token, None)
@@ -231,9 +235,9 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
 
     @app.get("/", response_model=None)
     async def home(request: Request) -> Response:
-        user = await signed_in(request)
-        if user is None:
-            return go(request, "/login")
+        user = await staff_only(request)
+        if not isinstance(user, User):
+            return user
         currency = shop(request).settings.shop_currency
         async with shop(request).transaction() as session:
             board = await reports.dashboard(session=session, currency=currency)
@@ -246,6 +250,8 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
         user = await signed_in(request)
         if user is None:
             return go(request, "/login")
+        async with shop(request).transaction() as session:
+            request.state.low_stock = await inventory.low_count(session=session)
         if roles and user.role not in roles:
             return page(request, "base.html", 403, user=user,
                         error="Your role does not allow that.")
@@ -322,6 +328,89 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
         except DomainError as problem:  # refused: nothing changed, the reason is shown
             return await order_page(request, number, user, 409, problem.message)
         return go(request, f"/orders/{number}")  # the shopper's message leaves with the relay
+
+    @app.get("/inventory", response_model=None)
+    async def inventory_page(request: Request, low: str = "") -> Response:
+        user = await staff_only(request)
+        if not isinstance(user, User):
+            return user
+        return await stock_page(request, user, low_only=bool(low))
+
+    async def stock_page(request: Request, user: User, low_only: bool = False,
+                         status: int = 200, error: str | None = None) -> Response:
+        async with shop(request).transaction() as session:
+            rows = await inventory.overview(session=session, low_only=low_only)
+            session.expunge_all()
+        return page(request, "inventory.html", status, user=user, rows=rows, error=error,
+                    can_adjust=user.role is Role.ADMIN)
+
+    @app.post("/inventory/{product_id}", response_model=None)
+    async def adjust_stock(request: Request, product_id: int) -> Response:
+        data = await form(request)
+        user = await staff_only(request, Role.ADMIN)
+        if not isinstance(user, User):
+            return user
+        if data is None:
+            return refused(request)
+        try:
+            delta = int(data.get("delta", "").strip().replace(" ", ""))
+        except ValueError:
+            return await stock_page(request, user, status=400,
+                                    error="The change is a whole number, like +10 or -2.")
+        try:
+            async with shop(request).transaction() as session:
+                await inventory.adjust(session=session, product_id=product_id, delta=delta,
+                                       reason=data.get("reason", ""), actor=actor(user))
+        except DomainError as problem:
+            return await stock_page(request, user, status=409, error=problem.message)
+        return go(request, "/inventory")
+
+    @app.get("/users", response_model=None)
+    async def users_page(request: Request) -> Response:
+        user = await staff_only(request, Role.ADMIN)
+        if not isinstance(user, User):
+            return user
+        return await people_page(request, user)
+
+    async def people_page(request: Request, user: User, status: int = 200,
+                          error: str | None = None) -> Response:
+        async with shop(request).transaction() as session:
+            people = await accounts.staff_and_customers(session=session)
+            session.expunge_all()
+        return page(request, "users.html", status, user=user, people=people, error=error,
+                    roles=[role.value for role in Role])
+
+    @app.post("/users/{user_id}/{change}", response_model=None)
+    async def change_user(request: Request, user_id: int, change: str) -> Response:
+        data = await form(request)
+        user = await staff_only(request, Role.ADMIN)
+        if not isinstance(user, User):
+            return user
+        if data is None:
+            return refused(request)
+        try:
+            async with shop(request).transaction() as session:
+                if change == "role":
+                    await accounts.set_role(session=session, user_id=user_id, actor=actor(user),
+                                            role=accounts.parse_role(data.get("role", "")))
+                elif change in ("enable", "disable"):
+                    await accounts.set_active(session=session, user_id=user_id,
+                                              active=change == "enable", actor=actor(user))
+                else:
+                    return page(request, "base.html", 404, user=user, error="No such change.")
+        except DomainError as problem:
+            return await people_page(request, user, 409, problem.message)
+        return go(request, "/users")
+
+    @app.get("/audit", response_model=None)
+    async def audit_page(request: Request, action: str = "", subject: str = "") -> Response:
+        user = await staff_only(request, Role.ADMIN)
+        if not isinstance(user, User):
+            return user
+        async with shop(request).transaction() as session:
+            events = await audit.recent(session=session, action=action, subject_type=subject)
+        return page(request, "audit.html", user=user, events=events, action=action[:64],
+                    subject=subject, subjects=["order", "user", "product", "cart"])
 
     @app.post("/logout", response_model=None)
     async def logout(request: Request) -> Response:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import passwords, tokens
 from core.accounts.errors import AccountError
-from core.accounts.models import Role, TokenPurpose, User
+from core.accounts.models import ChatIdentity, Role, TokenPurpose, User
 from core.audit import service as audit
 from core.audit.actor import Actor
 from core.clock import now
@@ -130,7 +130,16 @@ async def reset_password(
     return user
 
 
+def _not_yourself(user_id: int, actor: Actor) -> None:
+    """An admin cannot lock themselves out (demote or disable their own account)."""
+    if actor.user_id == user_id:
+        raise Forbidden(AccountError.ROLE_INVALID,
+                        "You can't remove your own admin access; ask another admin.")
+
+
 async def set_role(*, session: AsyncSession, user_id: int, role: Role, actor: Actor) -> User:
+    if role is not Role.ADMIN:
+        _not_yourself(user_id, actor)
     user = await get(session=session, user_id=user_id)
     if user.role != role:
         before = user.role
@@ -142,6 +151,8 @@ async def set_role(*, session: AsyncSession, user_id: int, role: Role, actor: Ac
 
 
 async def set_active(*, session: AsyncSession, user_id: int, active: bool, actor: Actor) -> User:
+    if not active:
+        _not_yourself(user_id, actor)
     user = await get(session=session, user_id=user_id)
     if user.is_active != active:
         user.is_active = active
@@ -149,3 +160,15 @@ async def set_active(*, session: AsyncSession, user_id: int, active: bool, actor
                            action="account.enabled" if active else "account.disabled",
                            subject_type="user", subject_id=user.id)
     return user
+
+
+async def staff_and_customers(*, session: AsyncSession, limit: int = 200
+                              ) -> list[tuple[User, int]]:
+    """Accounts with how many chats are linked to each, staff first."""
+    linked = (select(ChatIdentity.user_id, func.count().label("chats"))
+              .group_by(ChatIdentity.user_id).subquery())
+    rows = await session.execute(
+        select(User, func.coalesce(linked.c.chats, 0))
+        .outerjoin(linked, linked.c.user_id == User.id)
+        .order_by((User.role == Role.CUSTOMER), User.email).limit(limit))
+    return [(user, int(chats)) for user, chats in rows.all()]

@@ -36,3 +36,17 @@ async def history(
         .order_by(AuditEvent.occurred_at, AuditEvent.id)
     )
     return list(rows)
+
+
+async def recent(*, session: AsyncSession, action: str = "", subject_type: str = "",
+                 limit: int = 100) -> list[AuditEvent]:
+    """The newest events, optionally those whose action starts with `action` (e.g. "order.")
+    or about one kind of thing ("order", "user", "product")."""
+    query = select(AuditEvent)
+    if action.strip():
+        query = query.where(AuditEvent.action.startswith(action.strip()[:64], autoescape=True))
+    if subject_type.strip():
+        query = query.where(AuditEvent.subject_type == subject_type.strip()[:32])
+    rows = await session.scalars(query.order_by(AuditEvent.occurred_at.desc(),
+                                                AuditEvent.id.desc()).limit(limit))
+    return list(rows)

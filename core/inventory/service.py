@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import service as audit
 from core.audit.actor import Actor
+from core.catalog.models import Product, ProductStatus
 from core.clock import now
 from core.errors import Conflict, InvalidInput
 from core.inventory.errors import InventoryError, shortage_message
@@ -218,3 +219,26 @@ async def open_alerts(*, session: AsyncSession) -> list[StockAlert]:
         select(StockAlert).where(StockAlert.resolved_at.is_(None))
         .order_by(StockAlert.available, StockAlert.raised_at))
     return list(rows)
+
+
+async def overview(*, session: AsyncSession, low_only: bool = False, limit: int = 300
+                   ) -> list[tuple[Product, StockItem]]:
+    """Active products with their stock, the lowest availability first."""
+    available = StockItem.on_hand - StockItem.reserved
+    query = (select(Product, StockItem).join(StockItem, StockItem.product_id == Product.id)
+             .where(Product.status == ProductStatus.ACTIVE))
+    if low_only:
+        query = query.where(available <= StockItem.low_stock_threshold)
+    rows = await session.execute(query.order_by(available, Product.name).limit(limit))
+    return [(product, item) for product, item in rows.all()]
+
+
+async def low_count(*, session: AsyncSession) -> int:
+    """How many active products are at or below their alert threshold."""
+    available = StockItem.on_hand - StockItem.reserved
+    count = await session.scalar(
+        select(func.count()).select_from(StockItem).join(Product,
+                                                         Product.id == StockItem.product_id)
+        .where(Product.status == ProductStatus.ACTIVE,
+               available <= StockItem.low_stock_threshold))
+    return int(count or 0)

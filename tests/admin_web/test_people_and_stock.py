@@ -1,0 +1,117 @@
+"""Inventory, users and the audit log in the console, each action by role and through
+core's rules."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from bot.server import create_app
+from core.accounts import service as accounts
+from core.accounts.models import Role
+from core.inventory import service as inventory
+from tests import factories
+from tests.admin_web.console import ConsoleUser, csrf
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def client(shop, settings):
+    async with shop.transaction() as session:
+        await factories.user(session, "help@example.com", password=PASSWORD, role=Role.SUPPORT)
+        await factories.user(session, "boss@example.com", password=PASSWORD, role=Role.ADMIN)
+        await factories.user(session, "ann@example.com", password=PASSWORD)
+        await factories.product(session, name="Desk lamp", sku="LAMP-1", stock=2, threshold=3)
+        await factories.product(session, name="Blue mug", sku="MUG-1", stock=40, threshold=3)
+    app = create_app(settings, shop, sweep_seconds=3600)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://test") as http:
+            http.shop = shop  # type: ignore[attr-defined]
+            yield http
+
+
+async def _admin(client) -> None:
+    boss = ConsoleUser(client, "boss@example.com", PASSWORD)
+    await boss.password_step()
+    await boss.enrol()
+
+
+def _form_action(html: str, sku: str) -> str:
+    row = next(line for line in html.split("<tr") if f"<td>{sku}</td>" in line)
+    found = re.search(r'action="([^"]+)"', row)
+    assert found
+    return found.group(1)
+
+
+async def test_stock_is_adjusted_with_a_reason_and_the_low_count_follows(client):
+    await _admin(client)
+    page = await client.get("/admin/inventory")
+    assert 'title="products running low">1</span>' in page.text, "the count in the navigation"
+    low = (await client.get("/admin/inventory", params={"low": "1"})).text
+    assert "LAMP-1" in low and "MUG-1" not in low
+    action = _form_action(page.text, "LAMP-1")
+    no_reason = await client.post(action, data={"csrf": csrf(page.text), "delta": "+10",
+                                                "reason": " "})
+    assert no_reason.status_code == 409 and "give a reason" in no_reason.text
+    words = await client.post(action, data={"csrf": csrf(page.text), "delta": "ten",
+                                            "reason": "delivery"})
+    assert words.status_code == 400 and "whole number" in words.text
+    below = await client.post(action, data={"csrf": csrf(page.text), "delta": "-5",
+                                            "reason": "broken"})
+    assert below.status_code == 409
+    done = await client.post(action, data={"csrf": csrf(page.text), "delta": "+10",
+                                           "reason": "delivery from the supplier"})
+    assert done.status_code == 303
+    after = (await client.get("/admin/inventory")).text
+    assert "running low" not in after
+    async with client.shop.transaction() as session:  # type: ignore[attr-defined]
+        assert await inventory.low_count(session=session) == 0
+    log = (await client.get("/admin/audit", params={"action": "stock."})).text
+    assert "stock.adjusted" in log and "delivery from the supplier" in log
+
+
+async def test_support_reads_stock_but_cannot_change_it_or_see_users(client):
+    helper = ConsoleUser(client, "help@example.com", PASSWORD)
+    await helper.password_step()
+    page = await client.get("/admin/inventory")
+    assert page.status_code == 200 and "Apply</button>" not in page.text
+    forced = await client.post("/admin/inventory/1", data={"csrf": csrf(page.text),
+                                                           "delta": "+1", "reason": "x"})
+    assert forced.status_code == 403
+    assert (await client.get("/admin/users")).status_code == 403
+    assert (await client.get("/admin/audit")).status_code == 403
+    assert "Users</a>" not in page.text
+
+
+async def test_an_admin_changes_roles_and_disables_but_not_themselves(client):
+    await _admin(client)
+    page = await client.get("/admin/users")
+    assert "ann@example.com" in page.text and "boss@example.com" in page.text
+    async with client.shop.transaction() as session:  # type: ignore[attr-defined]
+        ann = await accounts.get_by_email(session=session, email="ann@example.com")
+        boss = await accounts.get_by_email(session=session, email="boss@example.com")
+    token = csrf(page.text)
+    promoted = await client.post(f"/admin/users/{ann.id}/role",
+                                 data={"csrf": token, "role": "support"})
+    assert promoted.status_code == 303
+    bad_role = await client.post(f"/admin/users/{ann.id}/role",
+                                 data={"csrf": token, "role": "owner"})
+    assert bad_role.status_code == 409 and "Role must be one of" in bad_role.text
+    disabled = await client.post(f"/admin/users/{ann.id}/disable", data={"csrf": token})
+    assert disabled.status_code == 303
+    myself = await client.post(f"/admin/users/{boss.id}/disable", data={"csrf": token})
+    assert myself.status_code == 409 and "your own admin access" in myself.text
+    demote = await client.post(f"/admin/users/{boss.id}/role",
+                               data={"csrf": token, "role": "support"})
+    assert demote.status_code == 409
+    async with client.shop.transaction() as session:  # type: ignore[attr-defined]
+        ann = await accounts.get(session=session, user_id=ann.id)
+        boss = await accounts.get(session=session, user_id=boss.id)
+        assert ann.role is Role.SUPPORT and not ann.is_active
+        assert boss.role is Role.ADMIN and boss.is_active
+    log = (await client.get("/admin/audit", params={"subject": "user"})).text
+    assert "account.role_changed" in log and "account.disabled" in log
