@@ -12,6 +12,8 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
+from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +31,16 @@ from core.accounts import staff
 from core.accounts.models import Role, User
 from core.audit import service as audit
 from core.audit.actor import Actor, Channel
+from core.catalog import service as catalog
+from core.catalog.errors import CatalogError
+from core.catalog.images import MAX_BYTES as MAX_IMAGE
+from core.catalog.images import check_image
+from core.catalog.models import ProductStatus
 from core.checkout.addresses import Address
 from core.config import Settings
 from core.errors import DomainError, InvalidInput
 from core.inventory import service as inventory
-from core.money import format_amount, parse_amount
+from core.money import currency_exponent, format_amount, parse_amount
 from core.orders import reports
 from core.orders import service as orders
 from core.orders.errors import OrderError
@@ -412,6 +419,139 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
         return page(request, "audit.html", user=user, events=events, action=action[:64],
                     subject=subject, subjects=["order", "user", "product", "cart"])
 
+    async def products_page(request: Request, user: User, status: int = 200,
+                            error: str | None = None, fields: dict[str, str] | None = None,
+                            q: str = "", archived: bool = False) -> Response:
+        running = shop(request)
+        async with running.transaction() as session:
+            found = await catalog.staff_list(session=session, text=q, archived=archived)
+            session.expunge_all()
+        return page(request, "products.html", status, user=user, products=found, q=q[:100],
+                    archived=archived, error=error, fields=fields or {}, product=None,
+                    can_edit=user.role is Role.ADMIN, money=money,
+                    currency=running.settings.shop_currency, image_url=running.images.url)
+
+    @app.get("/products", response_model=None)
+    async def products(request: Request, q: str = "", archived: str = "") -> Response:
+        user = await staff_only(request)
+        if not isinstance(user, User):
+            return user
+        return await products_page(request, user, q=q, archived=bool(archived))
+
+    async def product_form(request: Request) -> tuple[dict[str, str], bytes | None] | None:
+        """The posted product fields and image bytes; None when the CSRF token is wrong."""
+        posted = await request.form()
+        cookie = request.cookies.get(CSRF, "")
+        if not cookie or not hmac.compare_digest(cookie, str(posted.get("csrf", ""))):
+            return None
+        fields = {k: str(v) for k, v in posted.items() if isinstance(v, str)}
+        upload = posted.get("image")
+        image = None
+        if upload is not None and not isinstance(upload, str) and upload.filename:
+            image = await upload.read(MAX_IMAGE + 1)
+        return fields, image
+
+    async def save_product(request: Request, user: User, fields: dict[str, str],
+                           image: bytes | None, product_id: int | None) -> int:
+        running = shop(request)
+        currency = running.settings.shop_currency
+        async with running.transaction() as session:
+            path = fields.get("category", "").strip()
+            category = (await catalog.ensure_category(session=session, path=path,
+                                                      actor=actor(user)) if path else None)
+            price = _amount(fields.get("price", ""), currency, CatalogError.PRICE_INVALID)
+            if product_id is None:
+                product = await catalog.create_product(
+                    session=session, actor=actor(user), sku=fields.get("sku", ""),
+                    name=fields.get("name", ""), price_minor=price, currency=currency,
+                    category=category, description=fields.get("description", ""),
+                    stock=_whole(fields.get("stock", "0"), "Stock"),
+                    low_stock_threshold=_whole(fields.get("threshold", "5"), "Alert at"))
+            else:
+                product = await catalog.update_product(
+                    session=session, actor=actor(user), product_id=product_id,
+                    sku=fields.get("sku", ""), name=fields.get("name", "").strip(),
+                    description=fields.get("description", "").strip(), price_minor=price,
+                    category_id=category.id if category else None)
+            if image is not None:
+                await catalog.add_image(session=session, storage=running.images,
+                                        actor=actor(user), product_id=product.id,
+                                        image=check_image(image))
+            return product.id
+
+    @app.post("/products", response_model=None)
+    async def create_product(request: Request) -> Response:
+        posted = await product_form(request)
+        user = await staff_only(request, Role.ADMIN)
+        if not isinstance(user, User):
+            return user
+        if posted is None:
+            return refused(request)
+        fields, image = posted
+        try:
+            product_id = await save_product(request, user, fields, image, None)
+        except DomainError as problem:
+            return await products_page(request, user, 400, problem.message, fields)
+        return go(request, f"/products/{product_id}")
+
+    async def product_page(request: Request, user: User, product_id: int, status: int = 200,
+                           error: str | None = None) -> Response:
+        running = shop(request)
+        async with running.transaction() as session:
+            try:
+                product = await catalog.get_product(session=session, product_id=product_id)
+            except DomainError:
+                return page(request, "base.html", 404, user=user, error="No such product.")
+            await session.refresh(product, ["images"])
+            session.expunge_all()
+        fields = {"sku": product.sku, "name": product.name, "description": product.description,
+                  "category": product.category.path if product.category else "",
+                  "price": str(Decimal(product.price_minor).scaleb(
+                      -currency_exponent(product.currency)))}
+        return page(request, "product.html", status, user=user, product=product, error=error,
+                    fields=fields, can_edit=user.role is Role.ADMIN,
+                    currency=running.settings.shop_currency, image_url=running.images.url)
+
+    @app.get("/products/{product_id}", response_model=None)
+    async def product_detail(request: Request, product_id: int) -> Response:
+        user = await staff_only(request)
+        if not isinstance(user, User):
+            return user
+        return await product_page(request, user, product_id)
+
+    @app.post("/products/{product_id}", response_model=None)
+    async def edit_product(request: Request, product_id: int) -> Response:
+        posted = await product_form(request)
+        user = await staff_only(request, Role.ADMIN)
+        if not isinstance(user, User):
+            return user
+        if posted is None:
+            return refused(request)
+        try:
+            await save_product(request, user, *posted, product_id)
+        except DomainError as problem:
+            return await product_page(request, user, product_id, 400, problem.message)
+        return go(request, f"/products/{product_id}")
+
+    @app.post("/products/{product_id}/{change}", response_model=None)
+    async def archive_product(request: Request, product_id: int, change: str) -> Response:
+        data = await form(request)
+        user = await staff_only(request, Role.ADMIN)
+        if not isinstance(user, User):
+            return user
+        if data is None:
+            return refused(request)
+        if change not in ("archive", "restore"):
+            return page(request, "base.html", 404, user=user, error="No such change.")
+        status = ProductStatus.ARCHIVED if change == "archive" else ProductStatus.ACTIVE
+        try:
+            async with shop(request).transaction() as session:
+                await catalog.set_status(session=session, actor=actor(user),
+                                         product_id=product_id, status=status)
+        except DomainError as problem:
+            return await product_page(request, user, product_id, 404, problem.message)
+        return go(request, f"/products/{product_id}")
+
     @app.post("/logout", response_model=None)
     async def logout(request: Request) -> Response:
         data = await form(request)
@@ -446,9 +586,17 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
     return app
 
 
-def _amount(text: str, currency: str) -> int:
+def _amount(text: str, currency: str, code: StrEnum = OrderError.REFUND_INVALID) -> int:
     try:
         return parse_amount(text.strip(), currency)
     except ValueError as problem:
-        raise InvalidInput(OrderError.REFUND_INVALID,
-                           f"“{text.strip()[:20]}” is not an amount: {problem}.") from None
+        raise InvalidInput(code, f"“{text.strip()[:20]}” is not an amount: {problem}.") \
+            from None
+
+
+def _whole(text: str, label: str) -> int:
+    try:
+        return int(text.strip() or "0")
+    except ValueError:
+        raise InvalidInput(CatalogError.PRICE_INVALID,
+                           f"{label} is a whole number, like 12.") from None

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -264,3 +264,17 @@ async def remove_image(
     await audit.record(session=session, actor=actor, action="product.image_removed",
                        subject_type="product", subject_id=product.id,
                        data={"key": image.storage_key})
+
+
+async def staff_list(*, session: AsyncSession, text: str = "", archived: bool = False,
+                     limit: int = 100) -> list[Product]:
+    """Products for the console (archived ones on request), matched on SKU or name."""
+    status = ProductStatus.ARCHIVED if archived else ProductStatus.ACTIVE
+    query = select(Product).where(Product.status == status)
+    words = text.strip()[:100]
+    if words:
+        query = query.where(or_(Product.sku.icontains(words, autoescape=True),
+                                Product.name.icontains(words, autoescape=True)))
+    rows = await session.scalars(query.options(selectinload(Product.images))
+                                 .order_by(Product.name).limit(limit))
+    return list(rows)

@@ -120,10 +120,49 @@ async def test_an_admin_signs_in_with_two_factor_then_ships_and_refunds_an_order
         await page.click("form[action$=refund] button")
         await page.wait_for_selector("h1 >> text=partially refunded")
         await page.screenshot(path=shots / "6-order.png", full_page=True)
+        await page.click("nav >> text=Products")
+        await page.fill("form.product input[name=sku]", "VASE-TEAL")
+        await page.fill("form.product input[name=name]", "Teal stoneware vase")
+        await page.fill("form.product input[name=category]", "Home > Vases")
+        await page.fill("form.product input[name=price]", "24.90")
+        await page.fill("form.product input[name=stock]", "6")
+        picture = shots / "vase.png"
+        _teal_png(picture)
+        await page.set_input_files("form.product input[name=image]", str(picture))
+        await page.click("form.product button[type=submit]")
+        await page.wait_for_selector("h1 >> text=Teal stoneware vase")
+        assert await page.locator("main img").count() == 1
+        await page.screenshot(path=shots / "7-product.png", full_page=True)
         await page.click("text=Sign out everywhere")
         await page.wait_for_url(re.compile(r"/admin/login$"))
         await browser.close()
     assert all((shots / name).stat().st_size > 5000 for name in (
         "1-sign-in.png", "2-enrol.png", "3-recovery-codes.png", "4-home.png", "5-orders.png",
-        "6-order.png"))
+        "6-order.png", "7-product.png"))
+    _for_sale_in_the_web_chat(base)
     print(f"screenshots in {shots}")
+
+
+def _teal_png(path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (200, 200), (0, 128, 128)).save(path, "PNG")
+
+
+def _for_sale_in_the_web_chat(base: str) -> None:
+    """The product just made in the console is for sale in the web chat, picture and all:
+    a shopper browses to it with the buttons (words find it once the NLU's catalog index
+    refreshes, within half a minute)."""
+    def act(action: str) -> list[dict]:
+        response = httpx.post(f"{base}/webchat/api/messages", timeout=30, json={
+            "session": "browser-shopper-2", "action": action})
+        return list(response.json()["replies"])
+
+    def press(replies: list[dict], label: str) -> list[dict]:
+        return act(next(b["action"] for r in replies for b in r["buttons"]
+                        if b["label"].startswith(label)))
+
+    shelves = press(press(act("cats"), "Home"), "Vases")
+    card = press(shelves, "Teal stoneware vase")[0]
+    assert "€24.90" in card["text"] and card["image"].startswith(f"{base}/media/")
+    assert httpx.get(card["image"], timeout=10).content[:4] == b"\x89PNG"

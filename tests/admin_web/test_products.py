@@ -1,0 +1,100 @@
+"""Products in the console: create with an image, edit, archive, and the refusals."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import pytest
+from PIL import Image
+
+from bot.server import create_app
+from core.accounts.models import Role
+from core.catalog import service as catalog
+from core.catalog.models import ProductStatus
+from tests import factories
+from tests.admin_web.console import ConsoleUser, csrf
+
+PASSWORD = "correct horse battery"
+
+
+def png(colour: str = "teal") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+async def client(shop, settings):
+    async with shop.transaction() as session:
+        await factories.user(session, "help@example.com", password=PASSWORD, role=Role.SUPPORT)
+        await factories.user(session, "boss@example.com", password=PASSWORD, role=Role.ADMIN)
+    app = create_app(settings, shop, sweep_seconds=3600)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://test") as http:
+            http.shop = shop  # type: ignore[attr-defined]
+            yield http
+
+
+async def _admin(client) -> str:
+    boss = ConsoleUser(client, "boss@example.com", PASSWORD)
+    await boss.password_step()
+    await boss.enrol()
+    return csrf((await client.get("/admin/products")).text)
+
+
+FIELDS = {"sku": "VASE-TEAL", "name": "Teal vase", "category": "Home > Vases",
+          "price": "24.90", "stock": "7", "threshold": "2", "description": "Hand thrown."}
+
+
+async def test_an_admin_creates_a_product_with_an_image_then_edits_and_archives_it(client):
+    token = await _admin(client)
+    created = await client.post("/admin/products", data={"csrf": token, **FIELDS},
+                                files={"image": ("vase.png", png(), "image/png")})
+    assert created.status_code == 303
+    detail = await client.get(created.headers["location"])
+    assert "Teal vase" in detail.text and '<img src="http://127.0.0.1:8000/media/' in detail.text
+    async with client.shop.transaction() as session:  # type: ignore[attr-defined]
+        product = await catalog.get_by_sku(session=session, sku="VASE-TEAL")
+        assert product.price_minor == 2490 and product.category.path == "Home > Vases"
+        product_id = product.id
+    edited = await client.post(f"/admin/products/{product_id}", data={
+        "csrf": token, **FIELDS, "price": "19.90", "name": "Teal vase, small"})
+    assert edited.status_code == 303
+    archived = await client.post(f"/admin/products/{product_id}/archive", data={"csrf": token})
+    assert archived.status_code == 303
+    async with client.shop.transaction() as session:  # type: ignore[attr-defined]
+        product = await catalog.get_product(session=session, product_id=product_id)
+        assert product.price_minor == 1990 and product.name == "Teal vase, small"
+        assert product.status is ProductStatus.ARCHIVED
+    assert "Teal vase" not in (await client.get("/admin/products")).text
+    assert "Teal vase" in (await client.get("/admin/products", params={"archived": "1"})).text
+
+
+async def test_bad_input_is_refused_with_the_reason_and_nothing_is_made(client):
+    token = await _admin(client)
+    cases = [({"price": "twelve"}, "is not an amount"), ({"stock": "-3"}, "cannot be negative"),
+             ({"sku": ""}, "SKU")]
+    for change, message in cases:
+        refused = await client.post("/admin/products", data={"csrf": token, **FIELDS, **change})
+        assert refused.status_code == 400 and message in refused.text, change
+    not_an_image = await client.post("/admin/products", data={"csrf": token, **FIELDS},
+                                     files={"image": ("vase.png", b"not a picture", "image/png")})
+    assert not_an_image.status_code == 400
+    assert 'value="Teal vase"' in not_an_image.text, "what was typed is kept"
+    async with client.shop.transaction() as session:  # type: ignore[attr-defined]
+        assert await catalog.get_by_sku(session=session, sku="VASE-TEAL") is None
+    made = await client.post("/admin/products", data={"csrf": token, **FIELDS})
+    assert made.status_code == 303
+    again = await client.post("/admin/products", data={"csrf": token, **FIELDS})
+    assert again.status_code == 400 and "already used" in again.text
+
+
+async def test_support_cannot_create_products(client):
+    helper = ConsoleUser(client, "help@example.com", PASSWORD)
+    await helper.password_step()
+    page = await client.get("/admin/products")
+    assert "Create product" not in page.text
+    refused = await client.post("/admin/products", data={"csrf": csrf(page.text), **FIELDS})
+    assert refused.status_code == 403
