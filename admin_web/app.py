@@ -264,6 +264,17 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
                         error="Your role does not allow that.")
         return user
 
+    async def acting(request: Request, *roles: Role) -> tuple[User, dict[str, str]] | Response:
+        """A posted action: the staff member allowed to do it and the form, checked for its
+        CSRF token; else the response that refuses it."""
+        data = await form(request)
+        user = await staff_only(request, *roles)
+        if not isinstance(user, User):
+            return user
+        if data is None:
+            return refused(request)
+        return user, data
+
     def money(amount: int, currency: str) -> str:
         return format_amount(amount, currency)
 
@@ -306,12 +317,10 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
 
     @app.post("/orders/{number}/{action}", response_model=None)
     async def order_action(request: Request, number: str, action: str) -> Response:
-        data = await form(request)
-        user = await staff_only(request, Role.ADMIN)
-        if not isinstance(user, User):
-            return user
-        if data is None:
-            return refused(request)
+        checked = await acting(request, Role.ADMIN)
+        if isinstance(checked, Response):
+            return checked
+        user, data = checked
         if action not in ("ship", "refund", "cancel"):
             return page(request, "base.html", 404, user=user, error="No such action.")
         running = shop(request)
@@ -353,12 +362,10 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
 
     @app.post("/inventory/{product_id}", response_model=None)
     async def adjust_stock(request: Request, product_id: int) -> Response:
-        data = await form(request)
-        user = await staff_only(request, Role.ADMIN)
-        if not isinstance(user, User):
-            return user
-        if data is None:
-            return refused(request)
+        checked = await acting(request, Role.ADMIN)
+        if isinstance(checked, Response):
+            return checked
+        user, data = checked
         try:
             delta = int(data.get("delta", "").strip().replace(" ", ""))
         except ValueError:
@@ -389,12 +396,10 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
 
     @app.post("/users/{user_id}/{change}", response_model=None)
     async def change_user(request: Request, user_id: int, change: str) -> Response:
-        data = await form(request)
-        user = await staff_only(request, Role.ADMIN)
-        if not isinstance(user, User):
-            return user
-        if data is None:
-            return refused(request)
+        checked = await acting(request, Role.ADMIN)
+        if isinstance(checked, Response):
+            return checked
+        user, data = checked
         try:
             async with shop(request).transaction() as session:
                 if change == "role":
@@ -535,12 +540,10 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
 
     @app.post("/products/{product_id}/{change}", response_model=None)
     async def archive_product(request: Request, product_id: int, change: str) -> Response:
-        data = await form(request)
-        user = await staff_only(request, Role.ADMIN)
-        if not isinstance(user, User):
-            return user
-        if data is None:
-            return refused(request)
+        checked = await acting(request, Role.ADMIN)
+        if isinstance(checked, Response):
+            return checked
+        user, data = checked
         if change not in ("archive", "restore"):
             return page(request, "base.html", 404, user=user, error="No such change.")
         status = ProductStatus.ARCHIVED if change == "archive" else ProductStatus.ACTIVE

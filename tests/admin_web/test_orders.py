@@ -3,12 +3,8 @@ core's rules (refusals shown with the reason, nothing changed), with the shopper
 
 from __future__ import annotations
 
-import httpx
-import pytest
 from sqlalchemy import select
 
-from bot.server import create_app
-from core.accounts.models import Role
 from core.audit.actor import Actor
 from core.carts import service as carts
 from core.orders import service as orders
@@ -16,25 +12,10 @@ from core.orders.states import OrderStatus
 from core.outbox.models import OutboxMessage
 from core.payments import service as payments
 from tests import factories
+from tests.admin_web.conftest import PASSWORD
 from tests.admin_web.console import ConsoleUser, csrf
 
-PASSWORD = "correct horse battery"
 SYSTEM = Actor.system("test")
-
-
-@pytest.fixture
-async def client(shop, settings):
-    async with shop.transaction() as session:
-        await factories.user(session, "help@example.com", password=PASSWORD, role=Role.SUPPORT)
-        boss = await factories.user(session, "boss@example.com", password=PASSWORD,
-                                    role=Role.ADMIN)
-    app = create_app(settings, shop, sweep_seconds=3600)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://test") as http:
-            http.shop = shop  # type: ignore[attr-defined]
-            http.boss = boss  # type: ignore[attr-defined]
-            yield http
 
 
 async def _paid_order(shop, email: str = "ann@example.com") -> str:

@@ -5,33 +5,21 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 
-from bot.server import create_app
 from core.accounts import service as accounts
 from core.accounts.models import Role
 from core.inventory import service as inventory
 from tests import factories
+from tests.admin_web.conftest import PASSWORD
 from tests.admin_web.console import ConsoleUser, csrf
 
-PASSWORD = "correct horse battery"
 
-
-@pytest.fixture
-async def client(shop, settings):
-    async with shop.transaction() as session:
-        await factories.user(session, "help@example.com", password=PASSWORD, role=Role.SUPPORT)
-        await factories.user(session, "boss@example.com", password=PASSWORD, role=Role.ADMIN)
-        await factories.user(session, "ann@example.com", password=PASSWORD)
+@pytest.fixture(autouse=True)
+async def stock(client):
+    async with client.shop.transaction() as session:
         await factories.product(session, name="Desk lamp", sku="LAMP-1", stock=2, threshold=3)
         await factories.product(session, name="Blue mug", sku="MUG-1", stock=40, threshold=3)
-    app = create_app(settings, shop, sweep_seconds=3600)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://test") as http:
-            http.shop = shop  # type: ignore[attr-defined]
-            yield http
 
 
 async def _admin(client) -> None:

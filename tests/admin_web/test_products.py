@@ -4,37 +4,18 @@ from __future__ import annotations
 
 import io
 
-import httpx
-import pytest
 from PIL import Image
 
-from bot.server import create_app
-from core.accounts.models import Role
 from core.catalog import service as catalog
 from core.catalog.models import ProductStatus
-from tests import factories
+from tests.admin_web.conftest import PASSWORD
 from tests.admin_web.console import ConsoleUser, csrf
-
-PASSWORD = "correct horse battery"
 
 
 def png(colour: str = "teal") -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 64), colour).save(buffer, "PNG")
     return buffer.getvalue()
-
-
-@pytest.fixture
-async def client(shop, settings):
-    async with shop.transaction() as session:
-        await factories.user(session, "help@example.com", password=PASSWORD, role=Role.SUPPORT)
-        await factories.user(session, "boss@example.com", password=PASSWORD, role=Role.ADMIN)
-    app = create_app(settings, shop, sweep_seconds=3600)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://test") as http:
-            http.shop = shop  # type: ignore[attr-defined]
-            yield http
 
 
 async def _admin(client) -> str:

@@ -3,30 +3,12 @@ sessions, CSRF, rate limits, roles, and the headers every page sends."""
 
 from __future__ import annotations
 
-import httpx
-import pytest
 from sqlalchemy import select
 
-from bot.server import create_app
-from core.accounts.models import Role, StaffSession
+from core.accounts.models import StaffSession
 from tests import factories
+from tests.admin_web.conftest import PASSWORD
 from tests.admin_web.console import ConsoleUser, csrf
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-async def client(shop, settings):
-    async with shop.transaction() as session:
-        await factories.user(session, "boss@example.com", password=PASSWORD, role=Role.ADMIN)
-        await factories.user(session, "help@example.com", password=PASSWORD, role=Role.SUPPORT)
-        await factories.user(session, "ann@example.com", password=PASSWORD)
-    app = create_app(settings, shop, sweep_seconds=3600)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://test") as http:
-            http.shop = shop  # type: ignore[attr-defined]
-            yield http
 
 
 async def test_an_admin_enrols_two_factor_then_signs_in_with_a_code(client):
