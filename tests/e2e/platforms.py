@@ -22,7 +22,26 @@ _message_ids = itertools.count(1)
 _event_ids = itertools.count(1)
 
 
-class TelegramUser:
+class ChatUser:
+    """What a shopper on any platform reads: the bot's messages to their chat."""
+
+    api: FakeTelegram | FakeSlack
+    settle: Callable[[], Awaitable[object]]
+    seen: int
+
+    def mine(self) -> list[Call]:
+        raise NotImplementedError
+
+    async def replies(self) -> list[Call]:
+        """Everything sent to this chat since the last look, once the bot has settled."""
+        await self.api.wait_for(lambda: len(self.mine()) > self.seen)
+        await self.settle()
+        new = self.mine()[self.seen:]
+        self.seen += len(new)
+        return new
+
+
+class TelegramUser(ChatUser):
     """A person in a private chat with the bot (chat id == user id, as Telegram does)."""
 
     def __init__(self, client: httpx.AsyncClient, api: FakeTelegram, secret: str,
@@ -68,18 +87,10 @@ class TelegramUser:
         assert response.status_code == 200, response.text
         return await self.replies()
 
-    async def replies(self) -> list[Call]:
-        """Everything sent to this chat since the last look, once the bot has settled."""
-        await self.api.wait_for(lambda: len(self.mine()) > self.seen)
-        await self.settle()
-        new = self.mine()[self.seen:]
-        self.seen += len(new)
-        return [c for c in new if c.method != "answerCallbackQuery"]
-
     def mine(self) -> list[Call]:
         chat = str(self.chat["id"])
         return [c for c in self.api.calls if c.chat == chat and c.method in (
-            "sendMessage", "sendPhoto", "editMessageText", "answerCallbackQuery")]
+            "sendMessage", "sendPhoto", "editMessageText")]
 
     def button(self, label: str) -> tuple[Any, dict[str, Any]]:
         """The latest bot message with a button labelled `label` (or starting with it)."""
@@ -117,7 +128,7 @@ def slack_signature(secret: str, body: bytes, timestamp: str) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-class SlackUser:
+class SlackUser(ChatUser):
     """A person in a direct message with the app."""
 
     def __init__(self, client: httpx.AsyncClient, api: FakeSlack, signing_secret: str,
@@ -183,13 +194,6 @@ class SlackUser:
         response = await self.post_action(self.action_payload(label))
         assert response.status_code == 200, response.text
         return await self.replies()
-
-    async def replies(self) -> list[Call]:
-        await self.api.wait_for(lambda: len(self.mine()) > self.seen)
-        await self.settle()
-        new = self.mine()[self.seen:]
-        self.seen += len(new)
-        return new
 
     def mine(self) -> list[Call]:
         return [c for c in self.api.calls if c.chat == self.channel and c.method in (
