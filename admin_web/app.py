@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -31,6 +33,7 @@ from core.accounts import staff
 from core.accounts.models import Role, User
 from core.audit import service as audit
 from core.audit.actor import Actor, Channel
+from core.catalog import importer
 from core.catalog import service as catalog
 from core.catalog.errors import CatalogError
 from core.catalog.images import MAX_BYTES as MAX_IMAGE
@@ -52,6 +55,7 @@ from core.shop import Shop
 HERE = Path(__file__).parent
 SESSION, PENDING, CSRF = "cc_session", "cc_pending", "cc_csrf"
 PENDING_SECONDS = 600
+MAX_IMPORT = 5 * 1024 * 1024
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
                                "script-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -279,16 +283,23 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
         return format_amount(amount, currency)
 
     @app.get("/orders", response_model=None)
-    async def orders_page(request: Request, status: str = "", q: str = "") -> Response:
+    async def orders_page(request: Request, status: str = "", q: str = "", channel: str = "",
+                          since: str = "", until: str = "") -> Response:
         user = await staff_only(request)
         if not isinstance(user, User):
             return user
         wanted = OrderStatus(status) if status in OrderStatus._value2member_map_ else None
+        first, last = _day(since), _day(until)
         async with shop(request).transaction() as session:
-            found = await orders.search(session=session, status=wanted, text=q)
+            found = await orders.search(
+                session=session, status=wanted, text=q, channel=channel,
+                since=first, until=last + timedelta(days=1) if last else None)
         return page(request, "orders.html", user=user, orders=found, q=q[:100],
                     chosen=wanted.value if wanted else "", money=money, labels=LABELS,
-                    statuses=[(s.value, LABELS[s]) for s in OrderStatus])
+                    statuses=[(s.value, LABELS[s]) for s in OrderStatus],
+                    channel=channel[:16], channels=["web", "telegram", "slack", "terminal"],
+                    since=first.date().isoformat() if first else "",
+                    until=last.date().isoformat() if last else "")
 
     async def order_page(request: Request, number: str, user: User, status: int = 200,
                          error: str | None = None) -> Response:
@@ -321,7 +332,7 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
         if isinstance(checked, Response):
             return checked
         user, data = checked
-        if action not in ("ship", "refund", "cancel"):
+        if action not in ("ship", "refund", "cancel", "processing", "delivered"):
             return page(request, "base.html", 404, user=user, error="No such action.")
         running = shop(request)
         try:
@@ -337,10 +348,13 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
                         session=session, order=order, gateways=running.gateways, actor=who,
                         amount_minor=_amount(data.get("amount", ""), order.currency),
                         reason=data.get("reason", ""))
-                else:
+                elif action == "cancel":
                     await payments.cancel_order(session=session, order=order,
                                                 gateways=running.gateways, actor=who,
                                                 reason=data.get("reason", "") or "by staff")
+                else:
+                    await orders.advance(session=session, order=order, actor=who,
+                                         to=OrderStatus(action))
         except DomainError as problem:  # refused: nothing changed, the reason is shown
             return await order_page(request, number, user, 409, problem.message)
         return go(request, f"/orders/{number}")  # the shopper's message leaves with the relay
@@ -499,6 +513,45 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
             return await products_page(request, user, 400, problem.message, fields)
         return go(request, f"/products/{product_id}")
 
+    @app.get("/products/import", response_model=None)
+    async def import_page(request: Request) -> Response:
+        user = await staff_only(request, Role.ADMIN)
+        if not isinstance(user, User):
+            return user
+        return page(request, "import.html", user=user, problems=[], report=None)
+
+    @app.post("/products/import", response_model=None)
+    async def import_products(request: Request) -> Response:
+        posted = await request.form()
+        user = await staff_only(request, Role.ADMIN)
+        if not isinstance(user, User):
+            return user
+        cookie = request.cookies.get(CSRF, "")
+        if not cookie or not hmac.compare_digest(cookie, str(posted.get("csrf", ""))):
+            return refused(request)
+        upload = posted.get("file")
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            return page(request, "import.html", 400, user=user, problems=[], report=None,
+                        error="Choose a CSV or JSON file to import.")
+        data = await upload.read(MAX_IMPORT + 1)
+        if len(data) > MAX_IMPORT:
+            return page(request, "import.html", 413, user=user, problems=[], report=None,
+                        error="That file is too large (at most 5 MB).")
+        running = shop(request)
+        currency = running.settings.shop_currency
+        try:
+            with tempfile.TemporaryDirectory() as nowhere:  # pictures: upload per product
+                rows = importer.read_rows(data, filename=upload.filename, currency=currency,
+                                          base=Path(nowhere))
+            async with running.transaction() as session:
+                report = await importer.import_rows(
+                    session=session, rows=rows, storage=running.images, currency=currency,
+                    actor=actor(user))
+        except importer.ImportFailed as failed:
+            return page(request, "import.html", 400, user=user, report=None,
+                        problems=failed.problems)
+        return page(request, "import.html", user=user, problems=[], report=report)
+
     async def product_page(request: Request, user: User, product_id: int, status: int = 200,
                            error: str | None = None) -> Response:
         running = shop(request)
@@ -603,3 +656,11 @@ def _whole(text: str, label: str) -> int:
     except ValueError:
         raise InvalidInput(CatalogError.PRICE_INVALID,
                            f"{label} is a whole number, like 12.") from None
+
+
+def _day(text: str) -> datetime | None:
+    """A date typed as YYYY-MM-DD, as the start of that day in UTC; None when empty or bad."""
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None

@@ -252,11 +252,19 @@ async def events(*, session: AsyncSession, order: Order) -> list[AuditEvent]:
 
 
 async def search(*, session: AsyncSession, status: OrderStatus | None = None, text: str = "",
-                 limit: int = 50) -> list[Order]:
-    """Orders for staff, newest first: by status, and by number or email (part of it)."""
+                 channel: str = "", since: datetime | None = None,
+                 until: datetime | None = None, limit: int = 50) -> list[Order]:
+    """Orders for staff, newest first: by status, channel and dates (placed at or after
+    `since`, before `until`), and by number or email (part of it)."""
     query = select(Order)
     if status is not None:
         query = query.where(Order.status == status)
+    if channel:
+        query = query.where(Order.channel == channel[:16])
+    if since is not None:
+        query = query.where(Order.created_at >= since)
+    if until is not None:
+        query = query.where(Order.created_at < until)
     words = text.strip()[:100]
     if words:
         number = parse_number(words)
@@ -265,3 +273,13 @@ async def search(*, session: AsyncSession, status: OrderStatus | None = None, te
     rows = await session.scalars(query.order_by(Order.created_at.desc(), Order.id.desc())
                                  .limit(limit))
     return list(rows)
+
+
+async def advance(*, session: AsyncSession, order: Order, to: OrderStatus,
+                  actor: Actor) -> Order:
+    """A staff step in fulfilment (being prepared, delivered), under the order's lock."""
+    if to not in (OrderStatus.PROCESSING, OrderStatus.DELIVERED):
+        raise InvalidInput(OrderError.ILLEGAL_TRANSITION,
+                           "Only 'being prepared' and 'delivered' are set by hand.")
+    await lock(session=session, order=order)
+    return await transition(session=session, order=order, to=to, actor=actor)

@@ -110,3 +110,31 @@ async def test_an_unknown_order_is_a_404(client):
     await _admin(client)
     missing = await client.get("/admin/orders/CC-ZZZZZZ")
     assert missing.status_code == 404
+
+
+async def test_orders_filter_by_channel_and_dates_and_move_through_fulfilment(client):
+    from datetime import date, timedelta
+
+    number = await _paid_order(client.shop)
+    await _admin(client)
+    today = date.today()
+    listed = (await client.get("/admin/orders", params={
+        "channel": "system", "since": today.isoformat(), "until": today.isoformat()})).text
+    assert number in listed
+    elsewhere = (await client.get("/admin/orders", params={"channel": "telegram"})).text
+    assert number not in elsewhere
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    assert number not in (await client.get("/admin/orders", params={"since": tomorrow})).text
+    page = await client.get(f"/admin/orders/{number}")
+    token = csrf(page.text)
+    early = await client.post(f"/admin/orders/{number}/delivered", data={"csrf": token})
+    assert early.status_code == 409 and "cannot become delivered" in early.text
+    assert (await client.post(f"/admin/orders/{number}/processing",
+                              data={"csrf": token})).status_code == 303
+    await client.post(f"/admin/orders/{number}/ship", data={
+        "csrf": token, "carrier": "DHL", "tracking": "JD01"})
+    assert (await client.post(f"/admin/orders/{number}/delivered",
+                              data={"csrf": token})).status_code == 303
+    async with client.shop.transaction() as session:  # type: ignore[attr-defined]
+        order = await orders.find_by_number(session=session, text=number)
+        assert order.status is OrderStatus.DELIVERED

@@ -79,3 +79,25 @@ async def test_support_cannot_create_products(client):
     assert "Create product" not in page.text
     refused = await client.post("/admin/products", data={"csrf": csrf(page.text), **FIELDS})
     assert refused.status_code == 403
+
+
+async def test_a_csv_imports_all_rows_or_none_with_every_bad_line_named(client):
+    token = await _admin(client)
+    page = await client.get("/admin/products/import")
+    assert page.status_code == 200 and "sku,name,category,price,stock" in page.text
+    bad = ("sku,name,category,price,stock\n"
+           "CUP-1,Cup,Kitchen > Cups,4.50,10\n"
+           "CUP-2,Cup two,Kitchen > Cups,4.5.0,10\n"
+           "CUP-3,,Kitchen > Cups,4.50,-1\n")
+    refused = await client.post("/admin/products/import", data={"csrf": token},
+                                files={"file": ("cups.csv", bad.encode(), "text/csv")})
+    assert refused.status_code == 400 and "Nothing was imported" in refused.text
+    assert "<td>3</td>" in refused.text and "<td>4</td>" in refused.text
+    async with client.shop.transaction() as session:  # type: ignore[attr-defined]
+        assert await catalog.get_by_sku(session=session, sku="CUP-1") is None
+    good = bad.split("CUP-2")[0]
+    done = await client.post("/admin/products/import", data={"csrf": token},
+                             files={"file": ("cups.csv", good.encode(), "text/csv")})
+    assert done.status_code == 200 and "Imported 1 products: 1 created" in done.text
+    nothing = await client.post("/admin/products/import", data={"csrf": token})
+    assert nothing.status_code == 400 and "Choose a CSV" in nothing.text
