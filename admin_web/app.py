@@ -51,6 +51,7 @@ from core.orders.states import LABELS, OrderStatus
 from core.payments import service as payments
 from core.payments.models import Payment
 from core.shop import Shop
+from core.support import service as support
 
 HERE = Path(__file__).parent
 SESSION, PENDING, CSRF = "cc_session", "cc_pending", "cc_csrf"
@@ -427,6 +428,42 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
         except DomainError as problem:
             return await people_page(request, user, 409, problem.message)
         return go(request, "/users")
+
+    async def faq_page(request: Request, user: User, status: int = 200,
+                       error: str | None = None) -> Response:
+        async with shop(request).transaction() as session:
+            entries = await support.all_faq(session=session)
+            session.expunge_all()
+        return page(request, "faq.html", status, user=user, entries=entries, error=error)
+
+    @app.get("/faq", response_model=None)
+    async def faq(request: Request) -> Response:
+        user = await staff_only(request, Role.ADMIN, Role.SUPPORT)
+        if not isinstance(user, User):
+            return user
+        return await faq_page(request, user)
+
+    @app.post("/faq", response_model=None)
+    @app.post("/faq/{entry_id}", response_model=None)
+    async def save_faq(request: Request, entry_id: int | None = None) -> Response:
+        checked = await acting(request, Role.ADMIN, Role.SUPPORT)
+        if isinstance(checked, Response):
+            return checked
+        user, data = checked
+        try:
+            async with shop(request).transaction() as session:
+                if entry_id is None:
+                    await support.add_faq(session=session, question=data.get("question", ""),
+                                          answer=data.get("answer", ""), actor=actor(user),
+                                          keywords=data.get("keywords", ""))
+                else:
+                    await support.update_faq(
+                        session=session, entry_id=entry_id, actor=actor(user),
+                        question=data.get("question", ""), answer=data.get("answer", ""),
+                        keywords=data.get("keywords", ""), published="published" in data)
+        except DomainError as problem:
+            return await faq_page(request, user, 400, problem.message)
+        return go(request, "/faq")
 
     @app.get("/audit", response_model=None)
     async def audit_page(request: Request, action: str = "", subject: str = "") -> Response:

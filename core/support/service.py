@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import service as audit
 from core.audit.actor import Actor
+from core.errors import InvalidInput, NotFound
+from core.support.errors import SupportError
 from core.support.models import FaqEntry, HandoffRequest, HandoffStatus
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -39,14 +41,45 @@ async def best_answer(*, session: AsyncSession, text: str) -> FaqEntry | None:
     return best
 
 
+def _check_faq(question: str, answer: str) -> None:
+    if len(question.strip()) < 5 or not answer.strip():
+        raise InvalidInput(SupportError.FAQ_INVALID,
+                           "An FAQ entry needs a question (5 characters or more) and an answer.")
+
+
 async def add_faq(*, session: AsyncSession, question: str, answer: str, keywords: str = "",
                   actor: Actor) -> FaqEntry:
+    _check_faq(question, answer)
     entry = FaqEntry(question=question.strip()[:200], answer=answer.strip(),
                      keywords=keywords.strip()[:400])
     session.add(entry)
     await session.flush()
     await audit.record(session=session, actor=actor, action="faq.created",
                        subject_type="faq", subject_id=entry.id)
+    return entry
+
+
+async def all_faq(*, session: AsyncSession) -> list[FaqEntry]:
+    rows = await session.scalars(select(FaqEntry).order_by(FaqEntry.position, FaqEntry.id))
+    return list(rows)
+
+
+async def update_faq(*, session: AsyncSession, entry_id: int, question: str, answer: str,
+                     keywords: str, published: bool, actor: Actor) -> FaqEntry:
+    """Change an entry (the bot answers from the new text at once); the event says what."""
+    _check_faq(question, answer)
+    entry = await session.get(FaqEntry, entry_id)
+    if entry is None:
+        raise NotFound(SupportError.FAQ_NOT_FOUND, "No such FAQ entry.")
+    proposed = {"question": question.strip()[:200], "answer": answer.strip(),
+                "keywords": keywords.strip()[:400], "is_published": published}
+    changed = {k: v for k, v in proposed.items() if getattr(entry, k) != v}
+    for key, value in changed.items():
+        setattr(entry, key, value)
+    if changed:
+        await audit.record(session=session, actor=actor, action="faq.updated",
+                           subject_type="faq", subject_id=entry.id,
+                           data={"changed": sorted(changed)})
     return entry
 
 

@@ -103,3 +103,34 @@ async def test_an_admin_changes_roles_and_disables_but_not_themselves(client):
         assert boss.role is Role.ADMIN and boss.is_active
     log = (await client.get("/admin/audit", params={"subject": "user"})).text
     assert "account.role_changed" in log and "account.disabled" in log
+
+
+async def test_support_edits_the_faq_and_the_bot_answers_from_it(client):
+    from core.support import service as support
+
+    helper = ConsoleUser(client, "help@example.com", PASSWORD)
+    await helper.password_step()
+    page = await client.get("/admin/faq")
+    token = csrf(page.text)
+    empty = await client.post("/admin/faq", data={"csrf": token, "question": "Hm",
+                                                  "answer": ""})
+    assert empty.status_code == 400 and "needs a question" in empty.text
+    added = await client.post("/admin/faq", data={
+        "csrf": token, "question": "How long does delivery take?",
+        "answer": "Two to four working days.", "keywords": "shipping postage"})
+    assert added.status_code == 303
+    async with client.shop.transaction() as session:  # type: ignore[attr-defined]
+        entry = (await support.all_faq(session=session))[0]
+        assert (await support.best_answer(session=session, text="how long is postage")).id \
+            == entry.id
+    hidden = await client.post(f"/admin/faq/{entry.id}", data={
+        "csrf": token, "question": "How long does delivery take?",
+        "answer": "Two to three working days.", "keywords": "shipping postage"})
+    assert hidden.status_code == 303
+    async with client.shop.transaction() as session:  # type: ignore[attr-defined]
+        assert await support.best_answer(session=session, text="how long is postage") is None
+        (entry,) = await support.all_faq(session=session)
+        assert entry.answer == "Two to three working days." and not entry.is_published
+    missing = await client.post("/admin/faq/999", data={
+        "csrf": token, "question": "Anything at all?", "answer": "x"})
+    assert missing.status_code == 400 and "No such FAQ entry" in missing.text

@@ -1,0 +1,8 @@
+"""Codes for what support rules refuse."""
+
+from enum import StrEnum
+
+
+class SupportError(StrEnum):
+    FAQ_INVALID = "support.faq_invalid"
+    FAQ_NOT_FOUND = "support.faq_not_found"
