@@ -26,6 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
+from starlette.datastructures import FormData
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from core.accounts import service as accounts
@@ -106,13 +107,30 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
     def go(request: Request, where: str) -> RedirectResponse:
         return RedirectResponse(f"{root(request)}{where}", status_code=303)
 
-    async def form(request: Request) -> dict[str, str] | None:
-        """The posted form, or None when its CSRF token does not match the cookie's."""
-        data = {k: str(v) for k, v in (await request.form()).items()}
+    async def posted(request: Request) -> FormData | None:
+        """The posted form (files too), or None when its CSRF token does not match the
+        cookie's: the one place every form is checked."""
+        data = await request.form()
         cookie = request.cookies.get(CSRF, "")
-        if not cookie or not hmac.compare_digest(cookie, data.get("csrf", "")):
+        if not cookie or not hmac.compare_digest(cookie, str(data.get("csrf", ""))):
             return None
         return data
+
+    async def form(request: Request) -> dict[str, str] | None:
+        """The posted text fields, or None when the CSRF token is wrong."""
+        data = await posted(request)
+        return None if data is None else {k: v for k, v in data.items() if isinstance(v, str)}
+
+    async def awaiting(request: Request, stage: str) -> tuple[dict[str, str], int] | Response:
+        """A form posted between password and session (`stage` "code" or "enrol"): its
+        fields and the user it is for, else the response that sends them back."""
+        data = await form(request)
+        if data is None:
+            return refused(request)
+        user_id = pending(request, stage)
+        if user_id is None:
+            return go(request, "/login")
+        return data, user_id
 
     def refused(request: Request) -> HTMLResponse:
         return page(request, "login.html", 403, email="",
@@ -187,12 +205,10 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
 
     @app.post("/login/code", response_model=None)
     async def code(request: Request) -> Response:
-        data = await form(request)
-        if data is None:
-            return refused(request)
-        user_id = pending(request, "code")
-        if user_id is None:
-            return go(request, "/login")
+        waiting = await awaiting(request, "code")
+        if isinstance(waiting, Response):
+            return waiting
+        data, user_id = waiting
         async with shop(request).transaction() as session:
             user = await session.get(User, user_id)
             assert user is not None
@@ -224,12 +240,10 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
 
     @app.post("/enrol", response_model=None)
     async def enrol(request: Request) -> Response:
-        data = await form(request)
-        if data is None:
-            return refused(request)
-        user_id = pending(request, "enrol")
-        if user_id is None:
-            return go(request, "/login")
+        waiting = await awaiting(request, "enrol")
+        if isinstance(waiting, Response):
+            return waiting
+        data, user_id = waiting
         async with shop(request).transaction() as session:
             user = await session.get(User, user_id)
             assert user is not None
@@ -496,12 +510,11 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
 
     async def product_form(request: Request) -> tuple[dict[str, str], bytes | None] | None:
         """The posted product fields and image bytes; None when the CSRF token is wrong."""
-        posted = await request.form()
-        cookie = request.cookies.get(CSRF, "")
-        if not cookie or not hmac.compare_digest(cookie, str(posted.get("csrf", ""))):
+        data = await posted(request)
+        if data is None:
             return None
-        fields = {k: str(v) for k, v in posted.items() if isinstance(v, str)}
-        upload = posted.get("image")
+        fields = {k: v for k, v in data.items() if isinstance(v, str)}
+        upload = data.get("image")
         image = None
         if upload is not None and not isinstance(upload, str) and upload.filename:
             image = await upload.read(MAX_IMAGE + 1)
@@ -559,14 +572,13 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
 
     @app.post("/products/import", response_model=None)
     async def import_products(request: Request) -> Response:
-        posted = await request.form()
+        data = await posted(request)
         user = await staff_only(request, Role.ADMIN)
         if not isinstance(user, User):
             return user
-        cookie = request.cookies.get(CSRF, "")
-        if not cookie or not hmac.compare_digest(cookie, str(posted.get("csrf", ""))):
+        if data is None:
             return refused(request)
-        upload = posted.get("file")
+        upload = data.get("file")
         if upload is None or isinstance(upload, str) or not upload.filename:
             return page(request, "import.html", 400, user=user, problems=[], report=None,
                         error="Choose a CSV or JSON file to import.")
