@@ -7,8 +7,8 @@ signed, HttpOnly, SameSite=Strict cookies backed by revocable rows; every form c
 CSRF token matched against its cookie; pages send a strict CSP and no inline script.
 
 What every page shares is in console.py (the one CSRF check is `Console.posted`); each
-group of pages is a router of its own: sign_in, home, orders, products, stock, people,
-faq and audit_log.
+group of pages is a router of its own: sign_in, home, orders, products, categories, stock,
+people, handoffs, faq and audit_log.
 """
 
 from __future__ import annotations
@@ -21,7 +21,18 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from admin_web import audit_log, faq, home, orders, people, products, sign_in, stock
+from admin_web import (
+    audit_log,
+    categories,
+    faq,
+    handoffs,
+    home,
+    orders,
+    people,
+    products,
+    sign_in,
+    stock,
+)
 from admin_web.console import Console
 from core.config import Settings
 from core.shop import Shop
@@ -50,6 +61,7 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # The order routes are tried in: products keeps /products/import ahead of /{product_id}.
-    for pages in (sign_in, home, orders, stock, people, faq, audit_log, products):
+    for pages in (sign_in, home, orders, stock, people, handoffs, faq, audit_log, categories,
+                  products):
         app.include_router(pages.router)
     return app

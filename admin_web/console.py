@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,6 +22,7 @@ from core.accounts import staff
 from core.accounts.models import Role, User
 from core.audit.actor import Actor, Channel
 from core.config import Settings
+from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from core.inventory import service as inventory
 from core.money import format_amount
 from core.shop import Shop
@@ -34,6 +36,19 @@ def console(request: Request) -> Console:
     """The console serving `request`. Mounted under /admin, `request.app` is still the
     console's own app: each Starlette app puts itself in the scope as it is called."""
     return request.app.state.console
+
+
+def page_link(request: Request, number: int) -> str:
+    """This list at page `number`, its filters kept (relative: the path stays as it is)."""
+    return "?" + urlencode({**request.query_params, "page": str(number)})
+
+
+STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, Conflict: 409}
+
+
+def status_of(problem: DomainError) -> int:
+    """The HTTP status a refused rule is answered with (the page still explains it)."""
+    return next((code for kind, code in STATUS.items() if isinstance(problem, kind)), 400)
 
 
 def money(amount: int, currency: str) -> str:
@@ -64,7 +79,8 @@ class Console:
         token = request.cookies.get(CSRF) or secrets.token_urlsafe(24)
         response = self.templates.TemplateResponse(request, name, {
             "root": self.root(request), "csrf": token, "user": None, "error": None,
-            "low_stock": getattr(request.state, "low_stock", None), **values},
+            "low_stock": getattr(request.state, "low_stock", None),
+            "page_link": lambda number: page_link(request, number), **values},
             status_code=status)
         if request.cookies.get(CSRF) != token:
             self.set_cookie(response, request, CSRF, token, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from admin_web.console import actor, console
+from admin_web.console import actor, console, status_of
 from core.accounts.models import Role, User
 from core.errors import DomainError
 from core.support import service as support
@@ -50,5 +50,5 @@ async def save_faq(request: Request, entry_id: int | None = None) -> Response:
                     question=data.get("question", ""), answer=data.get("answer", ""),
                     keywords=data.get("keywords", ""), published="published" in data)
     except DomainError as problem:
-        return await faq_page(request, user, 400, problem.message)
+        return await faq_page(request, user, status_of(problem), problem.message)
     return site.go(request, "/faq")

@@ -19,12 +19,30 @@ def amount(text: str, currency: str, code: StrEnum = OrderError.REFUND_INVALID) 
             from None
 
 
-def whole(text: str, label: str) -> int:
+def whole(text: str, label: str, code: StrEnum = CatalogError.PRICE_INVALID) -> int:
     try:
         return int(text.strip() or "0")
     except ValueError:
-        raise InvalidInput(CatalogError.PRICE_INVALID,
-                           f"{label} is a whole number, like 12.") from None
+        raise InvalidInput(code, f"{label} is a whole number, like 12.") from None
+
+
+def page(text: str) -> int:
+    """A list's page number from the address bar: 1 when missing or not a number."""
+    return int(text) if text.isdigit() and 0 < len(text) < 7 else 1
+
+
+def attributes(text: str) -> dict[str, str]:
+    """'name: value' lines (core's rules decide what names and values may be)."""
+    found: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise InvalidInput(CatalogError.ATTRIBUTES_INVALID,
+                               f"Attribute line {number} needs a colon, like “colour: blue”.")
+        found[name.strip()] = value.strip()
+    return found
 
 
 def day(text: str) -> datetime | None:

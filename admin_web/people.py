@@ -1,34 +1,79 @@
-"""People: staff and customers, where admins change roles and disable or enable accounts."""
+"""People: customers (support may look them up) and staff (admins only), one person's page
+with the chats linked to them and their orders, and admins' changes to roles and access."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin_web.console import actor, console
+from admin_web import forms
+from admin_web.console import actor, console, money, status_of
+from core.accounts import identities
 from core.accounts import service as accounts
 from core.accounts.models import Role, User
 from core.errors import DomainError
+from core.orders import service as orders
+from core.orders.states import LABELS
 
 router = APIRouter()
+READERS = (Role.ADMIN, Role.SUPPORT)
+
+
+def visible(person: User, viewer: User) -> bool:
+    """Support see customers; staff accounts exist for them only as far as admins say."""
+    return viewer.role is Role.ADMIN or person.role is Role.CUSTOMER
+
+
+async def customer(session: AsyncSession, text: str, viewer: User) -> User | None:
+    """The account `text` names (an id from a link, or an email), if `viewer` may see it."""
+    text = text.strip()
+    found = (await session.get(User, int(text)) if text.isdigit() and len(text) < 10
+             else await accounts.get_by_email(session=session, email=text))
+    return found if found is not None and visible(found, viewer) else None
 
 
 @router.get("/users", response_model=None)
-async def users_page(request: Request) -> Response:
-    user = await console(request).staff_only(request, Role.ADMIN)
+async def users_page(request: Request, q: str = "", role: str = "",
+                     page: str = "1") -> Response:
+    user = await console(request).staff_only(request, *READERS)
     if not isinstance(user, User):
         return user
-    return await people_page(request, user)
+    return await people_page(request, user, q=q, role=role, page=page)
 
 
 async def people_page(request: Request, user: User, status: int = 200,
-                      error: str | None = None) -> Response:
+                      error: str | None = None, q: str = "", role: str = "",
+                      page: str = "1") -> Response:
     site = console(request)
+    wanted = Role(role) if role in Role._value2member_map_ else None
+    if user.role is not Role.ADMIN:
+        wanted = Role.CUSTOMER
     async with site.shop().transaction() as session:
-        people = await accounts.staff_and_customers(session=session)
+        found = await accounts.people(session=session, text=q, role=wanted,
+                                      page=forms.page(page))
         session.expunge_all()
-    return site.page(request, "users.html", status, user=user, people=people, error=error,
-                     roles=[role.value for role in Role])
+    return site.page(request, "users.html", status, user=user, found=found, error=error,
+                     q=q[:100], role=wanted.value if wanted else "",
+                     roles=[role.value for role in Role], can_edit=user.role is Role.ADMIN)
+
+
+@router.get("/users/{user_id}", response_model=None)
+async def person_page(request: Request, user_id: int) -> Response:
+    site = console(request)
+    user = await site.staff_only(request, *READERS)
+    if not isinstance(user, User):
+        return user
+    async with site.shop().transaction() as session:
+        person = await session.get(User, user_id)
+        if person is None or not visible(person, user):  # 404 either way: nothing leaks
+            return site.page(request, "base.html", 404, user=user, error="No such person.")
+        chats = await identities.for_user(session=session, user_id=person.id)
+        recent = await orders.search(session=session, customer_id=person.id, per_page=10)
+        session.expunge_all()
+    return site.page(request, "person.html", user=user, person=person, chats=chats,
+                     recent=recent, money=money, labels=LABELS,
+                     can_edit=user.role is Role.ADMIN)
 
 
 @router.post("/users/{user_id}/{change}", response_model=None)
@@ -49,5 +94,5 @@ async def change_user(request: Request, user_id: int, change: str) -> Response:
             else:
                 return site.page(request, "base.html", 404, user=user, error="No such change.")
     except DomainError as problem:
-        return await people_page(request, user, 409, problem.message)
-    return site.go(request, "/users")
+        return await people_page(request, user, status_of(problem), problem.message)
+    return site.go(request, f"/users/{user_id}" if data.get("back") == "person" else "/users")

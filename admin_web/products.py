@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from admin_web import forms
-from admin_web.console import actor, console, money
+from admin_web.console import actor, console, money, status_of
 from core.accounts.models import Role, User
 from core.catalog import importer
 from core.catalog import service as catalog
@@ -19,6 +19,7 @@ from core.catalog.errors import CatalogError
 from core.catalog.images import MAX_BYTES as MAX_IMAGE
 from core.catalog.images import check_image
 from core.catalog.models import ProductStatus
+from core.catalog.service import StockState
 from core.errors import DomainError
 from core.money import currency_exponent
 
@@ -29,24 +30,33 @@ router = APIRouter()
 
 async def products_page(request: Request, user: User, status: int = 200,
                         error: str | None = None, fields: dict[str, str] | None = None,
-                        q: str = "", archived: bool = False) -> Response:
+                        q: str = "", archived: bool = False, category: str = "",
+                        stock: str = "", page: str = "1") -> Response:
     site = console(request)
     running = site.shop()
+    chosen = int(category) if category.isdigit() and len(category) < 10 else None
+    state = StockState(stock) if stock in StockState._value2member_map_ else None
     async with running.transaction() as session:
-        found = await catalog.staff_list(session=session, text=q, archived=archived)
+        found = await catalog.staff_list(session=session, text=q, archived=archived,
+                                         category_id=chosen, stock=state,
+                                         page=forms.page(page))
+        tree = await catalog.category_tree(session=session)
         session.expunge_all()
-    return site.page(request, "products.html", status, user=user, products=found, q=q[:100],
+    return site.page(request, "products.html", status, user=user, found=found, q=q[:100],
                      archived=archived, error=error, fields=fields or {}, product=None,
+                     tree=tree, category=chosen, stock=state.value if state else "",
                      can_edit=user.role is Role.ADMIN, money=money,
                      currency=running.settings.shop_currency, image_url=running.images.url)
 
 
 @router.get("/products", response_model=None)
-async def products(request: Request, q: str = "", archived: str = "") -> Response:
+async def products(request: Request, q: str = "", archived: str = "", category: str = "",
+                   stock: str = "", page: str = "1") -> Response:
     user = await console(request).staff_only(request)
     if not isinstance(user, User):
         return user
-    return await products_page(request, user, q=q, archived=bool(archived))
+    return await products_page(request, user, q=q, archived=bool(archived), category=category,
+                               stock=stock, page=page)
 
 
 async def product_form(request: Request) -> tuple[dict[str, str], bytes | None] | None:
@@ -76,6 +86,7 @@ async def save_product(request: Request, user: User, fields: dict[str, str],
                 session=session, actor=actor(user), sku=fields.get("sku", ""),
                 name=fields.get("name", ""), price_minor=price, currency=currency,
                 category=category, description=fields.get("description", ""),
+                attributes=forms.attributes(fields.get("attributes", "")),
                 stock=forms.whole(fields.get("stock", "0"), "Stock"),
                 low_stock_threshold=forms.whole(fields.get("threshold", "5"), "Alert at"))
         else:
@@ -83,7 +94,8 @@ async def save_product(request: Request, user: User, fields: dict[str, str],
                 session=session, actor=actor(user), product_id=product_id,
                 sku=fields.get("sku", ""), name=fields.get("name", "").strip(),
                 description=fields.get("description", "").strip(), price_minor=price,
-                category_id=category.id if category else None)
+                category_id=category.id if category else None,
+                attributes=forms.attributes(fields.get("attributes", "")))
         if image is not None:
             await catalog.add_image(session=session, storage=running.images,
                                     actor=actor(user), product_id=product.id,
@@ -164,6 +176,7 @@ async def product_page(request: Request, user: User, product_id: int, status: in
         session.expunge_all()
     fields = {"sku": product.sku, "name": product.name, "description": product.description,
               "category": product.category.path if product.category else "",
+              "attributes": "\n".join(f"{k}: {v}" for k, v in product.attributes.items()),
               "price": str(Decimal(product.price_minor).scaleb(
                   -currency_exponent(product.currency)))}
     return site.page(request, "product.html", status, user=user, product=product, error=error,
@@ -191,24 +204,32 @@ async def edit_product(request: Request, product_id: int) -> Response:
     try:
         await save_product(request, user, *posted, product_id)
     except DomainError as problem:
-        return await product_page(request, user, product_id, 400, problem.message)
+        return await product_page(request, user, product_id, status_of(problem), problem.message)
     return site.go(request, f"/products/{product_id}")
 
 
 @router.post("/products/{product_id}/{change}", response_model=None)
-async def archive_product(request: Request, product_id: int, change: str) -> Response:
+async def change_product(request: Request, product_id: int, change: str) -> Response:
+    """Archive or restore a product, or take one of its pictures off it."""
     site = console(request)
     checked = await site.acting(request, Role.ADMIN)
     if isinstance(checked, Response):
         return checked
     user, data = checked
-    if change not in ("archive", "restore"):
+    if change not in ("archive", "restore", "remove-image"):
         return site.page(request, "base.html", 404, user=user, error="No such change.")
-    status = ProductStatus.ARCHIVED if change == "archive" else ProductStatus.ACTIVE
     try:
         async with site.shop().transaction() as session:
-            await catalog.set_status(session=session, actor=actor(user),
-                                     product_id=product_id, status=status)
+            if change == "remove-image":
+                image = data.get("image", "")
+                await catalog.remove_image(session=session, actor=actor(user),
+                                           product_id=product_id,
+                                           image_id=int(image) if image.isdigit() else 0)
+            else:
+                await catalog.set_status(
+                    session=session, actor=actor(user), product_id=product_id,
+                    status=ProductStatus.ARCHIVED if change == "archive"
+                    else ProductStatus.ACTIVE)
     except DomainError as problem:
-        return await product_page(request, user, product_id, 404, problem.message)
+        return await product_page(request, user, product_id, status_of(problem), problem.message)
     return site.go(request, f"/products/{product_id}")

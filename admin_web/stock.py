@@ -1,12 +1,12 @@
-"""Stock: on hand, reserved and available per product, and admins' adjustments, each with
-a reason."""
+"""Stock: on hand, reserved and available per product, the units held for orders awaiting
+payment, and admins' adjustments, each with a reason."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from admin_web.console import actor, console
+from admin_web.console import actor, console, status_of
 from core.accounts.models import Role, User
 from core.errors import DomainError
 from core.inventory import service as inventory
@@ -15,20 +15,22 @@ router = APIRouter()
 
 
 @router.get("/inventory", response_model=None)
-async def inventory_page(request: Request, low: str = "") -> Response:
+async def inventory_page(request: Request, low: str = "", q: str = "") -> Response:
     user = await console(request).staff_only(request)
     if not isinstance(user, User):
         return user
-    return await stock_page(request, user, low_only=bool(low))
+    return await stock_page(request, user, low_only=bool(low), q=q)
 
 
-async def stock_page(request: Request, user: User, low_only: bool = False,
+async def stock_page(request: Request, user: User, low_only: bool = False, q: str = "",
                      status: int = 200, error: str | None = None) -> Response:
     site = console(request)
     async with site.shop().transaction() as session:
-        rows = await inventory.overview(session=session, low_only=low_only)
+        rows = await inventory.overview(session=session, low_only=low_only, text=q)
+        held = await inventory.in_flight(session=session)
         session.expunge_all()
     return site.page(request, "inventory.html", status, user=user, rows=rows, error=error,
+                     held=held, low_only=low_only, q=q[:100],
                      can_adjust=user.role is Role.ADMIN)
 
 
@@ -49,5 +51,5 @@ async def adjust_stock(request: Request, product_id: int) -> Response:
             await inventory.adjust(session=session, product_id=product_id, delta=delta,
                                    reason=data.get("reason", ""), actor=actor(user))
     except DomainError as problem:
-        return await stock_page(request, user, status=409, error=problem.message)
+        return await stock_page(request, user, status=status_of(problem), error=problem.message)
     return site.go(request, "/inventory")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.nlu.embedded import EmbeddedNlu, build_embedded
 from core.config import Settings, load_settings
 from core.db import create_engine
 from core.migrate import upgrade
@@ -141,3 +142,9 @@ async def shop(settings: Settings) -> AsyncIterator[Shop]:
     shop = Shop.from_settings(settings)
     yield shop
     await shop.close()
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedNlu:
+    """The embedded NLU trained once for the whole run (journeys and the console's chats)."""
+    return build_embedded(tmp_path_factory.mktemp("nlu") / "model.joblib")

@@ -13,6 +13,7 @@ from core.audit import service as audit
 from core.audit.actor import Actor
 from core.clock import now
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.paging import PER_PAGE, Paged, paged
 
 
 def normalize_email(email: str) -> str:
@@ -162,13 +163,20 @@ async def set_active(*, session: AsyncSession, user_id: int, active: bool, actor
     return user
 
 
-async def staff_and_customers(*, session: AsyncSession, limit: int = 200
-                              ) -> list[tuple[User, int]]:
-    """Accounts with how many chats are linked to each, staff first."""
+async def people(*, session: AsyncSession, text: str = "", role: Role | None = None,
+                 page: int = 1, per_page: int = PER_PAGE) -> Paged[tuple[User, int]]:
+    """Accounts with how many chats are linked to each, staff first, by email (part of it)
+    and role."""
     linked = (select(ChatIdentity.user_id, func.count().label("chats"))
               .group_by(ChatIdentity.user_id).subquery())
-    rows = await session.execute(
-        select(User, func.coalesce(linked.c.chats, 0))
-        .outerjoin(linked, linked.c.user_id == User.id)
-        .order_by((User.role == Role.CUSTOMER), User.email).limit(limit))
-    return [(user, int(chats)) for user, chats in rows.all()]
+    query = (select(User, func.coalesce(linked.c.chats, 0))
+             .outerjoin(linked, linked.c.user_id == User.id))
+    words = text.strip()[:100].lower()
+    if words:
+        query = query.where(User.email.contains(words, autoescape=True))
+    if role is not None:
+        query = query.where(User.role == role)
+    found = await paged(session, query.order_by(User.role == Role.CUSTOMER, User.email),
+                        page=page, per_page=per_page, scalars=False)
+    return Paged([(user, int(chats)) for user, chats in found.items], found.total,
+                 found.page, found.per_page)

@@ -12,6 +12,8 @@ class CatalogError(StrEnum):
     PRICE_INVALID = "catalog.price_invalid"
     CATEGORY_TOO_DEEP = "catalog.category_too_deep"
     CATEGORY_NOT_EMPTY = "catalog.category_not_empty"
+    CATEGORY_TAKEN = "catalog.category_taken"
+    ATTRIBUTES_INVALID = "catalog.attributes_invalid"
     IMAGE_INVALID = "catalog.image_invalid"
     ARCHIVED = "catalog.archived"
     IMPORT_FAILED = "catalog.import_failed"

@@ -73,6 +73,8 @@ class ProductImage(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"),
                                             index=True)
     storage_key: Mapped[str] = mapped_column(String(255))
+    # A small copy for lists (core.catalog.images.thumbnail); None for images stored before.
+    thumb_key: Mapped[str | None] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(64))
     width: Mapped[int]
     height: Mapped[int]

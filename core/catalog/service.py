@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -14,11 +15,12 @@ from sqlalchemy.orm import selectinload
 from core.audit import service as audit
 from core.audit.actor import Actor
 from core.catalog.errors import CatalogError
-from core.catalog.images import CheckedImage, ImageStorage
+from core.catalog.images import CheckedImage, ImageStorage, thumbnail
 from core.catalog.models import Category, Product, ProductImage, ProductStatus
 from core.errors import Conflict, InvalidInput, NotFound
 from core.inventory import service as inventory
 from core.inventory.models import StockItem
+from core.paging import PER_PAGE, Paged, paged
 
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
 PATH_SEPARATOR = ">"
@@ -126,7 +128,78 @@ async def category_tree(*, session: AsyncSession) -> list[CategoryNode]:
     return nodes
 
 
+async def rename_category(*, session: AsyncSession, category_id: int, name: str,
+                          actor: Actor) -> Category:
+    """Rename a category; its children's paths and its products' search text follow."""
+    category = await get_category(session=session, category_id=category_id)
+    name = name.strip()[:80]
+    if not name or PATH_SEPARATOR in name:
+        raise InvalidInput(CatalogError.CATEGORY_NOT_FOUND,
+                           f"A category name is required, without '{PATH_SEPARATOR}'.")
+    if name == category.name:
+        return category
+    twin = await _child(session, category.parent_id, name)
+    if twin is not None and twin.id != category.id:
+        raise Conflict(CatalogError.CATEGORY_TAKEN, f"There is already a category “{name}” here.")
+    before, category.name = category.name, name
+    parent = (await get_category(session=session, category_id=category.parent_id)
+              if category.parent_id is not None else None)
+    category.path = f"{parent.name} > {name}" if parent else name
+    changed = [category, *await subcategories(session=session, category_id=category.id)]
+    for child in changed[1:]:
+        child.path = f"{name} > {child.name}"
+    paths = {c.id: c.path for c in changed}
+    for product in await session.scalars(
+            select(Product).where(Product.category_id.in_(paths))):
+        product.search_text = search_text(product, paths[product.category_id or 0])
+    await audit.record(session=session, actor=actor, action="category.renamed",
+                       subject_type="category", subject_id=category.id,
+                       data={"from": before, "to": name})
+    await session.flush()
+    return category
+
+
+async def delete_category(*, session: AsyncSession, category_id: int, actor: Actor) -> None:
+    """Remove an empty category: one holding products or subcategories is refused, so no
+    product is left without the shelf it was put on by accident."""
+    category = await get_category(session=session, category_id=category_id)
+    if await subcategories(session=session, category_id=category.id):
+        raise Conflict(CatalogError.CATEGORY_NOT_EMPTY,
+                       f"“{category.path}” has subcategories: remove or rename them first.")
+    held = await session.scalar(select(func.count()).select_from(Product)
+                                .where(Product.category_id == category.id)) or 0
+    if held:
+        raise Conflict(CatalogError.CATEGORY_NOT_EMPTY,
+                       f"“{category.path}” holds {held} product{'s' if held != 1 else ''} "
+                       "(archived ones count): move them first.")
+    await session.delete(category)
+    await audit.record(session=session, actor=actor, action="category.deleted",
+                       subject_type="category", subject_id=category_id,
+                       data={"path": category.path})
+    await session.flush()
+
+
 # -- products -----------------------------------------------------------------------------
+
+MAX_ATTRIBUTES, MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE = 20, 40, 200
+
+
+def checked_attributes(attributes: dict[str, Any] | None) -> dict[str, str]:
+    """Attributes as shoppers see them ("colour: blue"): short text names and values."""
+    found = {str(k).strip(): str(v).strip() for k, v in (attributes or {}).items()}
+    if len(found) > MAX_ATTRIBUTES:
+        raise InvalidInput(CatalogError.ATTRIBUTES_INVALID,
+                           f"A product has at most {MAX_ATTRIBUTES} attributes.")
+    for name, value in found.items():
+        if not name or len(name) > MAX_ATTRIBUTE_NAME:
+            raise InvalidInput(CatalogError.ATTRIBUTES_INVALID,
+                               f"Attribute names are 1-{MAX_ATTRIBUTE_NAME} characters.")
+        if not value or len(value) > MAX_ATTRIBUTE_VALUE:
+            raise InvalidInput(CatalogError.ATTRIBUTES_INVALID,
+                               f"“{name}” needs a value of at most {MAX_ATTRIBUTE_VALUE} "
+                               "characters.")
+    return found
+
 
 def _check_fields(sku: str, name: str, price_minor: int) -> None:
     if not SKU_PATTERN.match(sku):
@@ -164,7 +237,7 @@ async def create_product(
     product = Product(sku=sku, name=name.strip()[:200], description=description.strip(),
                       price_minor=price_minor, currency=currency,
                       category_id=category.id if category else None,
-                      attributes=dict(attributes or {}), status=ProductStatus.ACTIVE,
+                      attributes=checked_attributes(attributes), status=ProductStatus.ACTIVE,
                       images=[])
     product.search_text = search_text(product, category.path if category else "")
     session.add(product)
@@ -195,6 +268,7 @@ async def update_product(
     proposed = {key: changes.get(key, getattr(product, key)) for key in EDITABLE}
     proposed["sku"] = str(proposed["sku"]).strip()
     _check_fields(proposed["sku"], proposed["name"], proposed["price_minor"])
+    proposed["attributes"] = checked_attributes(proposed["attributes"])
     if proposed["sku"] != product.sku:
         if await get_by_sku(session=session, sku=proposed["sku"]) is not None:
             raise Conflict(CatalogError.SKU_TAKEN, f"SKU {proposed['sku']} is already used.")
@@ -239,7 +313,9 @@ async def add_image(
     existing = next((i for i in product.images if i.storage_key == key), None)
     if existing is not None:
         return existing
+    small = thumbnail(image)
     record = ProductImage(product_id=product.id, storage_key=key,
+                          thumb_key=key if small is image else storage.save(small),
                           content_type=image.content_type, width=image.width,
                           height=image.height, position=len(product.images),
                           alt=(alt or product.name)[:200])
@@ -266,15 +342,39 @@ async def remove_image(
                        data={"key": image.storage_key})
 
 
+class StockState(StrEnum):
+    """How the console filters products by stock: on sale, at or under the alert, none left."""
+    IN_STOCK = "in"
+    LOW = "low"
+    OUT = "out"
+
+
 async def staff_list(*, session: AsyncSession, text: str = "", archived: bool = False,
-                     limit: int = 100) -> list[Product]:
-    """Products for the console (archived ones on request), matched on SKU or name."""
+                     category_id: int | None = None, stock: StockState | None = None,
+                     page: int = 1, per_page: int = PER_PAGE) -> Paged[tuple[Product, int]]:
+    """Products for the console with what is available of each: archived ones on request,
+    matched on SKU or name, in a category (its children too) and by stock state."""
     status = ProductStatus.ARCHIVED if archived else ProductStatus.ACTIVE
-    query = select(Product).where(Product.status == status)
+    available = func.coalesce(StockItem.on_hand - StockItem.reserved, 0)
+    query = (select(Product, available).outerjoin(StockItem,
+                                                  StockItem.product_id == Product.id)
+             .where(Product.status == status))
     words = text.strip()[:100]
     if words:
         query = query.where(or_(Product.sku.icontains(words, autoescape=True),
                                 Product.name.icontains(words, autoescape=True)))
-    rows = await session.scalars(query.options(selectinload(Product.images))
-                                 .order_by(Product.name).limit(limit))
-    return list(rows)
+    if category_id is not None:
+        children = select(Category.id).where(Category.parent_id == category_id)
+        query = query.where(or_(Product.category_id == category_id,
+                                Product.category_id.in_(children)))
+    if stock is StockState.IN_STOCK:
+        query = query.where(available > 0)
+    elif stock is StockState.LOW:
+        query = query.where(available > 0, available <= StockItem.low_stock_threshold)
+    elif stock is StockState.OUT:
+        query = query.where(available <= 0)
+    found = await paged(session, query.options(selectinload(Product.images))
+                        .order_by(Product.name, Product.id),
+                        page=page, per_page=per_page, scalars=False)
+    return Paged([(product, int(left)) for product, left in found.items], found.total,
+                 found.page, found.per_page)

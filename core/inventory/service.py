@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import service as audit
@@ -18,6 +18,7 @@ from core.clock import now
 from core.errors import Conflict, InvalidInput
 from core.inventory.errors import InventoryError, shortage_message
 from core.inventory.models import Reservation, ReservationStatus, StockAlert, StockItem
+from core.orders.models import Order
 
 
 async def get(*, session: AsyncSession, product_id: int) -> StockItem:
@@ -203,6 +204,30 @@ async def restock_order(*, session: AsyncSession, order_id: int) -> int:
     return restocked
 
 
+async def restock_units(*, session: AsyncSession, order_id: int, product_id: int,
+                        quantity: int) -> int:
+    """Some of a paid order's units back on the shelf (a line refunded before shipping, or
+    returned in saleable shape); the order's commitment shrinks by as many, so cancelling
+    or refunding the rest later never restocks them twice. Returns how many went back."""
+    reservation = await session.scalar(
+        select(Reservation).where(Reservation.order_id == order_id,
+                                  Reservation.product_id == product_id,
+                                  Reservation.status == ReservationStatus.COMMITTED)
+        .with_for_update())
+    if reservation is None or quantity <= 0:
+        return 0
+    back = min(quantity, reservation.quantity)
+    if back == reservation.quantity:
+        reservation.status, reservation.closed_at = ReservationStatus.RELEASED, now()
+    else:
+        reservation.quantity -= back
+    await session.flush()
+    item = await _change(session, product_id, on_hand=back)
+    assert item is not None
+    await watch_threshold(session, item)
+    return back
+
+
 async def orders_with_expired_reservations(
     *, session: AsyncSession, at: datetime | None = None, limit: int = 100
 ) -> list[int]:
@@ -221,14 +246,18 @@ async def open_alerts(*, session: AsyncSession) -> list[StockAlert]:
     return list(rows)
 
 
-async def overview(*, session: AsyncSession, low_only: bool = False, limit: int = 300
-                   ) -> list[tuple[Product, StockItem]]:
-    """Active products with their stock, the lowest availability first."""
+async def overview(*, session: AsyncSession, low_only: bool = False, text: str = "",
+                   limit: int = 300) -> list[tuple[Product, StockItem]]:
+    """Active products with their stock, the lowest availability first; by SKU or name."""
     available = StockItem.on_hand - StockItem.reserved
     query = (select(Product, StockItem).join(StockItem, StockItem.product_id == Product.id)
              .where(Product.status == ProductStatus.ACTIVE))
     if low_only:
         query = query.where(available <= StockItem.low_stock_threshold)
+    words = text.strip()[:100]
+    if words:
+        query = query.where(or_(Product.sku.icontains(words, autoescape=True),
+                                Product.name.icontains(words, autoescape=True)))
     rows = await session.execute(query.order_by(available, Product.name).limit(limit))
     return [(product, item) for product, item in rows.all()]
 
@@ -242,3 +271,16 @@ async def low_count(*, session: AsyncSession) -> int:
         .where(Product.status == ProductStatus.ACTIVE,
                available <= StockItem.low_stock_threshold))
     return int(count or 0)
+
+
+async def in_flight(*, session: AsyncSession, limit: int = 200
+                    ) -> list[tuple[Reservation, str, str]]:
+    """Units held for orders awaiting payment, soonest to expire first, with the order number
+    and product name: stock that is neither on sale nor sold yet."""
+    rows = await session.execute(
+        select(Reservation, Order.number, Product.name)
+        .join(Order, Order.id == Reservation.order_id)
+        .join(Product, Product.id == Reservation.product_id)
+        .where(Reservation.status == ReservationStatus.ACTIVE)
+        .order_by(Reservation.expires_at, Reservation.id).limit(limit))
+    return [(reservation, number, name) for reservation, number, name in rows.all()]

@@ -65,7 +65,11 @@ class Order(Base):
 
 class OrderLine(Base):
     __tablename__ = "order_lines"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity",
+                        name="refunded_within_quantity"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
@@ -76,6 +80,8 @@ class OrderLine(Base):
     name: Mapped[str] = mapped_column(String(200))
     unit_price_minor: Mapped[int]
     quantity: Mapped[int]
+    # Units given back by a refund of this line (core.payments.service.refund_lines).
+    refunded_quantity: Mapped[int] = mapped_column(default=0)
 
     @property
     def line_total_minor(self) -> int:

@@ -27,6 +27,7 @@ from core.orders.errors import OrderError
 from core.orders.models import Order, OrderLine
 from core.orders.numbers import new_number, parse_number
 from core.orders.states import NOT_SHIPPED, OrderStatus
+from core.paging import PER_PAGE, Paged, paged
 
 
 async def _unused_number(session: AsyncSession) -> str:
@@ -89,7 +90,9 @@ async def place_order(
 
 async def lock(*, session: AsyncSession, order: Order) -> Order:
     """Re-read the order under a row lock (PostgreSQL) before deciding on its status, so a
-    payment event and the expiry sweeper, say, never both act on what they read."""
+    payment event and the expiry sweeper, say, never both act on what they read. Changes
+    not yet written are flushed first: the re-read would otherwise drop them."""
+    await session.flush()
     await session.refresh(order, with_for_update=True)
     return order
 
@@ -253,14 +256,17 @@ async def events(*, session: AsyncSession, order: Order) -> list[AuditEvent]:
 
 async def search(*, session: AsyncSession, status: OrderStatus | None = None, text: str = "",
                  channel: str = "", since: datetime | None = None,
-                 until: datetime | None = None, limit: int = 50) -> list[Order]:
-    """Orders for staff, newest first: by status, channel and dates (placed at or after
-    `since`, before `until`), and by number or email (part of it)."""
+                 until: datetime | None = None, customer_id: int | None = None,
+                 page: int = 1, per_page: int = PER_PAGE) -> Paged[Order]:
+    """Orders for staff, newest first: by status, channel, customer account and dates
+    (placed at or after `since`, before `until`), and by number or email (part of it)."""
     query = select(Order)
     if status is not None:
         query = query.where(Order.status == status)
     if channel:
         query = query.where(Order.channel == channel[:16])
+    if customer_id is not None:
+        query = query.where(Order.user_id == customer_id)
     if since is not None:
         query = query.where(Order.created_at >= since)
     if until is not None:
@@ -270,9 +276,8 @@ async def search(*, session: AsyncSession, status: OrderStatus | None = None, te
         number = parse_number(words)
         email = func.lower(Order.email).contains(words.lower(), autoescape=True)
         query = query.where(or_(Order.number == number, email) if number else email)
-    rows = await session.scalars(query.order_by(Order.created_at.desc(), Order.id.desc())
-                                 .limit(limit))
-    return list(rows)
+    return await paged(session, query.order_by(Order.created_at.desc(), Order.id.desc()),
+                       page=page, per_page=per_page)
 
 
 async def advance(*, session: AsyncSession, order: Order, to: OrderStatus,

@@ -15,8 +15,9 @@ from core.audit import service as audit
 from core.audit.actor import Actor
 from core.crypto import Vault
 from core.errors import Conflict
+from core.inventory import service as inventory
 from core.money import format_amount
-from core.orders import notices
+from core.orders import line_refunds, notices
 from core.orders import service as orders
 from core.orders.errors import OrderError
 from core.orders.models import Order
@@ -281,7 +282,8 @@ async def cancel_order(*, session: AsyncSession, order: Order, gateways: Mapping
 
 
 async def refund(*, session: AsyncSession, order: Order, amount_minor: int,
-                 gateways: Mapping[str, Gateway], actor: Actor, reason: str) -> Order:
+                 gateways: Mapping[str, Gateway], actor: Actor, reason: str,
+                 lines: Mapping[str, int] | None = None) -> Order:
     """Give back all or part of what was taken (a return, a goodwill refund) at the gateway,
     then on the order. A gateway failure changes nothing here, so it can be retried."""
     await orders.lock(session=session, order=order)
@@ -302,10 +304,35 @@ async def refund(*, session: AsyncSession, order: Order, amount_minor: int,
     payment.status = (PaymentStatus.REFUNDED if payment.refunded_minor == payment.captured_minor
                       else PaymentStatus.PARTIALLY_REFUNDED)
     await _record(session, actor, "payment.refunded", payment, amount_minor=amount_minor,
-                  reason=reason[:200])
+                  reason=reason[:200], **({"lines": dict(lines)} if lines else {}))
     await orders.record_refund(session=session, order=order, amount_minor=amount_minor,
                                actor=actor, reason=reason)
     await notices.refunded(session, order, amount_minor)
+    return order
+
+
+async def refund_lines(*, session: AsyncSession, order: Order, quantities: Mapping[int, int],
+                       gateways: Mapping[str, Gateway], actor: Actor, reason: str,
+                       restock: bool = False) -> Order:
+    """Refund some units of some lines (line id -> units), worth what `line_refunds` says.
+    Units that never left go back on the shelf; returned ones too when `restock` (staff
+    judged them fit to sell)."""
+    await orders.lock(session=session, order=order)
+    wanted = line_refunds.check(order, quantities)
+    amount = line_refunds.worth(order, wanted)
+    if amount <= 0:
+        raise Conflict(PaymentError.NOTHING_TO_REFUND,
+                       f"Nothing is left to refund on order {order.number}.")
+    if restock or unshipped(order):  # before the refund, which may restock the rest
+        for line in order.lines:
+            if line.product_id is not None and line.id in wanted:
+                await inventory.restock_units(session=session, order_id=order.id,
+                                              product_id=line.product_id,
+                                              quantity=wanted[line.id])
+    line_refunds.take_back(order, wanted)
+    units = {line.sku: wanted[line.id] for line in order.lines if line.id in wanted}
+    await refund(session=session, order=order, gateways=gateways, actor=actor,
+                 amount_minor=amount, reason=reason, lines=units)
     return order
 
 

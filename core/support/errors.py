@@ -6,3 +6,6 @@ from enum import StrEnum
 class SupportError(StrEnum):
     FAQ_INVALID = "support.faq_invalid"
     FAQ_NOT_FOUND = "support.faq_not_found"
+    HANDOFF_NOT_FOUND = "support.handoff_not_found"
+    HANDOFF_TAKEN = "support.handoff_taken"
+    HANDOFF_CLOSED = "support.handoff_closed"

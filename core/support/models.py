@@ -43,4 +43,6 @@ class HandoffRequest(Base):
     status: Mapped[HandoffStatus] = mapped_column(str_enum(HandoffStatus, 16),
                                                   default=HandoffStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # The staff member who took the request, so two people never answer one shopper.
+    taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     closed_at: Mapped[datetime | None]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from core.accounts.models import ChatIdentity, User
 from core.audit import service as audit
 from core.audit.actor import Actor
-from core.errors import InvalidInput, NotFound
+from core.clock import now
+from core.errors import Conflict, InvalidInput, NotFound
 from core.support.errors import SupportError
 from core.support.models import FaqEntry, HandoffRequest, HandoffStatus
 
@@ -98,3 +102,68 @@ async def request_handoff(*, session: AsyncSession, identity_id: int, chat_key: 
     await audit.record(session=session, actor=actor, action="support.handoff_requested",
                        subject_type="handoff", subject_id=request.id)
     return request, True
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A request as staff see it: who is asking, where, and who (if anyone) has it."""
+    request: HandoffRequest
+    platform: str
+    name: str
+    account_email: str | None
+    taken_by: str | None
+
+
+async def handoffs(*, session: AsyncSession, closed: bool = False,
+                   limit: int = 100) -> list[Waiting]:
+    """Requests still open (oldest first: first come, first served), or recently closed."""
+    taker = aliased(User)
+    query = (select(HandoffRequest, ChatIdentity.platform, ChatIdentity.display_name,
+                    User.email, taker.email)
+             .join(ChatIdentity, ChatIdentity.id == HandoffRequest.identity_id)
+             .outerjoin(User, User.id == ChatIdentity.user_id)
+             .outerjoin(taker, taker.id == HandoffRequest.taken_by_id))
+    if closed:
+        query = query.where(HandoffRequest.status == HandoffStatus.CLOSED).order_by(
+            HandoffRequest.closed_at.desc())
+    else:
+        query = query.where(HandoffRequest.status != HandoffStatus.CLOSED).order_by(
+            HandoffRequest.created_at, HandoffRequest.id)
+    rows = await session.execute(query.limit(limit))
+    return [Waiting(request, platform, name or "", email, taken)
+            for request, platform, name, email, taken in rows.all()]
+
+
+async def _handoff(session: AsyncSession, request_id: int) -> HandoffRequest:
+    request = await session.get(HandoffRequest, request_id, with_for_update=True)
+    if request is None:
+        raise NotFound(SupportError.HANDOFF_NOT_FOUND, "No such support request.")
+    if request.status is HandoffStatus.CLOSED:
+        raise Conflict(SupportError.HANDOFF_CLOSED, "That request is already closed.")
+    return request
+
+
+async def take_handoff(*, session: AsyncSession, request_id: int, staff_id: int,
+                       actor: Actor) -> HandoffRequest:
+    """A staff member takes a request; taking one someone else has is refused by name."""
+    request = await _handoff(session, request_id)
+    if request.status is HandoffStatus.TAKEN:
+        if request.taken_by_id == staff_id:
+            return request
+        taker = await session.get(User, request.taken_by_id) if request.taken_by_id else None
+        raise Conflict(SupportError.HANDOFF_TAKEN,
+                       f"{taker.email if taker else 'Someone'} has already taken it.")
+    request.status, request.taken_by_id = HandoffStatus.TAKEN, staff_id
+    await audit.record(session=session, actor=actor, action="support.handoff_taken",
+                       subject_type="handoff", subject_id=request.id)
+    return request
+
+
+async def close_handoff(*, session: AsyncSession, request_id: int,
+                        actor: Actor) -> HandoffRequest:
+    """The shopper was helped (or left): the chat may ask for a person again."""
+    request = await _handoff(session, request_id)
+    request.status, request.closed_at = HandoffStatus.CLOSED, now()
+    await audit.record(session=session, actor=actor, action="support.handoff_closed",
+                       subject_type="handoff", subject_id=request.id)
+    return request

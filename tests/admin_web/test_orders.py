@@ -3,10 +3,15 @@ core's rules (refusals shown with the reason, nothing changed), with the shopper
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
+from core.accounts import identities
+from core.accounts import service as accounts
 from core.audit.actor import Actor
 from core.carts import service as carts
+from core.inventory import service as inventory
 from core.orders import service as orders
 from core.orders.states import OrderStatus
 from core.outbox.models import OutboxMessage
@@ -89,7 +94,7 @@ async def test_an_admin_ships_then_refunds_part_and_the_shopper_is_told(client):
     assert cancel.status_code == 409 and "already left the warehouse" in cancel.text
     bad = await client.post(f"/admin/orders/{number}/refund", data={
         "csrf": token, "amount": "12,50", "reason": "x"})
-    assert bad.status_code == 409 and "not an amount" in bad.text
+    assert bad.status_code == 400 and "not an amount" in bad.text
     too_much = await client.post(f"/admin/orders/{number}/refund", data={
         "csrf": token, "amount": "500.00", "reason": "x"})
     assert too_much.status_code == 409 and "at most €158.00" in too_much.text
@@ -138,3 +143,54 @@ async def test_orders_filter_by_channel_and_dates_and_move_through_fulfilment(cl
     async with client.shop.transaction() as session:  # type: ignore[attr-defined]
         order = await orders.find_by_number(session=session, text=number)
         assert order.status is OrderStatus.DELIVERED
+
+
+async def test_an_admin_refunds_one_returned_lamp_by_its_line(client):
+    number = await _paid_order(client.shop)
+    await _admin(client)
+    page = await client.get(f"/admin/orders/{number}")
+    line = re.search(r'name="(line-\d+)" value="0" min="0" max="2"', page.text)
+    assert line and "Not shipped yet: refunded units go back on sale" in page.text
+    token = csrf(page.text)
+    await client.post(f"/admin/orders/{number}/ship", data={
+        "csrf": token, "carrier": "DHL", "tracking": "JD02"})
+    shipped = (await client.get(f"/admin/orders/{number}")).text
+    assert "can be sold again" in shipped
+    for units, says in [("3", "Only 2 of Desk lamp"), ("two", "whole number"),
+                        ("0", "at least one unit")]:
+        refused = await client.post(f"/admin/orders/{number}/refund-lines", data={
+            "csrf": token, line.group(1): units, "reason": "returned"})
+        assert refused.status_code == 400 and says in refused.text
+    done = await client.post(f"/admin/orders/{number}/refund-lines", data={
+        "csrf": token, line.group(1): "1", "reason": "returned unopened", "restock": "1"})
+    assert done.status_code == 303
+    detail = (await client.get(f"/admin/orders/{number}")).text
+    assert "(1 refunded)" in detail and "partially refunded" in detail and "of 1" in detail
+    async with client.shop.transaction() as session:  # type: ignore[attr-defined]
+        order = await orders.find_by_number(session=session, text=number)
+        assert order.refunded_minor == 7900 and order.lines[0].refunded_quantity == 1
+        stock = await inventory.get(session=session, product_id=order.lines[0].product_id)
+        assert stock.on_hand == 3  # 4, less 2 sold, plus the 1 returned in saleable shape
+        told = [m.payload["text"] for m in await session.scalars(select(OutboxMessage))]
+    assert any("refunded €79.00" in text for text in told)
+
+
+async def test_a_customers_orders_are_found_from_their_page(client):
+    number = await _paid_order(client.shop)
+    other = await _paid_order(client.shop, "bob@example.com")
+    async with client.shop.transaction() as session:  # type: ignore[attr-defined]
+        ann = await accounts.get_by_email(session=session, email="ann@example.com")
+        order = await orders.find_by_number(session=session, text=number)
+        order.user_id = ann.id
+        chat = await identities.identify(session=session, platform="telegram",
+                                         platform_user_id="555", display_name="Ann T")
+        await identities.link(session=session, identity=chat, user=ann, actor=SYSTEM)
+    helper = ConsoleUser(client, "help@example.com", PASSWORD)
+    await helper.password_step()
+    person = (await client.get(f"/admin/users/{ann.id}")).text
+    assert "telegram" in person and "Ann T" in person and number in person
+    assert "Set role" not in person, "support read customers, they do not change them"
+    listed = (await client.get("/admin/orders", params={"customer": "ANN@example.com"})).text
+    assert number in listed and other not in listed and "Orders of" in listed
+    by_link = (await client.get("/admin/orders", params={"customer": str(ann.id)})).text
+    assert number in by_link and other not in by_link

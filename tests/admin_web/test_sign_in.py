@@ -134,5 +134,5 @@ async def test_the_home_page_shows_sales_low_stock_and_waiting_shoppers(client):
     home = (await client.get("/admin/")).text
     assert home.count("€158.00") == 3, "today, 7 days and 30 days"
     assert "<td>Desk lamp</td><td>2</td>" in home
-    assert "<td>LAMP-1</td><td>Desk lamp</td><td>1</td><td>2</td>" in home
-    assert '<p class="figure">1</p><p>open handoff requests</p>' in home
+    assert ">LAMP-1</a></td><td>Desk lamp</td><td>1</td><td>2</td>" in home
+    assert '<p class="figure">1</p><p><a href="/admin/handoffs">open support requests' in home

@@ -119,6 +119,11 @@ async def test_an_admin_signs_in_with_two_factor_then_ships_and_refunds_an_order
         await page.fill("form[action$=refund] input[name=reason]", "one mug chipped")
         await page.click("form[action$=refund] button")
         await page.wait_for_selector("h1 >> text=partially refunded")
+        await page.fill("form[action$=refund-lines] input[type=number]", "1")
+        await page.fill("form[action$=refund-lines] input[name=reason]", "returned unopened")
+        await page.check("form[action$=refund-lines] input[name=restock]")
+        await page.click("form[action$=refund-lines] button")
+        await page.wait_for_selector("text=(1 refunded)")
         await page.screenshot(path=shots / "6-order.png", full_page=True)
         await page.click("nav >> text=Products")
         await page.fill("form.product input[name=sku]", "VASE-TEAL")
@@ -131,14 +136,39 @@ async def test_an_admin_signs_in_with_two_factor_then_ships_and_refunds_an_order
         await page.set_input_files("form.product input[name=image]", str(picture))
         await page.click("form.product button[type=submit]")
         await page.wait_for_selector("h1 >> text=Teal stoneware vase")
-        assert await page.locator("main img").count() == 1
+        assert await page.locator("main img.thumb").count() == 1
         await page.screenshot(path=shots / "7-product.png", full_page=True)
+        await page.click("nav >> text=Products")
+        await page.select_option("select[name=stock]", "low")
+        await page.click("form.filters button")
+        await page.wait_for_url(re.compile(r"stock=low"))
+        await page.screenshot(path=shots / "8-products.png", full_page=True)
+        await page.click("text=Categories")
+        await page.fill("input[name=path]", "Garden > Pots")
+        await page.click("text=Add category")
+        await page.wait_for_selector("ul.tree >> text=Pots")
+        await page.screenshot(path=shots / "9-categories.png", full_page=True)
+        await page.click("nav >> text=Inventory")
+        await page.wait_for_selector("text=Held for orders awaiting payment")
+        await page.screenshot(path=shots / "10-inventory.png", full_page=True)
+        async with httpx.AsyncClient(base_url=base, timeout=30) as chat:
+            await chat.post("/webchat/api/messages", json={
+                "session": "browser-shopper-3", "text": "I want to talk to a person"})
+        await page.click("nav >> text=Support requests")
+        await page.click("button:has-text('Take')")
+        await page.wait_for_selector(f"td >> text={email}")
+        await page.screenshot(path=shots / "11-support-requests.png", full_page=True)
+        await page.click("nav >> text=People")
+        await page.click(f"main >> text={email}")
+        await page.wait_for_selector("text=Linked chats")
+        await page.screenshot(path=shots / "12-person.png", full_page=True)
         await page.click("text=Sign out everywhere")
         await page.wait_for_url(re.compile(r"/admin/login$"))
         await browser.close()
     assert all((shots / name).stat().st_size > 5000 for name in (
         "1-sign-in.png", "2-enrol.png", "3-recovery-codes.png", "4-home.png", "5-orders.png",
-        "6-order.png", "7-product.png"))
+        "6-order.png", "7-product.png", "8-products.png", "9-categories.png",
+        "10-inventory.png", "11-support-requests.png", "12-person.png"))
     _for_sale_in_the_web_chat(base)
     print(f"screenshots in {shots}")
 

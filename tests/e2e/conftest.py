@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from bot.channels.delivery import Limits
 from bot.demo import fill
-from bot.nlu.embedded import EmbeddedNlu, build_embedded
+from bot.nlu.embedded import EmbeddedNlu
 from bot.server import create_app
 from core.config import Settings
 from core.shop import Shop
@@ -28,11 +28,6 @@ SLACK_SIGNING_SECRET = "8f742231b10e8888abcd99aa12345678"
 SLACK_TOKEN = "xoxb-test-token"
 # Tests do not wait out real platform pacing, except the one that measures it.
 FAST = Limits(per_chat_rate=1000, per_chat_burst=1000, global_rate=10000, backoff_cap=0.05)
-
-
-@pytest.fixture(scope="session")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedNlu:
-    return build_embedded(tmp_path_factory.mktemp("nlu") / "model.joblib")
 
 
 @pytest.fixture

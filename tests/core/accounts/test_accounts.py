@@ -198,3 +198,23 @@ async def test_one_account_links_several_chats_but_a_chat_has_one_account(shop):
         await identities.unlink(session=session, identity=slack, actor=ADMIN)
         await identities.link(session=session, identity=slack, user=bob, actor=ADMIN)
         assert slack.user_id == bob.id
+
+
+async def test_people_are_listed_staff_first_with_their_chats_and_can_be_narrowed(shop):
+    async with shop.transaction() as session:
+        ann = await factories.user(session, "ann@example.com")
+        await factories.user(session, "zed@example.com", role=Role.SUPPORT)
+        await factories.user(session, "bob@example.org")
+        chat = await identities.identify(session=session, platform="telegram",
+                                         platform_user_id="7")
+        await identities.link(session=session, identity=chat, user=ann, actor=ADMIN)
+
+        async def rows(**narrowing):
+            found = await accounts.people(session=session, **narrowing)
+            return [(user.email, chats) for user, chats in found.items]
+
+        assert await rows() == [("zed@example.com", 0), ("ann@example.com", 1),
+                                ("bob@example.org", 0)]
+        assert await rows(text="EXAMPLE.COM") == [("zed@example.com", 0),
+                                                  ("ann@example.com", 1)]
+        assert await rows(role=Role.CUSTOMER, per_page=1, page=2) == [("bob@example.org", 0)]

@@ -124,3 +124,22 @@ async def test_two_shoppers_racing_for_the_last_mug_one_wins(shop):
         assert (stock.on_hand, stock.reserved, stock.available) == (5, 5, 0)
         assert await session.scalar(select(func.count(Reservation.id)).where(
             Reservation.status == ReservationStatus.ACTIVE)) == 5
+
+
+async def test_units_held_for_unpaid_orders_are_listed_soonest_to_expire_first(shop):
+    async with shop.transaction() as session:
+        mug = await factories.product(session, name="Blue mug", stock=5)
+        lamp = await factories.product(session, name="Desk lamp", stock=5)
+        later, sooner = (await _order_shell(session, "CC-LATER1"),
+                         await _order_shell(session, "CC-SOON11"))
+        await inventory.reserve(session=session, order_id=later.id, product_id=mug.id,
+                                quantity=2, expires_at=now() + timedelta(minutes=30))
+        await inventory.reserve(session=session, order_id=sooner.id, product_id=lamp.id,
+                                quantity=1, expires_at=now() + timedelta(minutes=5))
+        paid = await _order_shell(session, "CC-PAID111")
+        await inventory.reserve(session=session, order_id=paid.id, product_id=lamp.id,
+                                quantity=1, expires_at=now() + timedelta(minutes=1))
+        await inventory.commit_order(session=session, order_id=paid.id)
+        held = await inventory.in_flight(session=session)
+        assert [(number, name, r.quantity) for r, number, name in held] == [
+            ("CC-SOON11", "Desk lamp", 1), ("CC-LATER1", "Blue mug", 2)]

@@ -293,3 +293,21 @@ async def test_fifty_shoppers_checking_out_for_ten_lamps_make_ten_orders(shop):
     async with shop.transaction() as session:
         stock = await inventory.get(session=session, product_id=lamp.id)
         assert (stock.on_hand, stock.reserved) == (10, 10)
+
+
+async def test_staff_find_a_customers_orders_a_page_at_a_time(shop):
+    async with shop.transaction() as session:
+        mug = await factories.product(session, stock=50)
+        ann = await factories.user(session, "ann.search@example.com")
+        mine = []
+        for _ in range(3):
+            order = await placed(session, (mug, 1))
+            order.user_id = ann.id
+            mine.append(order.number)
+        await placed(session, (mug, 1))  # someone else's
+        first = await orders.search(session=session, customer_id=ann.id, per_page=2)
+        second = await orders.search(session=session, customer_id=ann.id, per_page=2, page=2)
+        assert (first.total, first.pages) == (3, 2)
+        assert {o.number for o in first.items + second.items} == set(mine)
+        everyone = await orders.search(session=session, page=99_999_999)
+        assert everyone.total == 4 and everyone.items == []  # a silly page is just empty
