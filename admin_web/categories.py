@@ -33,9 +33,17 @@ async def categories(request: Request) -> Response:
 
 
 @router.post("/categories", response_model=None)
+async def add_category(request: Request) -> Response:
+    return await _change(request, None, "add")
+
+
 @router.post("/categories/{category_id}/{change}", response_model=None)
-async def change_category(request: Request, category_id: int | None = None,
-                          change: str = "add") -> Response:
+async def change_category(request: Request, category_id: int, change: str) -> Response:
+    return await _change(request, category_id, change)
+
+
+async def _change(request: Request, category_id: int | None, change: str) -> Response:
+    """Add ("Parent > Name"), rename or delete, by an admin, through core's catalog rules."""
     site = console(request)
     checked = await site.acting(request, Role.ADMIN)
     if isinstance(checked, Response):

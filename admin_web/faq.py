@@ -31,8 +31,17 @@ async def faq(request: Request) -> Response:
 
 
 @router.post("/faq", response_model=None)
+async def add_faq(request: Request) -> Response:
+    return await _save(request, None)
+
+
 @router.post("/faq/{entry_id}", response_model=None)
-async def save_faq(request: Request, entry_id: int | None = None) -> Response:
+async def edit_faq(request: Request, entry_id: int) -> Response:
+    return await _save(request, entry_id)
+
+
+async def _save(request: Request, entry_id: int | None) -> Response:
+    """A new question, or changes to one (support and admins), through core's FAQ rules."""
     site = console(request)
     checked = await site.acting(request, Role.ADMIN, Role.SUPPORT)
     if isinstance(checked, Response):

@@ -26,9 +26,16 @@ def whole(text: str, label: str, code: StrEnum = CatalogError.PRICE_INVALID) -> 
         raise InvalidInput(code, f"{label} is a whole number, like 12.") from None
 
 
+def ident(text: str) -> int | None:
+    """A row id or count from a link or form (ASCII digits only: "²" is a digit to
+    Python, not to int()); None when it is anything else."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdecimal() and len(text) < 10 else None
+
+
 def page(text: str) -> int:
     """A list's page number from the address bar: 1 when missing or not a number."""
-    return int(text) if text.isdigit() and 0 < len(text) < 7 else 1
+    return ident(text) or 1
 
 
 def attributes(text: str) -> dict[str, str]:
@@ -41,6 +48,9 @@ def attributes(text: str) -> dict[str, str]:
         if not colon:
             raise InvalidInput(CatalogError.ATTRIBUTES_INVALID,
                                f"Attribute line {number} needs a colon, like “colour: blue”.")
+        if name.strip() in found:
+            raise InvalidInput(CatalogError.ATTRIBUTES_INVALID,
+                               f"“{name.strip()}” is given twice (line {number}).")
         found[name.strip()] = value.strip()
     return found
 

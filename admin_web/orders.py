@@ -20,7 +20,7 @@ from core.orders import states
 from core.orders.errors import OrderError
 from core.orders.models import Order
 from core.orders.states import LABELS, OrderStatus
-from core.paging import Paged
+from core.paging import PER_PAGE, Paged
 from core.payments import service as payments
 from core.payments.models import Payment
 
@@ -39,12 +39,13 @@ async def orders_page(request: Request, status: str = "", q: str = "", channel: 
     first, last = forms.day(since), forms.day(until)
     async with site.shop().transaction() as session:
         shopper = await people.customer(session, customer, user) if customer.strip() else None
-        found = await orders.search(
-            session=session, status=wanted, text=q, channel=channel,
-            customer_id=shopper.id if shopper else None, page=forms.page(page),
-            since=first, until=last + timedelta(days=1) if last else None)
-        if customer.strip() and shopper is None:  # an unknown customer has no orders
-            found = Paged([], 0, 1, found.per_page)
+        if customer.strip() and shopper is None:  # nobody by that name: no orders either
+            found: Paged[Order] = Paged([], 0, 1, PER_PAGE)
+        else:
+            found = await orders.search(
+                session=session, status=wanted, text=q, channel=channel,
+                customer_id=shopper.id if shopper else None, page=forms.page(page),
+                since=first, until=last + timedelta(days=1) if last else None)
     return site.page(request, "orders.html", user=user, found=found, q=q[:100],
                      chosen=wanted.value if wanted else "", money=money, labels=LABELS,
                      statuses=[(s.value, LABELS[s]) for s in OrderStatus],
@@ -108,12 +109,14 @@ async def order_action(request: Request, number: str, action: str) -> Response:
                 await payments.refund(
                     session=session, order=order, gateways=running.gateways, actor=who,
                     amount_minor=forms.amount(data.get("amount", ""), order.currency),
-                    reason=data.get("reason", ""))
+                    reason=data.get("reason", ""),
+                    seen_refunded_minor=forms.ident(data.get("seen", "")))
             elif action == "refund-lines":
                 await payments.refund_lines(
                     session=session, order=order, gateways=running.gateways, actor=who,
                     quantities=_units(data), reason=data.get("reason", ""),
-                    restock="restock" in data)
+                    restock="restock" in data,
+                    seen_refunded_minor=forms.ident(data.get("seen", "")))
             elif action == "cancel":
                 await payments.cancel_order(session=session, order=order,
                                             gateways=running.gateways, actor=who,
@@ -142,5 +145,7 @@ def offered(order: Order) -> frozenset[str]:
 
 def _units(data: dict[str, str]) -> dict[int, int]:
     """The refund form's "line-<id>" fields: units to refund per order line."""
-    return {int(name[5:]): forms.whole(value, "Units to refund", OrderError.REFUND_INVALID)
-            for name, value in data.items() if name.startswith("line-") and name[5:].isdigit()}
+    units = {forms.ident(name.removeprefix("line-")): value for name, value in data.items()
+             if name.startswith("line-")}
+    return {line: forms.whole(value, "Units to refund", OrderError.REFUND_INVALID)
+            for line, value in units.items() if line is not None}

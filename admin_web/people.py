@@ -12,7 +12,7 @@ from admin_web.console import actor, console, money, status_of
 from core.accounts import identities
 from core.accounts import service as accounts
 from core.accounts.models import Role, User
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
 from core.orders import service as orders
 from core.orders.states import LABELS
 
@@ -26,10 +26,14 @@ def visible(person: User, viewer: User) -> bool:
 
 
 async def customer(session: AsyncSession, text: str, viewer: User) -> User | None:
-    """The account `text` names (an id from a link, or an email), if `viewer` may see it."""
-    text = text.strip()
-    found = (await session.get(User, int(text)) if text.isdigit() and len(text) < 10
-             else await accounts.get_by_email(session=session, email=text))
+    """The account `text` names (an id from a link, or an email), if `viewer` may see it;
+    None for anything else, a half-typed email included."""
+    number = forms.ident(text)
+    try:
+        found = (await session.get(User, number) if number is not None
+                 else await accounts.get_by_email(session=session, email=text))
+    except InvalidInput:  # not an email address at all
+        return None
     return found if found is not None and visible(found, viewer) else None
 
 

@@ -34,7 +34,7 @@ async def products_page(request: Request, user: User, status: int = 200,
                         stock: str = "", page: str = "1") -> Response:
     site = console(request)
     running = site.shop()
-    chosen = int(category) if category.isdigit() and len(category) < 10 else None
+    chosen = forms.ident(category)
     state = StockState(stock) if stock in StockState._value2member_map_ else None
     async with running.transaction() as session:
         found = await catalog.staff_list(session=session, text=q, archived=archived,
@@ -116,7 +116,7 @@ async def create_product(request: Request) -> Response:
     try:
         product_id = await save_product(request, user, fields, image, None)
     except DomainError as problem:
-        return await products_page(request, user, 400, problem.message, fields)
+        return await products_page(request, user, status_of(problem), problem.message, fields)
     return site.go(request, f"/products/{product_id}")
 
 
@@ -221,10 +221,9 @@ async def change_product(request: Request, product_id: int, change: str) -> Resp
     try:
         async with site.shop().transaction() as session:
             if change == "remove-image":
-                image = data.get("image", "")
                 await catalog.remove_image(session=session, actor=actor(user),
                                            product_id=product_id,
-                                           image_id=int(image) if image.isdigit() else 0)
+                                           image_id=forms.ident(data.get("image", "")) or 0)
             else:
                 await catalog.set_status(
                     session=session, actor=actor(user), product_id=product_id,

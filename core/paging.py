@@ -28,10 +28,10 @@ class Paged(Generic[T]):
 
 async def paged(session: AsyncSession, query: Select[Any], *, page: int = 1,
                 per_page: int = PER_PAGE, scalars: bool = True) -> Paged[Any]:
-    """Run `query` (already ordered) for one page; `page` is clamped to 1..LAST_PAGE."""
-    page = min(max(page, 1), LAST_PAGE)
+    """Run `query` (already ordered) for one page; a page past the end is the last one."""
     total = await session.scalar(select(func.count()).select_from(
         query.order_by(None).subquery())) or 0
+    page = min(max(page, 1), LAST_PAGE, max(1, math.ceil(total / per_page)))
     window = query.limit(per_page).offset((page - 1) * per_page)
     rows = list(await session.scalars(window)) if scalars else list(
         (await session.execute(window)).all())

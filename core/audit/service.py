@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.actor import Actor
 from core.audit.models import AuditEvent
+from core.paging import Paged, paged
 
 
 async def record(
@@ -39,14 +41,23 @@ async def history(
 
 
 async def recent(*, session: AsyncSession, action: str = "", subject_type: str = "",
-                 limit: int = 100) -> list[AuditEvent]:
-    """The newest events, optionally those whose action starts with `action` (e.g. "order.")
-    or about one kind of thing ("order", "user", "product")."""
+                 who: str = "", since: datetime | None = None, until: datetime | None = None,
+                 page: int = 1, per_page: int = 100) -> Paged[AuditEvent]:
+    """The newest events, optionally those whose action starts with `action` (e.g. "order."),
+    about one kind of thing ("order", "user", "product"), by someone whose label contains
+    `who` (an email), at or after `since` and before `until`."""
     query = select(AuditEvent)
     if action.strip():
         query = query.where(AuditEvent.action.startswith(action.strip()[:64], autoescape=True))
     if subject_type.strip():
         query = query.where(AuditEvent.subject_type == subject_type.strip()[:32])
-    rows = await session.scalars(query.order_by(AuditEvent.occurred_at.desc(),
-                                                AuditEvent.id.desc()).limit(limit))
-    return list(rows)
+    if who.strip():
+        query = query.where(func.lower(AuditEvent.actor_label).contains(
+            who.strip()[:120].lower(), autoescape=True))
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at < until)
+    return await paged(session, query.order_by(AuditEvent.occurred_at.desc(),
+                                               AuditEvent.id.desc()),
+                       page=page, per_page=per_page)

@@ -13,6 +13,7 @@ class CatalogError(StrEnum):
     CATEGORY_TOO_DEEP = "catalog.category_too_deep"
     CATEGORY_NOT_EMPTY = "catalog.category_not_empty"
     CATEGORY_TAKEN = "catalog.category_taken"
+    CATEGORY_NAME_INVALID = "catalog.category_name_invalid"
     ATTRIBUTES_INVALID = "catalog.attributes_invalid"
     IMAGE_INVALID = "catalog.image_invalid"
     ARCHIVED = "catalog.archived"

@@ -59,18 +59,24 @@ def check_image(data: bytes) -> CheckedImage:
 
 def thumbnail(image: CheckedImage, edge: int = THUMB_EDGE) -> CheckedImage:
     """A small WebP copy for lists, turned upright by its EXIF orientation; the image
-    itself when it is already small and upright."""
-    with Image.open(io.BytesIO(image.data)) as opened:
-        turned = opened.getexif().get(ExifTags.Base.Orientation, 1) != 1
-        if max(opened.size) <= edge and not turned:
-            return image
-        opened.draft("RGB", (edge * 2, edge * 2))  # JPEG decodes at a fraction of its size
-        upright = ImageOps.exif_transpose(opened)  # the first frame of an animation
-        alpha = "A" in upright.getbands() or "transparency" in upright.info
-        small = upright.convert("RGBA" if alpha else "RGB")
-        small.thumbnail((edge, edge), Image.Resampling.LANCZOS)
-        out = io.BytesIO()
-        small.save(out, format="WEBP", quality=82, method=4)
+    itself when it is already small and upright. Decoding happens here, so a file whose
+    headers read well but whose pixels do not (a cut-off JPEG) is refused here."""
+    try:
+        with Image.open(io.BytesIO(image.data)) as opened:
+            turned = opened.getexif().get(ExifTags.Base.Orientation, 1) != 1
+            if max(opened.size) <= edge and not turned:
+                opened.load()
+                return image
+            opened.draft("RGB", (edge * 2, edge * 2))  # JPEG decodes at a fraction of its size
+            upright = ImageOps.exif_transpose(opened)  # the first frame of an animation
+            alpha = "A" in upright.getbands() or "transparency" in upright.info
+            small = upright.convert("RGBA" if alpha else "RGB")
+            small.thumbnail((edge, edge), Image.Resampling.LANCZOS)
+            out = io.BytesIO()
+            small.save(out, format="WEBP", quality=82, method=4)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise InvalidInput(CatalogError.IMAGE_INVALID,
+                           "That file is not a readable image.") from None
     return CheckedImage(out.getvalue(), "image/webp", small.width, small.height)
 
 

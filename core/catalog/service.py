@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -130,11 +131,12 @@ async def category_tree(*, session: AsyncSession) -> list[CategoryNode]:
 
 async def rename_category(*, session: AsyncSession, category_id: int, name: str,
                           actor: Actor) -> Category:
-    """Rename a category; its children's paths and its products' search text follow."""
+    """Rename a category (at most 80 characters); its children's paths and its products'
+    search text follow. The slug stays, so links made earlier keep working."""
     category = await get_category(session=session, category_id=category_id)
     name = name.strip()[:80]
     if not name or PATH_SEPARATOR in name:
-        raise InvalidInput(CatalogError.CATEGORY_NOT_FOUND,
+        raise InvalidInput(CatalogError.CATEGORY_NAME_INVALID,
                            f"A category name is required, without '{PATH_SEPARATOR}'.")
     if name == category.name:
         return category
@@ -161,8 +163,11 @@ async def rename_category(*, session: AsyncSession, category_id: int, name: str,
 
 async def delete_category(*, session: AsyncSession, category_id: int, actor: Actor) -> None:
     """Remove an empty category: one holding products or subcategories is refused, so no
-    product is left without the shelf it was put on by accident."""
-    category = await get_category(session=session, category_id=category_id)
+    product is left without the shelf it was put on by accident. The row lock makes a
+    product being filed into it at the same moment wait (PostgreSQL's key-share lock)."""
+    category = await session.get(Category, category_id, with_for_update=True)
+    if category is None:
+        raise NotFound(CatalogError.CATEGORY_NOT_FOUND, "That category does not exist.")
     if await subcategories(session=session, category_id=category.id):
         raise Conflict(CatalogError.CATEGORY_NOT_EMPTY,
                        f"“{category.path}” has subcategories: remove or rename them first.")
@@ -268,7 +273,8 @@ async def update_product(
     proposed = {key: changes.get(key, getattr(product, key)) for key in EDITABLE}
     proposed["sku"] = str(proposed["sku"]).strip()
     _check_fields(proposed["sku"], proposed["name"], proposed["price_minor"])
-    proposed["attributes"] = checked_attributes(proposed["attributes"])
+    if "attributes" in changes:  # older rows are left as they are until edited
+        proposed["attributes"] = checked_attributes(proposed["attributes"])
     if proposed["sku"] != product.sku:
         if await get_by_sku(session=session, sku=proposed["sku"]) is not None:
             raise Conflict(CatalogError.SKU_TAKEN, f"SKU {proposed['sku']} is already used.")
@@ -309,11 +315,11 @@ async def add_image(
     image: CheckedImage, alt: str = "",
 ) -> ProductImage:
     product = await get_product(session=session, product_id=product_id)
+    small = await asyncio.to_thread(thumbnail, image)  # pixels: off the event loop
     key = storage.save(image)
     existing = next((i for i in product.images if i.storage_key == key), None)
     if existing is not None:
         return existing
-    small = thumbnail(image)
     record = ProductImage(product_id=product.id, storage_key=key,
                           thumb_key=key if small is image else storage.save(small),
                           content_type=image.content_type, width=image.width,
@@ -343,7 +349,8 @@ async def remove_image(
 
 
 class StockState(StrEnum):
-    """How the console filters products by stock: on sale, at or under the alert, none left."""
+    """How the console filters products by stock: some left, at or under the alert (sold
+    out included, as the alert counts them), none left."""
     IN_STOCK = "in"
     LOW = "low"
     OUT = "out"
@@ -355,7 +362,7 @@ async def staff_list(*, session: AsyncSession, text: str = "", archived: bool = 
     """Products for the console with what is available of each: archived ones on request,
     matched on SKU or name, in a category (its children too) and by stock state."""
     status = ProductStatus.ARCHIVED if archived else ProductStatus.ACTIVE
-    available = func.coalesce(StockItem.on_hand - StockItem.reserved, 0)
+    available = func.coalesce(StockItem.available, 0)
     query = (select(Product, available).outerjoin(StockItem,
                                                   StockItem.product_id == Product.id)
              .where(Product.status == status))
@@ -370,7 +377,7 @@ async def staff_list(*, session: AsyncSession, text: str = "", archived: bool = 
     if stock is StockState.IN_STOCK:
         query = query.where(available > 0)
     elif stock is StockState.LOW:
-        query = query.where(available > 0, available <= StockItem.low_stock_threshold)
+        query = query.where(StockItem.running_low)
     elif stock is StockState.OUT:
         query = query.where(available <= 0)
     found = await paged(session, query.options(selectinload(Product.images))

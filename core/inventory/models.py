@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.clock import now
@@ -39,9 +40,15 @@ class StockItem(Base):
     low_stock_threshold: Mapped[int] = mapped_column(default=5)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
 
-    @property
+    # Both work on a row and in a query (`where(StockItem.running_low)`): the one place
+    # "available" and "running low" (at or under the alert, sold out included) are defined.
+    @hybrid_property
     def available(self) -> int:
         return self.on_hand - self.reserved
+
+    @hybrid_property
+    def running_low(self) -> bool:
+        return self.on_hand - self.reserved <= self.low_stock_threshold
 
 
 class Reservation(Base):

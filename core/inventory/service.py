@@ -208,7 +208,9 @@ async def restock_units(*, session: AsyncSession, order_id: int, product_id: int
                         quantity: int) -> int:
     """Some of a paid order's units back on the shelf (a line refunded before shipping, or
     returned in saleable shape); the order's commitment shrinks by as many, so cancelling
-    or refunding the rest later never restocks them twice. Returns how many went back."""
+    or refunding the rest later never restocks them twice. Returns how many went back.
+    The reservation then shows what is still committed, not what was first: the refund's
+    audit event keeps what went back."""
     reservation = await session.scalar(
         select(Reservation).where(Reservation.order_id == order_id,
                                   Reservation.product_id == product_id,
@@ -249,27 +251,24 @@ async def open_alerts(*, session: AsyncSession) -> list[StockAlert]:
 async def overview(*, session: AsyncSession, low_only: bool = False, text: str = "",
                    limit: int = 300) -> list[tuple[Product, StockItem]]:
     """Active products with their stock, the lowest availability first; by SKU or name."""
-    available = StockItem.on_hand - StockItem.reserved
     query = (select(Product, StockItem).join(StockItem, StockItem.product_id == Product.id)
              .where(Product.status == ProductStatus.ACTIVE))
     if low_only:
-        query = query.where(available <= StockItem.low_stock_threshold)
+        query = query.where(StockItem.running_low)
     words = text.strip()[:100]
     if words:
         query = query.where(or_(Product.sku.icontains(words, autoescape=True),
                                 Product.name.icontains(words, autoescape=True)))
-    rows = await session.execute(query.order_by(available, Product.name).limit(limit))
+    rows = await session.execute(query.order_by(StockItem.available, Product.name).limit(limit))
     return [(product, item) for product, item in rows.all()]
 
 
 async def low_count(*, session: AsyncSession) -> int:
     """How many active products are at or below their alert threshold."""
-    available = StockItem.on_hand - StockItem.reserved
     count = await session.scalar(
         select(func.count()).select_from(StockItem).join(Product,
                                                          Product.id == StockItem.product_id)
-        .where(Product.status == ProductStatus.ACTIVE,
-               available <= StockItem.low_stock_threshold))
+        .where(Product.status == ProductStatus.ACTIVE, StockItem.running_low))
     return int(count or 0)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
+from core.money import format_amount
 from core.orders.errors import OrderError
 from core.orders.models import Order
 
@@ -40,15 +41,22 @@ def check(order: Order, quantities: Mapping[int, int]) -> dict[int, int]:
 
 
 def worth(order: Order, wanted: Mapping[int, int]) -> int:
-    """Minor units to give back for `wanted` (from `check`), within what is still held."""
+    """Minor units to give back for `wanted` (from `check`). When amounts refunded earlier
+    leave less than these units are worth, the refund is refused rather than shrunk: the
+    units' money is not all there, so "refund an amount" says what staff mean."""
     held = order.total_minor - order.refunded_minor
     if all(line.quantity - line.refunded_quantity == wanted.get(line.id, 0)
            for line in order.lines):
         return held
     goods = sum(line.unit_price_minor * wanted.get(line.id, 0) for line in order.lines)
     taxed = order.subtotal_minor + order.shipping_minor
-    tax = order.tax_minor * goods // taxed if taxed else 0
-    return min(goods + tax, held)
+    value = goods + (order.tax_minor * goods // taxed if taxed else 0)
+    if value > held:
+        raise Conflict(OrderError.REFUND_INVALID,
+                       f"Those items are worth {format_amount(value, order.currency)}, but "
+                       f"only {format_amount(held, order.currency)} of order {order.number} "
+                       "is left to refund: refund an amount instead.")
+    return value
 
 
 def take_back(order: Order, wanted: Mapping[int, int]) -> None:

@@ -52,17 +52,17 @@ async def dashboard(*, session: AsyncSession, currency: str, at: datetime | None
     periods = [await _period(session, "Today", midnight),
                await _period(session, "7 days", moment - timedelta(days=7)),
                await _period(session, "30 days", moment - timedelta(days=30))]
+    kept = func.sum(OrderLine.quantity - OrderLine.refunded_quantity)  # refunded units: not sold
     top = await session.execute(
-        select(OrderLine.name, func.sum(OrderLine.quantity).label("units"))
-        .join(Order, Order.id == OrderLine.order_id)
+        select(OrderLine.name, kept).join(Order, Order.id == OrderLine.order_id)
         .where(Order.status.in_(EARNING), Order.created_at >= moment - timedelta(days=30))
-        .group_by(OrderLine.name).order_by(func.sum(OrderLine.quantity).desc()).limit(5))
-    available = StockItem.on_hand - StockItem.reserved
-    running_low = select(Product.sku, Product.name, available, StockItem.low_stock_threshold)\
+        .group_by(OrderLine.name).having(kept > 0).order_by(kept.desc()).limit(5))
+    running_low = select(Product.sku, Product.name, StockItem.available,
+                         StockItem.low_stock_threshold)\
         .join(StockItem, StockItem.product_id == Product.id)\
-        .where(available <= StockItem.low_stock_threshold,
-               Product.status == ProductStatus.ACTIVE)
-    low = await session.execute(running_low.order_by(available, Product.name).limit(10))
+        .where(StockItem.running_low, Product.status == ProductStatus.ACTIVE)
+    low = await session.execute(running_low.order_by(StockItem.available, Product.name)
+                                .limit(10))
     low_count = await session.scalar(select(func.count()).select_from(running_low.subquery()))
     waiting = await session.scalar(select(func.count()).select_from(HandoffRequest).where(
         HandoffRequest.status == HandoffStatus.OPEN))

@@ -8,3 +8,4 @@ class PaymentError(StrEnum):
     GATEWAY_REFUSED = "payment.gateway_refused"
     NOT_CAPTURABLE = "payment.not_capturable"
     NOTHING_TO_REFUND = "payment.nothing_to_refund"
+    ORDER_CHANGED = "payment.order_changed"

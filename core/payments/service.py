@@ -281,12 +281,17 @@ async def cancel_order(*, session: AsyncSession, order: Order, gateways: Mapping
     return refunded
 
 
-async def refund(*, session: AsyncSession, order: Order, amount_minor: int,
-                 gateways: Mapping[str, Gateway], actor: Actor, reason: str,
-                 lines: Mapping[str, int] | None = None) -> Order:
-    """Give back all or part of what was taken (a return, a goodwill refund) at the gateway,
-    then on the order. A gateway failure changes nothing here, so it can be retried."""
-    await orders.lock(session=session, order=order)
+async def _refundable(session: AsyncSession, order: Order, gateways: Mapping[str, Gateway],
+                      amount_minor: int, seen_refunded_minor: int | None) -> Payment:
+    """Under the order's lock (the caller's): the payment a refund of `amount_minor` comes
+    from, else why not. `seen_refunded_minor` is what the staff member's page showed as
+    refunded: when the order has moved since (the same form sent twice), nothing is given
+    back twice."""
+    if seen_refunded_minor is not None and seen_refunded_minor != order.refunded_minor:
+        raise Conflict(PaymentError.ORDER_CHANGED,
+                       f"Order {order.number} changed since the page was opened (refunded "
+                       f"so far: {format_amount(order.refunded_minor, order.currency)}). "
+                       "Look at it again before refunding.")
     payment = await session.scalar(
         select(Payment).where(Payment.order_id == order.id, Payment.status.in_(
             (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED))).with_for_update())
@@ -299,40 +304,58 @@ async def refund(*, session: AsyncSession, order: Order, amount_minor: int,
         raise Conflict(PaymentError.NOTHING_TO_REFUND,
                        f"A refund for order {order.number} must be more than zero and at "
                        f"most {format_amount(room, order.currency)}.")
+    return payment
+
+
+async def _give_back(session: AsyncSession, order: Order, payment: Payment, amount_minor: int,
+                     gateways: Mapping[str, Gateway], actor: Actor, reason: str,
+                     **details: object) -> None:
+    """The gateway first: when it fails, the caller's transaction rolls everything back."""
     await _call(gateways[payment.gateway].refund(payment=payment, amount_minor=amount_minor))
     payment.refunded_minor += amount_minor
     payment.status = (PaymentStatus.REFUNDED if payment.refunded_minor == payment.captured_minor
                       else PaymentStatus.PARTIALLY_REFUNDED)
     await _record(session, actor, "payment.refunded", payment, amount_minor=amount_minor,
-                  reason=reason[:200], **({"lines": dict(lines)} if lines else {}))
+                  reason=reason[:200], **details)
     await orders.record_refund(session=session, order=order, amount_minor=amount_minor,
                                actor=actor, reason=reason)
     await notices.refunded(session, order, amount_minor)
+
+
+async def refund(*, session: AsyncSession, order: Order, amount_minor: int,
+                 gateways: Mapping[str, Gateway], actor: Actor, reason: str,
+                 seen_refunded_minor: int | None = None) -> Order:
+    """Give back all or part of what was taken (a return, a goodwill refund) at the gateway,
+    then on the order. A gateway failure changes nothing here, so it can be retried."""
+    await orders.lock(session=session, order=order)
+    payment = await _refundable(session, order, gateways, amount_minor, seen_refunded_minor)
+    await _give_back(session, order, payment, amount_minor, gateways, actor, reason)
     return order
 
 
 async def refund_lines(*, session: AsyncSession, order: Order, quantities: Mapping[int, int],
                        gateways: Mapping[str, Gateway], actor: Actor, reason: str,
-                       restock: bool = False) -> Order:
+                       restock: bool = False, seen_refunded_minor: int | None = None) -> Order:
     """Refund some units of some lines (line id -> units), worth what `line_refunds` says.
     Units that never left go back on the shelf; returned ones too when `restock` (staff
-    judged them fit to sell)."""
+    judged them fit to sell). Everything is checked before anything changes."""
     await orders.lock(session=session, order=order)
     wanted = line_refunds.check(order, quantities)
     amount = line_refunds.worth(order, wanted)
-    if amount <= 0:
-        raise Conflict(PaymentError.NOTHING_TO_REFUND,
-                       f"Nothing is left to refund on order {order.number}.")
+    payment = await _refundable(session, order, gateways, amount, seen_refunded_minor)
+    restocked: dict[str, int] = {}
     if restock or unshipped(order):  # before the refund, which may restock the rest
         for line in order.lines:
             if line.product_id is not None and line.id in wanted:
-                await inventory.restock_units(session=session, order_id=order.id,
-                                              product_id=line.product_id,
-                                              quantity=wanted[line.id])
+                back = await inventory.restock_units(session=session, order_id=order.id,
+                                                     product_id=line.product_id,
+                                                     quantity=wanted[line.id])
+                if back:
+                    restocked[line.sku] = back
     line_refunds.take_back(order, wanted)
     units = {line.sku: wanted[line.id] for line in order.lines if line.id in wanted}
-    await refund(session=session, order=order, gateways=gateways, actor=actor,
-                 amount_minor=amount, reason=reason, lines=units)
+    await _give_back(session, order, payment, amount, gateways, actor, reason, lines=units,
+                     restocked=restocked)
     return order
 
 

@@ -138,8 +138,6 @@ async def _handoff(session: AsyncSession, request_id: int) -> HandoffRequest:
     request = await session.get(HandoffRequest, request_id, with_for_update=True)
     if request is None:
         raise NotFound(SupportError.HANDOFF_NOT_FOUND, "No such support request.")
-    if request.status is HandoffStatus.CLOSED:
-        raise Conflict(SupportError.HANDOFF_CLOSED, "That request is already closed.")
     return request
 
 
@@ -147,6 +145,8 @@ async def take_handoff(*, session: AsyncSession, request_id: int, staff_id: int,
                        actor: Actor) -> HandoffRequest:
     """A staff member takes a request; taking one someone else has is refused by name."""
     request = await _handoff(session, request_id)
+    if request.status is HandoffStatus.CLOSED:
+        raise Conflict(SupportError.HANDOFF_CLOSED, "That request is already closed.")
     if request.status is HandoffStatus.TAKEN:
         if request.taken_by_id == staff_id:
             return request
@@ -161,8 +161,12 @@ async def take_handoff(*, session: AsyncSession, request_id: int, staff_id: int,
 
 async def close_handoff(*, session: AsyncSession, request_id: int,
                         actor: Actor) -> HandoffRequest:
-    """The shopper was helped (or left): the chat may ask for a person again."""
+    """The shopper was helped (or left): the chat may ask for a person again. Any staff
+    member may close a request (a colleague's too, when they are away); closing one that is
+    closed already changes nothing."""
     request = await _handoff(session, request_id)
+    if request.status is HandoffStatus.CLOSED:
+        return request
     request.status, request.closed_at = HandoffStatus.CLOSED, now()
     await audit.record(session=session, actor=actor, action="support.handoff_closed",
                        subject_type="handoff", subject_id=request.id)

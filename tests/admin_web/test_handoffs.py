@@ -41,7 +41,9 @@ async def test_a_request_from_the_chat_is_taken_by_one_person_and_closed(client)
     closed = await client.post(f"/admin{take.group(1)}/close", data={"csrf": token})
     assert closed.status_code == 303
     again = await client.post(f"/admin{take.group(1)}/close", data={"csrf": token})
-    assert again.status_code == 409 and "already closed" in again.text
+    assert again.status_code == 303, "a second click on Close changes nothing"
+    late = await client.post(f"/admin{take.group(1)}/take", data={"csrf": token})
+    assert late.status_code == 409 and "already closed" in late.text
     after = (await client.get("/admin/handoffs")).text
     assert "Nobody is waiting" in after and "Recently closed" in after
     assert "join this chat" in await _ask(client, "shopper-hand-1", "talk to a person")

@@ -161,9 +161,12 @@ async def test_an_admin_refunds_one_returned_lamp_by_its_line(client):
         refused = await client.post(f"/admin/orders/{number}/refund-lines", data={
             "csrf": token, line.group(1): units, "reason": "returned"})
         assert refused.status_code == 400 and says in refused.text
-    done = await client.post(f"/admin/orders/{number}/refund-lines", data={
-        "csrf": token, line.group(1): "1", "reason": "returned unopened", "restock": "1"})
+    form = {"csrf": token, line.group(1): "1", "reason": "returned unopened", "restock": "1",
+            "seen": "0"}
+    done = await client.post(f"/admin/orders/{number}/refund-lines", data=form)
     assert done.status_code == 303
+    twice = await client.post(f"/admin/orders/{number}/refund-lines", data=form)
+    assert twice.status_code == 409 and "changed since the page was opened" in twice.text
     detail = (await client.get(f"/admin/orders/{number}")).text
     assert "(1 refunded)" in detail and "partially refunded" in detail and "of 1" in detail
     async with client.shop.transaction() as session:  # type: ignore[attr-defined]
@@ -194,3 +197,6 @@ async def test_a_customers_orders_are_found_from_their_page(client):
     assert number in listed and other not in listed and "Orders of" in listed
     by_link = (await client.get("/admin/orders", params={"customer": str(ann.id)})).text
     assert number in by_link and other not in by_link
+    for half_typed in ("ann", "ann@", "²"):
+        nobody = await client.get("/admin/orders", params={"customer": half_typed})
+        assert nobody.status_code == 200 and "No customer account has that email" in nobody.text

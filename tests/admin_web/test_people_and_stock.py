@@ -4,6 +4,7 @@ core's rules."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
 
@@ -118,6 +119,13 @@ async def test_an_admin_changes_roles_and_disables_but_not_themselves(client):
         assert boss.role is Role.ADMIN and boss.is_active
     log = (await client.get("/admin/audit", params={"subject": "user"})).text
     assert "account.role_changed" in log and "account.disabled" in log
+    today = date.today().isoformat()
+    mine = (await client.get("/admin/audit", params={
+        "who": "BOSS@", "since": today, "until": today})).text
+    assert "account.disabled" in mine and "product.created" not in mine  # made by the tests
+    later = (await client.get("/admin/audit", params={
+        "since": (date.today() + timedelta(days=1)).isoformat()})).text
+    assert "Nothing matches" in later
 
 
 async def test_support_edits_the_faq_and_the_bot_answers_from_it(client):

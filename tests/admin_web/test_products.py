@@ -64,12 +64,18 @@ async def test_bad_input_is_refused_with_the_reason_and_nothing_is_made(client):
                                      files={"image": ("vase.png", b"not a picture", "image/png")})
     assert not_an_image.status_code == 400
     assert 'value="Teal vase"' in not_an_image.text, "what was typed is kept"
+    whole = io.BytesIO()
+    Image.new("RGB", (1200, 900), "teal").save(whole, "JPEG")
+    cut_off = whole.getvalue()[: len(whole.getvalue()) // 2]  # reads well until decoded
+    broken = await client.post("/admin/products", data={"csrf": token, **FIELDS},
+                               files={"image": ("vase.jpg", cut_off, "image/jpeg")})
+    assert broken.status_code == 400 and "not a readable image" in broken.text
     async with client.shop.transaction() as session:  # type: ignore[attr-defined]
         assert await catalog.get_by_sku(session=session, sku="VASE-TEAL") is None
     made = await client.post("/admin/products", data={"csrf": token, **FIELDS})
     assert made.status_code == 303
     again = await client.post("/admin/products", data={"csrf": token, **FIELDS})
-    assert again.status_code == 400 and "already used" in again.text
+    assert again.status_code == 409 and "already used" in again.text
 
 
 async def test_support_cannot_create_products(client):

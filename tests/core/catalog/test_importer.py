@@ -137,3 +137,17 @@ async def test_a_row_refused_while_writing_rolls_back_the_whole_file(shop, tmp_p
     assert "reserved for orders" in caught.value.problems[0].message
     async with shop.transaction() as session:
         assert await session.scalar(select(func.count(Product.id))) == 1
+
+
+async def test_a_cut_off_picture_is_reported_on_its_line(shop, tmp_path):
+    whole = io.BytesIO()
+    Image.new("RGB", (1200, 900), "teal").save(whole, "JPEG")
+    (tmp_path / "mug.jpg").write_bytes(whole.getvalue()[: len(whole.getvalue()) // 2])
+    with pytest.raises(importer.ImportFailed) as caught:
+        await import_text(shop, HEADER + "MUG-1,Blue mug,Kitchen,12.50,10,,,,\n"
+                                         "MUG-2,Red mug,Kitchen,12.50,10,,,mug.jpg,\n",
+                          tmp_path)
+    assert [(p.line, p.message) for p in caught.value.problems] == [
+        (3, "That file is not a readable image.")]
+    async with shop.transaction() as session:
+        assert await session.scalar(select(func.count(Product.id))) == 0

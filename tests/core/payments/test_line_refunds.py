@@ -11,7 +11,7 @@ from core.inventory import service as inventory
 from core.orders import service as orders
 from core.orders.states import OrderStatus
 from core.payments import service as payments
-from core.payments.models import Payment
+from core.payments.models import Payment, PaymentStatus
 from core.payments.offline import OfflineGateway
 from tests import factories
 from tests.conftest import SECRET
@@ -119,3 +119,65 @@ async def test_a_refused_gateway_refund_leaves_lines_and_stock_as_they_were(shop
         order = await orders.get(session=session, order_id=order_id)
         assert [line.refunded_quantity for line in order.lines] == [0, 0]
         assert order.refunded_minor == 0 and await _on_hand(session, mug_id) == 3
+
+
+async def test_a_line_refund_worth_more_than_is_left_is_refused_for_an_amount_refund(shop):
+    order_id, gateways, lines, mug, pot, mug_id, pot_id = await _order(shop)
+    async with shop.transaction() as session:
+        order = await orders.get(session=session, order_id=order_id)
+        await payments.refund(session=session, order=order, amount_minor=8000,
+                              gateways=gateways, actor=SYSTEM, reason="goodwill")
+        with pytest.raises(Conflict, match="worth €15.00, but only €9.88 .* refund an amount"):
+            await payments.refund_lines(session=session, order=order, gateways=gateways,
+                                        actor=SYSTEM, reason="", quantities={lines[mug]: 1})
+        await payments.refund_lines(session=session, order=order, gateways=gateways,
+                                    actor=SYSTEM, reason="all back",
+                                    quantities={lines[mug]: 2, lines[pot]: 1})
+        assert order.status is OrderStatus.REFUNDED and order.refunded_minor == 8988
+        assert [line.refunded_quantity for line in order.lines] == [2, 1]
+
+
+async def test_nothing_moves_when_the_order_has_no_money_taken_yet(shop):
+    order_id, gateways, lines, mug, pot, mug_id, pot_id = await _order(shop)
+    async with shop.transaction() as session:
+        order = await orders.get(session=session, order_id=order_id)
+        payment = await session.scalar(select(Payment).where(Payment.order_id == order.id))
+        payment.status = PaymentStatus.AUTHORIZED  # a hold, nothing taken
+        with pytest.raises(Conflict, match="no payment here that can be refunded"):
+            await payments.refund_lines(session=session, order=order, gateways=gateways,
+                                        actor=SYSTEM, reason="", quantities={lines[mug]: 1})
+        assert await _on_hand(session, mug_id) == 3, "checked before any stock moved"
+        assert [line.refunded_quantity for line in order.lines] == [0, 0]
+
+
+async def test_the_same_refund_form_sent_twice_refunds_once(shop):
+    order_id, gateways, lines, mug, pot, mug_id, pot_id = await _order(shop)
+    async with shop.transaction() as session:
+        order = await orders.get(session=session, order_id=order_id)
+        await payments.refund_lines(session=session, order=order, gateways=gateways,
+                                    actor=SYSTEM, reason="", quantities={lines[mug]: 1},
+                                    seen_refunded_minor=0)
+        with pytest.raises(Conflict, match="changed since the page was opened"):
+            await payments.refund_lines(session=session, order=order, gateways=gateways,
+                                        actor=SYSTEM, reason="", quantities={lines[mug]: 1},
+                                        seen_refunded_minor=0)
+        with pytest.raises(Conflict, match="changed since the page was opened"):
+            await payments.refund(session=session, order=order, amount_minor=100,
+                                  gateways=gateways, actor=SYSTEM, reason="",
+                                  seen_refunded_minor=0)
+        assert order.refunded_minor == 1500 and await _on_hand(session, mug_id) == 4
+
+
+async def test_cancelling_after_a_line_refund_restocks_only_what_was_still_held(shop):
+    order_id, gateways, lines, mug, pot, mug_id, pot_id = await _order(shop)
+    async with shop.transaction() as session:
+        order = await orders.get(session=session, order_id=order_id)
+        await payments.refund_lines(session=session, order=order, gateways=gateways,
+                                    actor=SYSTEM, reason="", quantities={lines[mug]: 1})
+        await payments.cancel_order(session=session, order=order, gateways=gateways,
+                                    actor=SYSTEM, reason="changed mind")
+        assert order.status is OrderStatus.REFUNDED and order.refunded_minor == 8988
+        assert await _on_hand(session, mug_id) == 5 and await _on_hand(session, pot_id) == 1
+        events = await orders.events(session=session, order=order)
+        first = next(e.data for e in events if e.action == "payment.refunded")
+        assert first["restocked"] == {mug: 1}

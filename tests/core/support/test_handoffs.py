@@ -36,8 +36,10 @@ async def test_one_person_takes_a_request_and_closing_frees_the_chat_to_ask_agai
         (ann, _) = await support.handoffs(session=session)
         assert ann.taken_by == "sam@example.com" and ann.request.status is HandoffStatus.TAKEN
         await support.close_handoff(session=session, request_id=first.id, actor=ADMIN)
+        await support.close_handoff(session=session, request_id=first.id, actor=ADMIN)
         with pytest.raises(Conflict, match="already closed"):
-            await support.close_handoff(session=session, request_id=first.id, actor=ADMIN)
+            await support.take_handoff(session=session, request_id=first.id,
+                                       staff_id=kim.id, actor=ADMIN)
         with pytest.raises(NotFound):
             await support.take_handoff(session=session, request_id=9999, staff_id=sam.id,
                                        actor=ADMIN)
