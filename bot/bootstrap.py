@@ -1,4 +1,4 @@
-"""The composition root of a serving process: shop, chat state store, NLU, pipeline."""
+"""The composition root of a serving process: shop, Redis, chat state store, NLU, pipeline."""
 
 from __future__ import annotations
 
@@ -6,17 +6,21 @@ from redis.asyncio import Redis
 
 from bot.handlers import shop_router
 from bot.pipeline import Pipeline, Understander
+from bot.sessions.ordering import ChatLocks
 from bot.sessions.store import DatabaseSessionStore, RedisSessionStore, SessionStore
 from core.shop import Shop
 
 
-def session_store(shop: Shop) -> tuple[SessionStore, Redis | None]:
-    """Redis when `REDIS_URL` is set (several processes share chats), else the database."""
-    if shop.settings.redis_url:
-        client = Redis.from_url(shop.settings.redis_url)
-        return RedisSessionStore(client), client
-    return DatabaseSessionStore(), None
+def redis(shop: Shop) -> Redis | None:
+    """One client for the process when `REDIS_URL` is set (connections come from its pool)."""
+    return Redis.from_url(shop.settings.redis_url) if shop.settings.redis_url else None
 
 
-def pipeline(shop: Shop, nlu: Understander, store: SessionStore) -> Pipeline:
-    return Pipeline(shop, store, nlu, shop_router())
+def session_store(client: Redis | None) -> SessionStore:
+    """Redis when there is one (several processes share chats), else the database."""
+    return RedisSessionStore(client) if client is not None else DatabaseSessionStore()
+
+
+def pipeline(shop: Shop, nlu: Understander, store: SessionStore,
+             client: Redis | None = None) -> Pipeline:
+    return Pipeline(shop, store, nlu, shop_router(), ChatLocks(client))

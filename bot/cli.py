@@ -76,7 +76,8 @@ def _nlu(settings: Settings) -> Understander:
     return embedded
 
 
-def _serve(settings: Settings, host: str, port: int, telegram_polling: bool = False) -> None:
+def _serve(settings: Settings, host: str, port: int, telegram_polling: bool = False,
+           background: bool = True) -> None:
     import logging
 
     import uvicorn
@@ -96,7 +97,8 @@ def _serve(settings: Settings, host: str, port: int, telegram_polling: bool = Fa
                database=logs.safe_url(settings.database_url),
                redis=logs.safe_url(settings.redis_url) if settings.redis_url else "off",
                nlu="rasa" if settings.rasa_url else "embedded")
-    application = create_app(settings, nlu=nlu, telegram_polling=telegram_polling)
+    application = create_app(settings, nlu=nlu, telegram_polling=telegram_polling,
+                             background=background)
     uvicorn.run(application, host=host, port=port, log_config=None,
                 log_level=settings.log_level.lower(), proxy_headers=True)
 
@@ -106,15 +108,40 @@ Polling = Annotated[bool, typer.Option(
     "instead of receiving them at /telegram/webhook.")]
 
 
+Jobs = Annotated[bool, typer.Option(
+    "--jobs/--no-jobs", help="Run the background jobs (expiring unpaid orders, sending queued "
+    "Telegram and Slack messages) in this process; --no-jobs when a `chatcart worker` "
+    "runs them.")]
+
+
 @app.command()
-def serve(host: Host = "127.0.0.1", port: Port = 8000, telegram_polling: Polling = False) -> None:
+def serve(host: Host = "127.0.0.1", port: Port = 8000, telegram_polling: Polling = False,
+          jobs: Jobs = True) -> None:
     """Serve the shop: health, media, and the channels that are configured."""
     settings = _settings()
     if telegram_polling and not settings.telegram_bot_token:
         typer.secho("--telegram-polling needs TELEGRAM_BOT_TOKEN.", err=True, fg=typer.colors.RED)
         raise typer.Exit(2)
     _run(_check_schema, settings)
-    _serve(settings, host, port, telegram_polling)
+    _serve(settings, host, port, telegram_polling, background=jobs)
+
+
+@app.command()
+def worker(
+    heartbeat: Annotated[Path | None, typer.Option(
+        help="A file touched after every sweep that worked, for a health check.")] = None,
+    sweep_seconds: Annotated[float, typer.Option(
+        min=0.5, help="Seconds between sweeps (expiry, purges).")] = 30.0,
+) -> None:
+    """The background jobs on their own (scale-out: serve with --no-jobs): expire unpaid
+    orders, deliver queued Telegram and Slack messages with retries, purge old rows."""
+    from bot import logs
+    from bot.jobs import run_worker
+
+    settings = _settings()
+    logs.configure(settings.log_level)
+    _run(_check_schema, settings)
+    asyncio.run(run_worker(settings, sweep_seconds=sweep_seconds, heartbeat=heartbeat))
 
 
 async def _check_schema(shop: Shop) -> None:
@@ -341,9 +368,9 @@ def chat() -> None:
     async def work(shop: Shop) -> None:
         await shop.migrate()
         await nlu.refresh_catalog(shop)
-        store, redis = bootstrap.session_store(shop)
+        redis = bootstrap.redis(shop)
         try:
-            pipeline = bootstrap.pipeline(shop, nlu, store)
+            pipeline = bootstrap.pipeline(shop, nlu, bootstrap.session_store(redis), redis)
             await converse(pipeline.handle, read, typer.echo)
         finally:
             if redis is not None:

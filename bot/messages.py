@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 ACTION_BYTES = 64  # Telegram's callback_data limit; Slack's action values allow more
 
@@ -87,6 +88,14 @@ class Reply:
     card: ProductCard | None = None
     edit: bool = False  # replace the message the button was on, where the platform can
     extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Reply:
+        """A message the shop queued (core.outbox's payload: text, button rows, links)."""
+        rows = tuple(tuple(Button(b["label"], b["action"]) for b in row)
+                     for row in payload.get("buttons", []))
+        links = tuple(Link(link["label"], link["url"]) for link in payload.get("links", []))
+        return cls(str(payload.get("text", "")), buttons=rows, links=links)
 
     def to_json(self) -> dict[str, object]:
         """The web chat API's shape (DESIGN.md)."""

@@ -62,9 +62,9 @@ def check_input(msg: Incoming) -> Reply | None:
 
 class Pipeline:
     def __init__(self, shop: Shop, store: SessionStore, nlu: Understander,
-                 router: Router) -> None:
+                 router: Router, locks: ChatLocks | None = None) -> None:
         self.shop, self.store, self.nlu, self.router = shop, store, nlu, router
-        self.locks = ChatLocks()
+        self.locks = locks or ChatLocks()
 
     async def handle(self, msg: Incoming) -> list[Reply]:
         problem = check_input(msg)

@@ -1,31 +1,27 @@
 """Delivering what the shop queued for chats (core.outbox) through the right channel.
 
-Woken at once when this process applies a payment, and otherwise checking every few
-seconds (another process may have queued something). Messages are claimed in a
-transaction, so two processes never deliver the same one.
+Woken when a transaction in this process queues a message (and, with Redis, when another
+process does), and otherwise checking every few seconds. Each message is leased while it
+is delivered and marked by how it went: sent, tried again later, or given up. A process
+that dies mid-delivery lets its lease run out, and another delivers the message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from bot import logs
-from bot.messages import Button, Link, Reply
+from bot.channels.delivery import Outcome
+from bot.messages import Reply
 from core.outbox import service as outbox
 from core.shop import Shop
 
 log = logging.getLogger("chatcart.relay")
-Deliver = Callable[[str, str, list[Reply]], bool]   # platform, chat id, replies -> delivered
-
-
-def reply_of(payload: dict[str, Any]) -> Reply:
-    rows = tuple(tuple(Button(b["label"], b["action"]) for b in row)
-                 for row in payload.get("buttons", []))
-    links = tuple(Link(link["label"], link["url"]) for link in payload.get("links", []))
-    return Reply(str(payload.get("text", "")), buttons=rows, links=links)
+# platform, chat id, replies -> how the delivery went (None: no channel for it here)
+Deliver = Callable[[str, str, list[Reply]], Awaitable[Outcome] | None]
 
 
 class Relay:
@@ -34,31 +30,61 @@ class Relay:
         self.shop, self.deliver, self.interval = shop, deliver, interval
         self.platforms = platforms
         self._wake = asyncio.Event()
+        self._settling: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         self._wake.set()
 
     async def once(self) -> int:
+        """Lease what is due and hand it to the channels; returns how many were taken."""
         async with self.shop.transaction() as session:
-            messages = await outbox.claim_pending(session=session, platforms=self.platforms)
-            for message in messages:
-                platform, _, chat_id = message.chat_key.partition(":")
-                if not self.deliver(platform, chat_id, [reply_of(message.payload)]):
-                    logs.event(log, "relay.no_channel", logging.WARNING, platform=platform,
-                               message=message.id)
-        return len(messages)
+            messages = await outbox.claim(session=session, platforms=self.platforms)
+            taken = [(m.id, m.chat_key, m.payload) for m in messages]
+        for message_id, chat_key, payload in taken:
+            platform, _, chat_id = chat_key.partition(":")
+            pending = self.deliver(platform, chat_id, [Reply.from_payload(payload)])
+            task = asyncio.create_task(self._settle(message_id, platform, pending))
+            self._settling.add(task)
+            task.add_done_callback(self._settling.discard)
+        return len(taken)
+
+    async def _settle(self, message_id: int, platform: str,
+                      pending: Awaitable[Outcome] | None) -> None:
+        lease = outbox.LEASE.total_seconds()
+        try:
+            outcome = (await asyncio.wait_for(pending, lease * 0.9) if pending is not None
+                       else Outcome.FAILED)
+        except TimeoutError:
+            outcome = Outcome.FAILED
+        async with self.shop.transaction() as session:
+            if outcome is Outcome.SENT:
+                await outbox.delivered(session=session, message_ids=[message_id])
+                return
+            gave_up = await outbox.failed(
+                session=session, message_id=message_id, error=outcome.value if pending
+                else f"no {platform} channel", final=outcome is Outcome.UNDELIVERABLE)
+        logs.event(log, "relay.gave_up" if gave_up else "relay.retry_later", logging.WARNING,
+                   platform=platform, message=message_id, outcome=outcome.value)
 
     async def run_forever(self) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.interval)
-            except TimeoutError:
-                pass
-            self._wake.clear()
-            try:
-                while await self.once():
+        try:
+            while True:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.interval)
+                except TimeoutError:
                     pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - the next round tries again
-                log.exception("relay.failed")
+                self._wake.clear()
+                try:
+                    while await self.once():
+                        pass
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - the next round tries again
+                    log.exception("relay.failed")
+        finally:  # deliveries under way get a moment to be marked, or their lease runs out
+            if self._settling:
+                await asyncio.wait(list(self._settling), timeout=5)
+            for task in list(self._settling):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

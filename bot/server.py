@@ -10,24 +10,22 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from functools import partial
 from importlib.metadata import entry_points
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from bot import bootstrap, logs
+from bot import bootstrap, jobs, logs
 from bot.channels.delivery import Limits
 from bot.channels.slack.events import slack_router
 from bot.channels.telegram.webhook import telegram_router
-from bot.channels.webchat import Outbox, webchat_router
+from bot.channels.webchat import Inbox, webchat_router
 from bot.health import health
-from bot.messages import Reply
 from bot.payments.routes import payments_router
 from bot.pipeline import Understander
 from bot.relay import Relay
-from bot.sweeper import run_forever as sweeper_loop
+from bot.wakeups import Wakeups
 from core.config import Settings
 from core.shop import Shop
 
@@ -46,51 +44,58 @@ async def _keep_catalog_current(nlu: Understander, shop: Shop, seconds: float) -
 
 def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander | None = None,
                sweep_seconds: float = 30.0, telegram_polling: bool = False,
-               limits: Limits | None = None) -> FastAPI:
+               limits: Limits | None = None, background: bool = True) -> FastAPI:
     """Compose the app; a given `shop` is used as is (and not closed), else one is built.
 
     The chat channels are served when an NLU is available (given, or the embedded one);
     Telegram and Slack when their credentials are set. `limits` overrides the platforms'
-    sending pace (tests).
+    sending pace (tests). `background` False leaves the jobs (expiry, the outbox to
+    Telegram and Slack) to a `chatcart worker`; web chat messages are always handed out
+    here, to the client that asks.
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = shop is None
-        app.state.shop = shop or Shop.from_settings(settings)
-        store, redis = bootstrap.session_store(app.state.shop)
-        app.state.pipeline = bootstrap.pipeline(app.state.shop, nlu, store) if nlu else None
-        app.state.outbox = Outbox()
+        app.state.shop = running = shop or Shop.from_settings(settings)
+        redis = bootstrap.redis(running)
+        store = bootstrap.session_store(redis)
+        app.state.pipeline = bootstrap.pipeline(running, nlu, store, redis) if nlu else None
+        app.state.inbox = Inbox(running)
         app.state.telegram = app.state.slack = None
-        tasks = [asyncio.create_task(sweeper_loop(app.state.shop, sweep_seconds))]
+        tasks: list[asyncio.Task[None]] = []
         stops = []
         if app.state.pipeline is not None:
             stops = await _start_channels(app, settings, telegram_polling, limits, tasks)
-        gateways = app.state.shop.gateways
+        gateways = running.gateways
         logs.event(log, "server.payments", gateways=", ".join(sorted(gateways)),
                    level=logging.WARNING if "offline" in gateways else logging.INFO,
                    note="TEST payments only: no money moves (set Stripe or PayPal keys)"
                    if "offline" in gateways else "live gateways")
-        app.state.relay = Relay(app.state.shop, partial(_deliver, app), _platforms(app))
-        tasks.append(asyncio.create_task(app.state.relay.run_forever(), name="relay"))
+        channels = {name: channel for name in ("telegram", "slack")
+                    if (channel := getattr(app.state, name)) is not None}
+        app.state.relay = relay = Relay(running, jobs.deliver_through(channels), list(channels))
+        wakeups = Wakeups(redis, [app.state.inbox.notify, lambda keys: relay.wake()])
+        running.outbox_listeners.append(wakeups.queued)
+        tasks.append(asyncio.create_task(wakeups.listen(), name="wakeups"))
+        if background:
+            tasks += jobs.start(running, relay, sweep_seconds)
         if nlu is not None:
-            await nlu.refresh_catalog(app.state.shop)
+            await nlu.refresh_catalog(running)
             tasks.append(asyncio.create_task(
-                _keep_catalog_current(nlu, app.state.shop, sweep_seconds)))
+                _keep_catalog_current(nlu, running, sweep_seconds)))
         try:
             yield
         finally:
+            running.outbox_listeners.remove(wakeups.queued)
             for stop in stops:
                 with contextlib.suppress(Exception):
                     await stop()
-            for task in tasks:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await jobs.stop(tasks)
             if redis is not None:
                 await redis.aclose()
             if owned:
-                await app.state.shop.close()
+                await running.close()
 
     app = FastAPI(title="Chatcart", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
@@ -150,22 +155,3 @@ async def _start_channels(app: FastAPI, settings: Settings, polling: bool, limit
         on.append("slack (socket mode)" if settings.slack_app_token else "slack (events)")
     logs.event(log, "server.channels", on=", ".join(on))
     return stops
-
-
-def _platforms(app: FastAPI) -> list[str]:
-    """The chats this process can reach: the web chat's, and each platform switched on."""
-    reachable = ["web"] if app.state.pipeline is not None else []
-    return reachable + [name for name in ("telegram", "slack")
-                        if getattr(app.state, name, None) is not None]
-
-
-def _deliver(app: FastAPI, platform: str, chat_id: str, answers: list[Reply]) -> bool:
-    if platform == "web" and app.state.pipeline is not None:
-        for reply in answers:
-            app.state.outbox.push(chat_id, reply)
-        return True
-    channel = getattr(app.state, platform, None) if platform in ("telegram", "slack") else None
-    if channel is None:
-        return False
-    channel.send(chat_id, answers)
-    return True

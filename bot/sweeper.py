@@ -1,15 +1,15 @@
-"""Background upkeep inside `chatcart serve`: unpaid orders past their window are cancelled
-(and their payment pages closed),
-chats idle past their expiry are forgotten, old webhook receipts are dropped.
+"""Background upkeep (bot/jobs.py runs it in `chatcart serve` or `chatcart worker`): unpaid
+orders past their window are cancelled (and their payment pages closed), chats idle past
+their expiry are forgotten, old webhook receipts and delivered messages are dropped.
 
-Safe with several processes: the expiry is idempotent (conditional updates). The
-`chatcart worker` of the scale-out shape will take this over.
+Safe with several processes: the expiry is idempotent (conditional updates).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from bot import logs
 from core.chats import service as chats
@@ -39,10 +39,15 @@ async def expire_once(shop: Shop) -> list[str]:
     return numbers
 
 
-async def run_forever(shop: Shop, interval: float) -> None:
+async def run_forever(shop: Shop, interval: float,
+                      beat: Callable[[], None] | None = None) -> None:
+    """Sweep every `interval` seconds; `beat` after each sweep that worked (the worker's
+    health check watches it)."""
     while True:
         try:
             await expire_once(shop)
+            if beat is not None:
+                beat()
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - one bad sweep must not stop the next

@@ -22,7 +22,9 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    # An empty variable counts as unset, as docker-compose passes `${VAR:-}`.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True,
+                                      env_ignore_empty=True)
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
@@ -216,11 +218,19 @@ class Settings(BaseSettings):
         if path.exists():
             return path.read_text().strip()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_hex(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Several processes may start at once on one data volume: each writes a candidate
+        # and links it into place; the first link wins and everyone reads the winner.
+        candidate = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(key)
-        return key
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink()
+        return path.read_text().strip()
 
     @property
     def media_dir(self) -> Path:

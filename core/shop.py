@@ -6,8 +6,9 @@ handed to whoever needs it; nothing here connects at import time.
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -19,6 +20,7 @@ from core.config import Settings
 from core.crypto import Vault
 from core.db import create_engine, session_factory, unit_of_work
 from core.notifications.mail import Mailer, mailer_for
+from core.outbox import service as outbox
 from core.payments.gateway import Gateway
 from core.payments.registry import configured
 
@@ -32,6 +34,9 @@ class Shop:
     mailer: Mailer
     vault: Vault
     gateways: dict[str, Gateway]
+    # Called with the chat keys a committed transaction queued messages for (core.outbox):
+    # the serving process wakes its deliverers, and tells other processes through Redis.
+    outbox_listeners: list[Callable[[set[str]], None]] = field(default_factory=list)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Shop:
@@ -41,9 +46,15 @@ class Shop:
         return cls(settings, engine, session_factory(engine), storage, mailer,
                    Vault(settings.secret_key), configured(settings))
 
-    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: `async with shop.transaction() as session: ...`."""
-        return unit_of_work(self.sessions)
+        async with unit_of_work(self.sessions) as session:
+            yield session
+        queued = session.info.pop(outbox.QUEUED, None)  # only after the commit
+        if queued:
+            for listener in self.outbox_listeners:
+                listener(queued)
 
     async def migrate(self) -> None:
         await migrate.upgrade(self.engine)

@@ -16,7 +16,8 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from bot import logs
@@ -54,6 +55,28 @@ class Job:
     paced: bool = True
 
 
+class Outcome(StrEnum):
+    """How a batch of calls ended, for a caller that must know (the outbox relay)."""
+    SENT = "sent"
+    FAILED = "failed"                # retried until the sender gave up: worth trying later
+    UNDELIVERABLE = "undeliverable"  # the person blocked the bot, the chat is gone
+
+
+@dataclass(slots=True)
+class _Batch:
+    left: int
+    outcome: Outcome = Outcome.SENT
+    done: asyncio.Future[Outcome] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future())
+
+    def finish(self, outcome: Outcome) -> None:
+        if outcome is not Outcome.SENT and self.outcome is Outcome.SENT:
+            self.outcome = outcome
+        self.left -= 1
+        if self.left <= 0 and not self.done.done():
+            self.done.set_result(self.outcome)
+
+
 class Bucket:
     def __init__(self, rate: float, burst: float) -> None:
         self.rate, self.burst = rate, burst
@@ -82,7 +105,7 @@ class Sender:
     def __init__(self, platform: str, limits: Limits | None = None) -> None:
         self.platform = platform
         self.limits = limits or Limits()
-        self._queues: dict[str, deque[Job]] = {}
+        self._queues: dict[str, deque[tuple[Job, _Batch]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._buckets: dict[str, Bucket] = {}
         self._global = Bucket(self.limits.global_rate, self.limits.global_rate)
@@ -91,17 +114,21 @@ class Sender:
         self.sent = 0
         self.given_up = 0
 
-    def submit(self, chat: str, jobs: list[Job]) -> None:
-        """Queue a turn's calls for a chat; returns at once (the work happens in the background)."""
+    def submit(self, chat: str, jobs: list[Job]) -> asyncio.Future[Outcome]:
+        """Queue a turn's calls for a chat; returns at once (the work happens in the
+        background) with a future of how they went, for callers that wait on it."""
+        batch = _Batch(len(jobs))
         if not jobs:
-            return
-        self._queues.setdefault(chat, deque()).extend(jobs)
+            batch.done.set_result(Outcome.SENT)
+            return batch.done
+        self._queues.setdefault(chat, deque()).extend((job, batch) for job in jobs)
         self._idle.clear()
         if chat not in self._workers:
             self._workers[chat] = asyncio.create_task(self._work(chat), name=f"send:{chat}")
         if len(self._buckets) > 1000:
             self._buckets = {k: b for k, b in self._buckets.items()
                              if k in self._workers or not b.full}
+        return batch.done
 
     async def drain(self, seconds: float = 10.0) -> bool:
         """Wait until everything queued is sent (or given up); False on timeout."""
@@ -116,6 +143,9 @@ class Sender:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for queue in self._queues.values():  # whoever waits learns these never went
+            for _, batch in queue:
+                batch.finish(Outcome.FAILED)
 
     async def _work(self, chat: str) -> None:
         queue = self._queues[chat]
@@ -123,9 +153,10 @@ class Sender:
             chat, Bucket(self.limits.per_chat_rate, self.limits.per_chat_burst))
         try:
             while queue:
-                job = queue[0]
-                await self._deliver(chat, job, bucket)
+                job, batch = queue[0]
+                outcome = await self._deliver(chat, job, bucket)
                 queue.popleft()
+                batch.finish(outcome)
         finally:
             del self._workers[chat]
             if not queue:
@@ -133,7 +164,7 @@ class Sender:
             if not self._workers:
                 self._idle.set()
 
-    async def _deliver(self, chat: str, job: Job, bucket: Bucket) -> None:
+    async def _deliver(self, chat: str, job: Job, bucket: Bucket) -> Outcome:
         failures = 0
         while True:
             if job.paced:
@@ -142,7 +173,7 @@ class Sender:
             try:
                 await job.call()
                 self.sent += 1
-                return
+                return Outcome.SENT
             except RetryAfter as wait:
                 logs.event(log, "delivery.rate_limited", platform=self.platform, chat=chat,
                            call=job.what, seconds=wait.seconds)
@@ -151,7 +182,7 @@ class Sender:
                 self.given_up += 1
                 logs.event(log, "delivery.undeliverable", logging.WARNING,
                            platform=self.platform, chat=chat, call=job.what, reason=str(reason))
-                return
+                return Outcome.UNDELIVERABLE
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - network, 5xx, timeouts: retry
@@ -160,7 +191,7 @@ class Sender:
                     self.given_up += 1
                     logs.event(log, "delivery.gave_up", logging.ERROR, platform=self.platform,
                                chat=chat, call=job.what, error=type(exc).__name__)
-                    return
+                    return Outcome.FAILED
                 pause = min(self.limits.backoff_cap, 0.5 * 2 ** (failures - 1))
                 pause *= random.uniform(0.8, 1.2)
                 logs.event(log, "delivery.retry", logging.WARNING, platform=self.platform,

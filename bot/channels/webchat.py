@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-from collections import defaultdict, deque
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from bot.messages import ChatRef, Incoming, Kind, Reply
+from core.outbox import service as outbox
+from core.shop import Shop
 
 STATIC = Path(__file__).parent / "webchat_static"
 SESSION = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
@@ -18,28 +20,47 @@ MAX_BODY = 16_384
 MAX_WAIT = 25.0
 
 
-class Outbox:
-    """Replies the bot sends on its own, held for the client's next GET (one process)."""
+class Inbox:
+    """Messages the shop queued for web chats (core.outbox rows for `web:<session>`), handed
+    to the client's GET by whichever process it reaches. A waiting GET is woken when this
+    process (or, through Redis, another) queues one for it, and looks again every few
+    seconds in any case."""
 
-    def __init__(self, limit: int = 50) -> None:
-        self._queues: dict[str, deque[Reply]] = defaultdict(lambda: deque(maxlen=limit))
-        self._ready: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
+    RECHECK = 2.0
 
-    def push(self, session: str, reply: Reply) -> None:
-        self._queues[session].append(reply)
-        self._ready[session].set()
+    def __init__(self, shop: Shop) -> None:
+        self.shop = shop
+        self._waiting: dict[str, set[asyncio.Event]] = {}
+
+    def notify(self, chat_keys: set[str]) -> None:
+        for key in chat_keys:
+            for event in self._waiting.get(key.removeprefix("web:"), ()):
+                event.set()
+
+    async def _take(self, session: str) -> list[Reply]:
+        async with self.shop.transaction() as db:
+            messages = await outbox.claim(session=db, chat_keys=[f"web:{session}"])
+            await outbox.delivered(session=db, message_ids=[m.id for m in messages])
+            return [Reply.from_payload(m.payload) for m in messages]
 
     async def take(self, session: str, wait: float) -> list[Reply]:
-        if not self._queues.get(session) and wait > 0:
-            event = self._ready[session]
-            event.clear()
-            try:
-                await asyncio.wait_for(event.wait(), timeout=wait)
-            except TimeoutError:
-                pass
-        queue = self._queues.pop(session, deque())
-        self._ready.pop(session, None)
-        return list(queue)
+        deadline = asyncio.get_running_loop().time() + wait
+        event = asyncio.Event()
+        self._waiting.setdefault(session, set()).add(event)
+        try:
+            while True:
+                event.clear()
+                found = await self._take(session)
+                left = deadline - asyncio.get_running_loop().time()
+                if found or left <= 0:
+                    return found
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), min(left, self.RECHECK))
+        finally:
+            waiting = self._waiting[session]
+            waiting.discard(event)
+            if not waiting:
+                del self._waiting[session]
 
 
 def _error(message: str, status: int = 400) -> JSONResponse:
@@ -90,8 +111,8 @@ def webchat_router() -> APIRouter:
     async def poll(request: Request, session: str = "", wait: float = 0.0) -> JSONResponse:
         if not SESSION.match(session):
             return _error("\"session\" must be 8-64 letters, digits, '-' or '_'.")
-        outbox: Outbox = request.app.state.outbox
-        queued = await outbox.take(session, min(max(wait, 0.0), MAX_WAIT))
+        inbox: Inbox = request.app.state.inbox
+        queued = await inbox.take(session, min(max(wait, 0.0), MAX_WAIT))
         return JSONResponse({"replies": [reply.to_json() for reply in queued]})
 
     @router.get("/chat")

@@ -52,7 +52,6 @@ def payments_router() -> APIRouter:
                 unknown = unknown or outcome == "unknown"
                 logs.event(log, "payment.event", gateway=name, kind=event.kind,
                            event=event.event_id, outcome=outcome)
-        request.app.state.relay.wake()
         if unknown:  # the gateway retries later, when the payment it refers to is known
             return JSONResponse({"error": "payment not known yet"}, status_code=503)
         return JSONResponse({"received": True})
@@ -92,7 +91,6 @@ def payments_router() -> APIRouter:
                                                 vault=shop.vault)
         logs.event(log, "payment.event", gateway="offline", kind=event.kind,
                    event=event.event_id, outcome=result)
-        request.app.state.relay.wake()
         if outcome == "decline":
             return _page(f"<p>Test payment declined: order {html.escape(order.number)} is not "
                          "paid. You can try again from the chat.</p>")

@@ -13,6 +13,9 @@ from core.db import Base
 
 
 class OutboxMessage(Base):
+    """Handed out on a lease: a deliverer that dies holding one lets it go when the lease
+    ends, and another delivers it (at least once; a platform is told at most a few times)."""
+
     __tablename__ = "outbox_messages"
     __table_args__ = (Index("ix_outbox_messages_pending", "sent_at", "id"),)
 
@@ -22,3 +25,8 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=now)
     sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_until: Mapped[datetime | None]     # a deliverer holds it until then
+    next_attempt_at: Mapped[datetime | None]   # after a failure: not before then
+    gave_up_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))

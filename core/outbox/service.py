@@ -1,14 +1,24 @@
-"""Queueing a message for a chat, and handing pending ones to whoever delivers them."""
+"""Queueing a message for a chat, and handing pending ones to whoever delivers them.
+
+A message is claimed on a lease, delivered, then marked sent; a failure puts it back with
+a growing pause, and after `MAX_ATTEMPTS` it is given up (and logged by the deliverer).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import now
 from core.outbox.models import OutboxMessage
+
+QUEUED = "chatcart.outbox.queued"  # session.info key: chat keys given messages in it
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+BACKOFF_CAP = timedelta(minutes=30)
 
 
 async def enqueue(*, session: AsyncSession, chat_key: str, text: str,
@@ -18,34 +28,69 @@ async def enqueue(*, session: AsyncSession, chat_key: str, text: str,
         "text": text, "buttons": buttons or [], "links": links or []})
     session.add(message)
     await session.flush()
+    session.info.setdefault(QUEUED, set()).add(chat_key)  # Shop.transaction tells listeners
     return message
 
 
-async def claim_pending(*, session: AsyncSession, platforms: list[str] | None = None,
-                        limit: int = 50) -> list[OutboxMessage]:
-    """Pending messages for `platforms`, oldest first, marked sent in this transaction.
+def _due() -> list[object]:
+    moment = now()
+    return [OutboxMessage.sent_at.is_(None), OutboxMessage.gave_up_at.is_(None),
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < moment),
+            or_(OutboxMessage.next_attempt_at.is_(None),
+                OutboxMessage.next_attempt_at <= moment)]
+
+
+async def claim(*, session: AsyncSession, platforms: Sequence[str] | None = None,
+                chat_keys: Sequence[str] | None = None, lease: timedelta = LEASE,
+                limit: int = 50) -> list[OutboxMessage]:
+    """Messages due for `platforms` (or these chats), oldest first, leased to the caller.
 
     `FOR UPDATE SKIP LOCKED` on PostgreSQL: several processes never take the same one.
-    A delivery that fails after the claim is retried by the channel's sender.
     """
-    if platforms is not None and not platforms:
+    if (platforms is not None and not platforms) or (chat_keys is not None and not chat_keys):
         return []
-    query = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
-    if platforms is not None:  # only what this process has a channel for
+    query = select(OutboxMessage).where(*_due())
+    if platforms is not None:  # only what the caller has a channel for
         query = query.where(or_(*(OutboxMessage.chat_key.startswith(f"{name}:")
                                   for name in platforms)))
+    if chat_keys is not None:
+        query = query.where(OutboxMessage.chat_key.in_(chat_keys))
     query = query.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
     messages = list(await session.scalars(query))
     if messages:
-        await session.execute(update(OutboxMessage).where(
-            OutboxMessage.id.in_([m.id for m in messages])).values(sent_at=now()))
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in messages]))
+            .values(claimed_until=now() + lease, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session="fetch"))
     return messages
 
 
+async def delivered(*, session: AsyncSession, message_ids: Sequence[int]) -> None:
+    if message_ids:
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(message_ids))
+                              .values(sent_at=now(), claimed_until=None))
+
+
+async def failed(*, session: AsyncSession, message_id: int, error: str,
+                 final: bool = False) -> bool:
+    """Put a message back for a later try, or give it up (`final`: retrying cannot help, or
+    after MAX_ATTEMPTS); True when it was given up."""
+    message = await session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None or message.sent_at is not None:
+        return False
+    message.claimed_until, message.last_error = None, error[:200]
+    if final or message.attempts >= MAX_ATTEMPTS:
+        message.gave_up_at = now()
+        return True
+    pause = min(BACKOFF_CAP, timedelta(seconds=5 * 2 ** (message.attempts - 1)))
+    message.next_attempt_at = now() + pause
+    return False
 
 
 async def purge_sent(*, session: AsyncSession, keep: timedelta = timedelta(days=1)) -> int:
-    """Delivered messages go after a day: they may quote a shopper's address."""
-    result = await session.execute(delete(OutboxMessage).where(
-        OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < now() - keep))
+    """Delivered (or given up) messages go after a day: they may quote a shopper's address."""
+    cutoff = now() - keep
+    result = await session.execute(delete(OutboxMessage).where(or_(
+        and_(OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < cutoff),
+        and_(OutboxMessage.gave_up_at.is_not(None), OutboxMessage.gave_up_at < cutoff))))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

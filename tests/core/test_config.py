@@ -52,3 +52,17 @@ def test_a_dotenv_file_is_read(tmp_path, monkeypatch):
     settings = load_settings()
     assert settings.shop_currency == "USD"
     assert settings.reservation_minutes == 15
+
+
+def test_processes_starting_together_agree_on_one_generated_key(tmp_path):
+    """An app and a worker sharing a data volume, started at the same moment."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        keys = pool.map(_generated_key, [str(tmp_path)] * 8)
+    assert len(set(keys)) == 1 and keys[0] == (tmp_path / "secret_key").read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"], "no candidates left over"
+
+
+def _generated_key(folder: str) -> str:
+    return load_settings(CHATCART_DATA_DIR=folder).secret_key

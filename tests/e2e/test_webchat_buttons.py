@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.messages import Reply
 from bot.server import create_app
 from bot.turn import Understanding
 from core.carts import service as carts
 from core.catalog import service as catalog
 from core.catalog.models import ProductStatus
 from core.orders import service as orders
+from core.outbox import service as outbox
 from core.support.models import HandoffRequest
 from tests import factories
 from tests.e2e.webchat import Shopper
@@ -41,7 +44,7 @@ async def client(shop, settings):
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            http.app_state = app.state  # type: ignore[attr-defined] - for the outbox test
+            http.shop = shop  # type: ignore[attr-defined] - for the outbox test
             yield http
 
 
@@ -165,14 +168,25 @@ async def test_the_chat_page_and_its_assets_are_served(client):
 
 
 async def test_replies_the_bot_sends_on_its_own_wait_for_the_clients_poll(client):
-    app_state = client.app_state
     empty = await client.get("/webchat/api/messages",
                              params={"session": "pollsession1", "wait": 0.05})
     assert empty.json() == {"replies": []}
-    app_state.outbox.push("pollsession1", Reply("Your order CC-7KX3MQ is paid."))
-    app_state.outbox.push("othersession", Reply("Not yours."))
-    queued = await client.get("/webchat/api/messages", params={"session": "pollsession1"})
-    assert [r["text"] for r in queued.json()["replies"]] == ["Your order CC-7KX3MQ is paid."]
+
+    async def queue_soon() -> None:
+        await asyncio.sleep(0.2)
+        async with client.shop.transaction() as session:
+            await outbox.enqueue(session=session, chat_key="web:pollsession1",
+                                 text="Your order CC-7KX3MQ is paid.",
+                                 buttons=[[{"label": "Order status", "action": "ord:CC-7KX3MQ"}]])
+            await outbox.enqueue(session=session, chat_key="web:othersession", text="Not yours.")
+
+    started = time.monotonic()
+    queued, _ = await asyncio.gather(client.get(
+        "/webchat/api/messages", params={"session": "pollsession1", "wait": 10}), queue_soon())
+    assert time.monotonic() - started < 1.5, "the waiting poll is woken, not left to time out"
+    assert queued.json()["replies"] == [{
+        "text": "Your order CC-7KX3MQ is paid.", "image": None, "links": [],
+        "buttons": [{"label": "Order status", "action": "ord:CC-7KX3MQ"}]}]
     again = await client.get("/webchat/api/messages", params={"session": "pollsession1"})
     assert again.json() == {"replies": []}
     refused = await client.get("/webchat/api/messages", params={"session": "x"})

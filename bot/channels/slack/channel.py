@@ -8,6 +8,7 @@ channel is answered in a direct message: carts and orders are nobody else's busi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
-from bot.channels.delivery import InFlight, Job, Limits, RetryAfter, Sender, Undeliverable
+from bot.channels.delivery import (
+    InFlight,
+    Job,
+    Limits,
+    Outcome,
+    RetryAfter,
+    Sender,
+    Undeliverable,
+)
 from bot.channels.slack.render import LINK_PREFIX, SlackMessage, render
 from bot.messages import ChatRef, Delivery, Incoming, Kind, Reply
 from bot.pipeline import Pipeline
@@ -65,7 +74,7 @@ def _person(body: dict[str, Any], event: dict[str, Any]) -> str:
 class SlackChannel:
     platform = "slack"
 
-    def __init__(self, settings: Settings, pipeline: Pipeline,
+    def __init__(self, settings: Settings, pipeline: Pipeline | None,
                  limits: Limits | None = None) -> None:
         assert settings.slack_bot_token and settings.slack_signing_secret
         self.client = AsyncWebClient(token=settings.slack_bot_token,
@@ -141,15 +150,17 @@ class SlackChannel:
             incoming = Incoming(chat, kind, text=text if kind is not Kind.ACTION else "",
                                 action=text if kind is Kind.ACTION else "",
                                 delivery=Delivery(self.platform, event_id))
+            assert self.pipeline is not None, "a sending-only channel gets no events"
             answers = await self.pipeline.handle(incoming)
             self.sender.submit(channel, self._jobs(channel, answers, edit_ts))
             return bool(answers)
 
     # -- replies out --------------------------------------------------------------------
 
-    def send(self, channel: str, answers: list[Reply]) -> None:
-        """Messages the shop sends on its own (an order confirmed), queued like replies."""
-        self.sender.submit(channel, self._jobs(channel, answers, None))
+    def send(self, channel: str, answers: list[Reply]) -> asyncio.Future[Outcome]:
+        """Messages the shop sends on its own (an order confirmed), queued like replies;
+        the future says how they went (the relay marks the outbox by it)."""
+        return self.sender.submit(channel, self._jobs(channel, answers, None))
 
     def _jobs(self, channel: str, answers: list[Reply], edit_ts: str | None) -> list[Job]:
         jobs = []

@@ -8,6 +8,7 @@ callback and, where the reply says so, edits the message it was on.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -36,7 +37,15 @@ from aiogram.types import (
 )
 
 from bot import logs
-from bot.channels.delivery import InFlight, Job, Limits, RetryAfter, Sender, Undeliverable
+from bot.channels.delivery import (
+    InFlight,
+    Job,
+    Limits,
+    Outcome,
+    RetryAfter,
+    Sender,
+    Undeliverable,
+)
 from bot.channels.telegram.render import Outgoing, render
 from bot.messages import ChatRef, Delivery, Incoming, Kind, Reply
 from bot.pipeline import Pipeline
@@ -167,9 +176,10 @@ class TelegramChannel:
 
     # -- replies out --------------------------------------------------------------------
 
-    def send(self, chat_id: str, answers: list[Reply]) -> None:
-        """Messages the shop sends on its own (an order confirmed), queued like replies."""
-        self.sender.submit(chat_id, self._jobs(int(chat_id), answers, None))
+    def send(self, chat_id: str, answers: list[Reply]) -> asyncio.Future[Outcome]:
+        """Messages the shop sends on its own (an order confirmed), queued like replies;
+        the future says how they went (the relay marks the outbox by it)."""
+        return self.sender.submit(chat_id, self._jobs(int(chat_id), answers, None))
 
     def _jobs(self, chat_id: int, answers: list[Reply], target: EditTarget | None) -> list[Job]:
         jobs: list[Job] = []

@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -7,6 +8,7 @@ from redis.asyncio import Redis
 from bot.sessions.ordering import ChatLocks
 from bot.sessions.state import ChatState
 from bot.sessions.store import DatabaseSessionStore, RedisSessionStore
+from bot.wakeups import Wakeups
 from core.chats import service as chats
 
 
@@ -69,3 +71,54 @@ async def test_one_chat_is_served_in_order_while_others_run_alongside():
     assert log.index("a1-") < log.index("a2+")          # a's turns never overlap
     assert log.index("b1+") < log.index("a1-")          # b did not wait for a
     assert len(locks) == 0                              # nothing kept once idle
+
+
+@pytest.mark.redis
+async def test_a_chats_turns_take_turns_across_processes_through_redis(redis_server):
+    """Two processes' locks (two ChatLocks, two clients) on one Redis: the same chat's turns
+    never overlap, another chat's run alongside, and a Redis that is gone lets turns go on."""
+    first, second = Redis.from_url(redis_server.url), Redis.from_url(redis_server.url)
+    here, there, log = ChatLocks(first), ChatLocks(second), []
+
+    async def turn(locks: ChatLocks, key: str, name: str, pause: float) -> None:
+        async with locks.hold(key):
+            log.append(f"{name}+")
+            await asyncio.sleep(pause)
+            log.append(f"{name}-")
+
+    try:
+        await asyncio.gather(turn(here, "telegram:1", "a1", 0.2),
+                             turn(there, "telegram:1", "a2", 0.0),
+                             turn(there, "telegram:2", "b1", 0.05))
+        assert log.index("a1-") < log.index("a2+") or log.index("a2-") < log.index("a1+")
+        assert log.index("b1-") < max(log.index("a1-"), log.index("a2-"))
+        assert await first.keys("chatcart:turn:*") == []  # released, not left to expire
+        nobody = Redis.from_url("redis://127.0.0.1:1/0")  # nothing listens there
+        async with ChatLocks(nobody).hold("web:x"):
+            log.append("went ahead")
+        assert log[-1] == "went ahead"
+        await nobody.aclose()
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+@pytest.mark.redis
+async def test_news_of_queued_messages_reaches_other_processes(redis_server):
+    heard: list[set[str]] = []
+    sender = Wakeups(Redis.from_url(redis_server.url), [])
+    listener = Wakeups(Redis.from_url(redis_server.url), [heard.append])
+    listening = asyncio.create_task(listener.listen())
+    try:
+        for _ in range(50):  # until the subscription is in place
+            sender.queued({"web:abc12345", "telegram:7"})
+            await asyncio.sleep(0.05)
+            if heard:
+                break
+        assert heard and heard[0] == {"web:abc12345", "telegram:7"}
+    finally:
+        listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listening
+        await sender.redis.aclose()
+        await listener.redis.aclose()

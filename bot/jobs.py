@@ -1,0 +1,104 @@
+"""The background jobs: the sweeper (unpaid orders expire, old rows go) and the relay
+(queued messages out to Telegram and Slack), with the Redis wakeups between processes.
+
+`chatcart serve` runs them in the serving process by default (the one-process shape);
+`chatcart worker` runs them on their own for the scale-out shape, where the serving
+processes start with `--no-jobs`. Several of either are safe: expiry is conditional and
+the outbox is leased with SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+from bot import logs
+from bot.channels.delivery import Limits, Outcome
+from bot.messages import Reply
+from bot.relay import Relay
+from bot.sweeper import run_forever as sweeper_loop
+from core.config import Settings
+from core.shop import Shop
+
+log = logging.getLogger("chatcart.jobs")
+
+
+class Sending(Protocol):
+    def send(self, chat_id: str, answers: list[Reply]) -> Awaitable[Outcome]: ...
+    async def close(self) -> None: ...
+
+
+def deliver_through(channels: Mapping[str, Sending]
+                    ) -> Callable[[str, str, list[Reply]], Awaitable[Outcome] | None]:
+    def deliver(platform: str, chat_id: str, answers: list[Reply]) -> Awaitable[Outcome] | None:
+        channel = channels.get(platform)
+        return channel.send(chat_id, answers) if channel is not None else None
+    return deliver
+
+
+def start(shop: Shop, relay: Relay, sweep_seconds: float,
+          beat: Callable[[], None] | None = None) -> list[asyncio.Task[None]]:
+    return [asyncio.create_task(sweeper_loop(shop, sweep_seconds, beat), name="sweeper"),
+            asyncio.create_task(relay.run_forever(), name="relay")]
+
+
+async def stop(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def sending_channels(settings: Settings, limits: Limits | None) -> dict[str, Sending]:
+    """The platforms this shop sends to, as channels that only send (no pipeline)."""
+    found: dict[str, Sending] = {}
+    if settings.telegram_bot_token:
+        from bot.channels.telegram.channel import TelegramChannel
+        found["telegram"] = TelegramChannel(settings, None, limits)
+    if settings.slack_bot_token:
+        from bot.channels.slack.channel import SlackChannel
+        found["slack"] = SlackChannel(settings, None, limits)
+    return found
+
+
+async def run_worker(settings: Settings, sweep_seconds: float = 30.0,
+                     limits: Limits | None = None, stopping: asyncio.Event | None = None,
+                     heartbeat: Path | None = None) -> None:
+    """`chatcart worker`: the jobs alone, until SIGTERM/SIGINT (or `stopping` is set).
+    `heartbeat` is touched after every sweep that worked, for a health check to watch."""
+    from bot.wakeups import Wakeups
+
+    stopping = stopping or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stopping.set)
+    shop = Shop.from_settings(settings)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    channels = sending_channels(settings, limits)
+    relay = Relay(shop, deliver_through(channels), list(channels))
+    wakeups = Wakeups(redis, [lambda keys: relay.wake()])
+    shop.outbox_listeners.append(wakeups.queued)
+    beat = heartbeat.touch if heartbeat is not None else None
+    tasks = [*start(shop, relay, sweep_seconds, beat),
+             asyncio.create_task(wakeups.listen(), name="wakeups")]
+    logs.event(log, "worker.start", platforms=", ".join(channels) or "none",
+               redis="on" if redis else "off")
+    try:
+        await stopping.wait()
+    finally:
+        for channel in channels.values():  # what is queued goes out (or is marked) first
+            with contextlib.suppress(Exception):
+                await channel.close()
+        await stop(tasks)
+        if redis is not None:
+            await redis.aclose()
+        await shop.close()
+        logs.event(log, "worker.stop")

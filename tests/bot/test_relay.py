@@ -1,0 +1,52 @@
+"""The relay marks each queued message by how its delivery went: sent, tried again later,
+or given up; a message for a platform this process cannot reach is left to one that can."""
+
+import asyncio
+
+from sqlalchemy import select
+
+from bot.channels.delivery import Outcome
+from bot.messages import Reply
+from bot.relay import Relay
+from core.outbox import service as outbox
+from core.outbox.models import OutboxMessage
+
+
+class Platform:
+    """A channel double: answers each send with the next outcome it was given."""
+
+    def __init__(self, *outcomes: Outcome) -> None:
+        self.outcomes, self.sent = list(outcomes), []
+
+    def deliver(self, platform: str, chat_id: str, answers: list[Reply]):
+        self.sent.append((platform, chat_id, [a.text for a in answers]))
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(self.outcomes.pop(0))
+        return done
+
+
+async def _states(shop) -> dict[str, tuple[bool, bool, int]]:
+    async with shop.transaction() as session:
+        rows = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return {m.chat_key: (m.sent_at is not None, m.gave_up_at is not None, m.attempts)
+                for m in rows}
+
+
+async def test_each_message_is_marked_by_how_its_delivery_went(shop):
+    async with shop.transaction() as session:
+        for key in ("telegram:1", "telegram:2", "telegram:3", "slack:C1", "web:abcdefgh"):
+            await outbox.enqueue(session=session, chat_key=key, text=f"hello {key}",
+                                 buttons=[[{"label": "Menu", "action": "menu"}]])
+    platform = Platform(Outcome.SENT, Outcome.FAILED, Outcome.UNDELIVERABLE)
+    relay = Relay(shop, platform.deliver, ["telegram"])
+    assert await relay.once() == 3
+    await asyncio.gather(*relay._settling)
+    assert platform.sent[0] == ("telegram", "1", ["hello telegram:1"])
+    assert await _states(shop) == {
+        "telegram:1": (True, False, 1),     # sent
+        "telegram:2": (False, False, 1),    # back in the queue, after a pause
+        "telegram:3": (False, True, 1),     # blocked the bot: given up
+        "slack:C1": (False, False, 0),      # no Slack here: left for a process that has it
+        "web:abcdefgh": (False, False, 0),  # web chats collect theirs themselves
+    }
+    assert await relay.once() == 0, "the failed one waits for its pause"
