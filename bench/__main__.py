@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import core_ops, nlu, telegram, webchat
+from bench import core_ops, floor, nlu, telegram, webchat
 from bot.nlu.embedded import build_embedded
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
@@ -23,6 +23,8 @@ def main() -> None:
         trained = build_embedded(Path(folder) / "model.joblib")
         chat = asyncio.run(webchat.measure(trained))
         bot = asyncio.run(telegram.measure(trained))
+    bare = asyncio.run(floor.measure())
+    ratio = bare["floor_turns_per_s"] / bot["telegram_turns_per_s"]
     print(f"\nNLU parse (demo catalog): p50 {language['nlu_p50_ms']:.2f} ms, "
           f"p99 {language['nlu_p99_ms']:.2f} ms, {language['nlu_parses_per_s']:.0f}/s")
     print(f"Web chat turns (SQLite, 1 process, in-process ASGI, {chat['webchat_turns']:.0f} "
@@ -32,11 +34,21 @@ def main() -> None:
           f"Bot API, {bot['telegram_turns']:.0f} turns, {bot['telegram_api_calls']:.0f} API "
           f"calls): {bot['telegram_turns_per_s']:.0f}/s, p50 {bot['telegram_p50_ms']:.1f} ms, "
           f"p99 {bot['telegram_p99_ms']:.1f} ms")
+    print(f"Floor, a bare aiogram echo bot behind the same route and harness: "
+          f"{bare['floor_turns_per_s']:.0f}/s, p50 {bare['floor_p50_ms']:.1f} ms, "
+          f"p99 {bare['floor_p99_ms']:.1f} ms")
+    print(f"A Chatcart turn costs {ratio:.1f}x the floor's (goal: within 3x)")
     oversold = sum(row["oversold"] for row in figures["core"].values())
     summary = {
         "python": sys.version.split()[0],
         "machine": platform.machine(),
         "oversold": oversold,
+        "chatcart_turns_per_s": bot["telegram_turns_per_s"],
+        "p50_ms": bot["telegram_p50_ms"],
+        "p99_ms": bot["telegram_p99_ms"],
+        "floor_turns_per_s": bare["floor_turns_per_s"],
+        "ratio_to_floor": ratio,
+        **bare,
         **language,
         **chat,
         **bot,

@@ -53,8 +53,10 @@ def _update(chat: int, text: str | None = None, data: str | None = None,
         "data": data}}
 
 
-async def _shopper(client: httpx.AsyncClient, chat: int, plan: list[str],
-                   api: FakeTelegram, latencies: list[float]) -> None:
+async def shopper_updates(client: httpx.AsyncClient, chat: int, plan: list[str],
+                          api: FakeTelegram, latencies: list[float]) -> None:
+    """One shopper's updates, each posted when the last was answered (its latency kept):
+    /start, the button `plan`, free text, the cart; four rounds."""
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 
     async def post(update: dict[str, Any]) -> None:
@@ -96,11 +98,11 @@ async def measure(nlu: Understander) -> dict[str, float]:
                 sender = app.state.telegram.sender
                 transport = httpx.ASGITransport(app=app)
                 async with httpx.AsyncClient(transport=transport, base_url="http://b") as client:
-                    await _shopper(client, 999_999, plan, api, [])  # warm up
+                    await shopper_updates(client, 999_999, plan, api, [])  # warm up
                     await sender.drain(60)
                     sent_before = sender.sent
                     started = time.perf_counter()
-                    await asyncio.gather(*(_shopper(client, 1000 + n, plan, api, latencies)
+                    await asyncio.gather(*(shopper_updates(client, 1000 + n, plan, api, latencies)
                                            for n in range(SHOPPERS)))
                     await sender.drain(120)
                     elapsed = time.perf_counter() - started

@@ -17,9 +17,11 @@ ADDRESSES = {
 }
 
 
-async def to_review(shopper: Any, country: str = "FR", email: str = "ann@example.com") -> None:
-    """Two blue mugs in the cart, a guest's checkout answered, standard shipping: the review."""
-    await shopper.say("add 2 blue mugs")
+async def to_review(shopper: Any, country: str = "FR", email: str = "ann@example.com",
+                    items: str = "2 blue mugs") -> None:
+    """Two blue mugs (or `items`) in the cart, a guest's checkout answered, standard
+    shipping: the review."""
+    await shopper.say(f"add {items}")
     await shopper.press("Checkout")
     await shopper.say(email)
     for answer in ADDRESSES[country]:
