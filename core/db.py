@@ -104,14 +104,29 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
         yield session
 
 
-async def insert_or_ignore(
-    session: AsyncSession, model: type[Base], values: dict[str, Any], conflict: list[str]
-) -> bool:
-    """INSERT that quietly yields to a row already there; True when this call inserted."""
+def _insert(session: AsyncSession) -> Any:
     if session.bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+async def upsert(session: AsyncSession, model: type[Base], values: dict[str, Any],
+                 conflict: list[str]) -> None:
+    """INSERT, or UPDATE the row already there with the same values: one statement, where
+    reading first would cost a second one on every call."""
+    statement = _insert(session)(model).values(**values)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=conflict,
+        set_={k: statement.excluded[k] for k in values if k not in conflict}))
+
+
+async def insert_or_ignore(
+    session: AsyncSession, model: type[Base], values: dict[str, Any], conflict: list[str]
+) -> bool:
+    """INSERT that quietly yields to a row already there; True when this call inserted."""
     result = await session.execute(
-        insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict))
+        _insert(session)(model).values(**values).on_conflict_do_nothing(
+            index_elements=conflict))
     return bool(result.rowcount)  # type: ignore[attr-defined]

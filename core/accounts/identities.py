@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +14,8 @@ from core.audit.actor import Actor
 from core.clock import now
 from core.db import insert_or_ignore
 from core.errors import Conflict
+
+SEEN_EVERY = timedelta(minutes=5)  # last_seen_at is that precise: no write on every message
 
 
 async def identify(
@@ -29,7 +33,7 @@ async def identify(
             ["platform", "platform_user_id"])
         identity = await session.scalar(query)
         assert identity is not None
-    else:
+    elif identity.last_seen_at < now() - SEEN_EVERY:
         identity.last_seen_at = now()
     return identity
 

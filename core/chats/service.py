@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chats.models import ChatSession
 from core.clock import now
+from core.db import upsert
 
 
 async def load(*, session: AsyncSession, key: str) -> dict[str, Any] | None:
@@ -21,12 +22,10 @@ async def load(*, session: AsyncSession, key: str) -> dict[str, Any] | None:
 
 async def save(*, session: AsyncSession, key: str, state: dict[str, Any],
                idle: timedelta) -> None:
+    """One statement per turn (an upsert): the hot path of every chat message."""
     stamp = now()
-    row = await session.get(ChatSession, key)
-    if row is None:
-        session.add(ChatSession(key=key, state=state, updated_at=stamp, expires_at=stamp + idle))
-    else:
-        row.state, row.updated_at, row.expires_at = state, stamp, stamp + idle
+    await upsert(session, ChatSession, {"key": key, "state": state, "updated_at": stamp,
+                                        "expires_at": stamp + idle}, ["key"])
 
 
 async def purge_idle(*, session: AsyncSession) -> int:

@@ -218,3 +218,17 @@ async def test_people_are_listed_staff_first_with_their_chats_and_can_be_narrowe
         assert await rows(text="EXAMPLE.COM") == [("zed@example.com", 0),
                                                   ("ann@example.com", 1)]
         assert await rows(role=Role.CUSTOMER, per_page=1, page=2) == [("bob@example.org", 0)]
+
+
+async def test_last_seen_is_written_at_most_every_few_minutes(shop):
+    async with shop.transaction() as session:
+        chat = await identities.identify(session=session, platform="web",
+                                         platform_user_id="seen-0001")
+        first = chat.last_seen_at
+        again = await identities.identify(session=session, platform="web",
+                                          platform_user_id="seen-0001")
+        assert again.last_seen_at == first, "no write for a message a moment later"
+        chat.last_seen_at = first - identities.SEEN_EVERY - timedelta(seconds=1)
+        later = await identities.identify(session=session, platform="web",
+                                          platform_user_id="seen-0001")
+        assert later.last_seen_at > first
