@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import core_ops, floor, nlu, telegram, webchat
+from bench import core_ops, floor, nlu, scale, telegram, webchat
 from bot.nlu.embedded import build_embedded
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
@@ -24,6 +24,7 @@ def main() -> None:
         chat = asyncio.run(webchat.measure(trained))
         bot = asyncio.run(telegram.measure(trained))
     bare = asyncio.run(floor.measure())
+    wide = asyncio.run(scale.measure()) or {}
     ratio = bare["floor_turns_per_s"] / bot["telegram_turns_per_s"]
     print(f"\nNLU parse (demo catalog): p50 {language['nlu_p50_ms']:.2f} ms, "
           f"p99 {language['nlu_p99_ms']:.2f} ms, {language['nlu_parses_per_s']:.0f}/s")
@@ -37,6 +38,11 @@ def main() -> None:
     print(f"Floor, a bare aiogram echo bot behind the same route and harness: "
           f"{bare['floor_turns_per_s']:.0f}/s, p50 {bare['floor_p50_ms']:.1f} ms, "
           f"p99 {bare['floor_p99_ms']:.1f} ms")
+    if wide:
+        print(f"Telegram webhook turns on PostgreSQL + Redis, 2 serve processes and a worker "
+              f"(real HTTP, {wide['scale_turns']:.0f} turns, {2 * telegram.SHOPPERS} shoppers): "
+              f"{wide['scale_turns_per_s']:.0f}/s, p50 {wide['scale_p50_ms']:.1f} ms, "
+              f"p99 {wide['scale_p99_ms']:.1f} ms")
     print(f"A Chatcart turn costs {ratio:.1f}x the floor's (goal: within 3x)")
     oversold = sum(row["oversold"] for row in figures["core"].values())
     summary = {
@@ -49,6 +55,7 @@ def main() -> None:
         "floor_turns_per_s": bare["floor_turns_per_s"],
         "ratio_to_floor": ratio,
         **bare,
+        **wide,
         **language,
         **chat,
         **bot,
