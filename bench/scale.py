@@ -76,7 +76,7 @@ async def _run(url: str, redis_url: str, folder: Path) -> dict[str, float]:
         env.update(DATABASE_URL=url, REDIS_URL=redis_url, CHATCART_DATA_DIR=str(data),
                    CHATCART_SECRET_KEY=KEY, TELEGRAM_BOT_TOKEN=BOT_TOKEN,
                    TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_API_BASE=api.url,
-                   LOG_LEVEL="WARNING")
+                   LOG_LEVEL="WARNING", CHAT_FLOOD_LIMIT="0")  # scripted shoppers
         commands = [["serve", "--no-jobs", "--port", str(port)] for port in ports]
         commands.append(["worker"])
         processes = [await asyncio.create_subprocess_exec(

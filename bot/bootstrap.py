@@ -6,6 +6,7 @@ from redis.asyncio import Redis
 
 from bot.handlers import shop_router
 from bot.pipeline import Pipeline, Understander
+from bot.sessions.flood import FloodGuard
 from bot.sessions.ordering import ChatLocks
 from bot.sessions.store import DatabaseSessionStore, RedisSessionStore, SessionStore
 from core.shop import Shop
@@ -23,4 +24,6 @@ def session_store(client: Redis | None) -> SessionStore:
 
 def pipeline(shop: Shop, nlu: Understander, store: SessionStore,
              client: Redis | None = None) -> Pipeline:
-    return Pipeline(shop, store, nlu, shop_router(), ChatLocks(client))
+    limit = shop.settings.chat_flood_limit
+    return Pipeline(shop, store, nlu, shop_router(), ChatLocks(client),
+                    FloodGuard(client, limit) if limit else None)

@@ -13,6 +13,7 @@ from typing import Protocol
 from bot import actions, logs, replies
 from bot.messages import Incoming, Kind, Reply
 from bot.router import Router
+from bot.sessions.flood import FloodGuard, Verdict
 from bot.sessions.ordering import ChatLocks
 from bot.sessions.store import SessionStore
 from bot.turn import Turn, Understanding
@@ -60,11 +61,17 @@ def check_input(msg: Incoming) -> Reply | None:
     return None
 
 
+SLOW_DOWN = ("You're sending messages faster than I can read them. Give me a few seconds, "
+             "then carry on.")
+
+
 class Pipeline:
     def __init__(self, shop: Shop, store: SessionStore, nlu: Understander,
-                 router: Router, locks: ChatLocks | None = None) -> None:
+                 router: Router, locks: ChatLocks | None = None,
+                 flood: FloodGuard | None = None) -> None:
         self.shop, self.store, self.nlu, self.router = shop, store, nlu, router
         self.locks = locks or ChatLocks()
+        self.flood = flood  # None: no limit
 
     async def handle(self, msg: Incoming) -> list[Reply]:
         problem = check_input(msg)
@@ -72,6 +79,9 @@ class Pipeline:
             return [problem]
         turn_id = uuid.uuid4().hex[:12]
         key = msg.chat.session_key
+        verdict = await self.flood.check(key) if self.flood else Verdict.PASS
+        if verdict is not Verdict.PASS:
+            return [Reply(SLOW_DOWN)] if verdict is Verdict.WARN else []
         async with self.locks.hold(key):
             try:
                 async with self.shop.transaction() as session:

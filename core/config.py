@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     shop_currency: str = Field("EUR", validation_alias="SHOP_CURRENCY")
     reservation_minutes: int = Field(30, ge=1, le=7 * 24 * 60,
                                      validation_alias="RESERVATION_MINUTES")
+    # Messages one chat may send in 10 seconds before being asked to slow down (0: no limit).
+    chat_flood_limit: int = Field(20, ge=0, le=10_000, validation_alias="CHAT_FLOOD_LIMIT")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     tax_rate: str = Field("0", validation_alias="TAX_RATE_PERCENT")
     payment_capture: str = Field("immediate", validation_alias="PAYMENT_CAPTURE")

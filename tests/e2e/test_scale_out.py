@@ -108,7 +108,8 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path, redis_server: Any,
     env.update(DATABASE_URL=url, REDIS_URL=redis_server.url, CHATCART_DATA_DIR=str(data),
                CHATCART_SECRET_KEY=SECRET, TELEGRAM_BOT_TOKEN=BOT_TOKEN,
                TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET, TELEGRAM_API_BASE=telegram_api.url,
-               PUBLIC_BASE_URL=f"http://127.0.0.1:{ports[0]}", LOG_LEVEL="WARNING")
+               PUBLIC_BASE_URL=f"http://127.0.0.1:{ports[0]}", LOG_LEVEL="WARNING",
+               CHAT_FLOOD_LIMIT="0")  # scripted shoppers type faster than people
     processes = Processes(env, tmp_path)
     try:
         for n, port in enumerate(ports):
