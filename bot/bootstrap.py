@@ -13,8 +13,12 @@ from core.shop import Shop
 
 
 def redis(shop: Shop) -> Redis | None:
-    """One client for the process when `REDIS_URL` is set (connections come from its pool)."""
-    return Redis.from_url(shop.settings.redis_url) if shop.settings.redis_url else None
+    """One client for the process when `REDIS_URL` is set (connections come from its pool).
+    Short timeouts: a hung Redis must cost a turn a second, not redis-py's default wait."""
+    if not shop.settings.redis_url:
+        return None
+    return Redis.from_url(shop.settings.redis_url, socket_timeout=1.0,
+                          socket_connect_timeout=1.0, health_check_interval=30)
 
 
 def session_store(client: Redis | None) -> SessionStore:

@@ -4,7 +4,8 @@
 `chatcart serve` runs them in the serving process by default (the one-process shape);
 `chatcart worker` runs them on their own for the scale-out shape, where the serving
 processes start with `--no-jobs`. Several of either are safe: expiry is conditional and
-the outbox is leased with SKIP LOCKED.
+each outbox message is leased to one deliverer (SKIP LOCKED on PostgreSQL; SQLite has one
+writer anyway).
 """
 
 from __future__ import annotations
@@ -94,9 +95,12 @@ async def run_worker(settings: Settings, sweep_seconds: float = 30.0,
     try:
         await stopping.wait()
     finally:
-        for channel in channels.values():  # what is queued goes out (or is marked) first
+        shop.outbox_listeners.remove(wakeups.queued)
+        relay.claiming = False  # then what is queued goes out, then it is marked
+        for channel in channels.values():
             with contextlib.suppress(Exception):
                 await channel.close()
+        await relay.settle(5)
         await stop(tasks)
         if redis is not None:
             await redis.aclose()

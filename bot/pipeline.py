@@ -70,7 +70,7 @@ class Pipeline:
                  router: Router, locks: ChatLocks | None = None,
                  flood: FloodGuard | None = None) -> None:
         self.shop, self.store, self.nlu, self.router = shop, store, nlu, router
-        self.locks = locks or ChatLocks()
+        self.locks = locks if locks is not None else ChatLocks()  # an idle one is falsy
         self.flood = flood  # None: no limit
 
     async def handle(self, msg: Incoming) -> list[Reply]:

@@ -2,8 +2,10 @@
 
 Woken when a transaction in this process queues a message (and, with Redis, when another
 process does), and otherwise checking every few seconds. Each message is leased while it
-is delivered and marked by how it went: sent, tried again later, or given up. A process
-that dies mid-delivery lets its lease run out, and another delivers the message.
+is delivered, the lease renewed for as long as the delivery is under way, and marked by
+how it went: sent, tried again later, or given up. A process that dies mid-delivery lets
+its lease run out, and another delivers the message: at least once, and twice only when
+a process dies between the platform's answer and the mark.
 """
 
 from __future__ import annotations
@@ -25,44 +27,65 @@ Deliver = Callable[[str, str, list[Reply]], Awaitable[Outcome] | None]
 
 
 class Relay:
+    IN_FLIGHT = 200  # messages handed to the channels and not yet marked, at most
+
     def __init__(self, shop: Shop, deliver: Deliver, platforms: list[str],
                  interval: float = 3.0) -> None:
         self.shop, self.deliver, self.interval = shop, deliver, interval
         self.platforms = platforms
         self._wake = asyncio.Event()
         self._settling: set[asyncio.Task[None]] = set()
+        self.claiming = True
 
     def wake(self) -> None:
         self._wake.set()
 
     async def once(self) -> int:
         """Lease what is due and hand it to the channels; returns how many were taken."""
+        room = self.IN_FLIGHT - len(self._settling)
+        if not self.claiming or room <= 0:
+            return 0
         async with self.shop.transaction() as session:
-            messages = await outbox.claim(session=session, platforms=self.platforms)
+            messages = await outbox.claim(session=session, platforms=self.platforms,
+                                          limit=min(50, room))
             taken = [(m.id, m.chat_key, m.payload) for m in messages]
         for message_id, chat_key, payload in taken:
             platform, _, chat_id = chat_key.partition(":")
-            pending = self.deliver(platform, chat_id, [Reply.from_payload(payload)])
+            try:
+                pending = self.deliver(platform, chat_id, [Reply.from_payload(payload)])
+            except Exception:  # noqa: BLE001 - a message that cannot even be rendered
+                log.exception("relay.unsendable message=%s", message_id)
+                pending = None
             task = asyncio.create_task(self._settle(message_id, platform, pending))
             self._settling.add(task)
             task.add_done_callback(self._settling.discard)
         return len(taken)
 
+    async def settle(self, seconds: float) -> None:
+        """Stop claiming, and give the deliveries under way `seconds` to be marked."""
+        self.claiming = False
+        if self._settling:
+            await asyncio.wait(list(self._settling), timeout=seconds)
+
     async def _settle(self, message_id: int, platform: str,
                       pending: Awaitable[Outcome] | None) -> None:
-        lease = outbox.LEASE.total_seconds()
-        try:
-            outcome = (await asyncio.wait_for(pending, lease * 0.9) if pending is not None
-                       else Outcome.FAILED)
-        except TimeoutError:
-            outcome = Outcome.FAILED
+        outcome = Outcome.UNDELIVERABLE if pending is None else None
+        waiting = asyncio.ensure_future(pending) if pending is not None else None
+        while outcome is None and waiting is not None:
+            done, _ = await asyncio.wait([waiting], timeout=outbox.LEASE.total_seconds() / 3)
+            if done:
+                outcome = waiting.result()
+            else:  # still queued or retrying: hold on to it
+                async with self.shop.transaction() as session:
+                    await outbox.renew(session=session, message_id=message_id)
+        assert outcome is not None
         async with self.shop.transaction() as session:
             if outcome is Outcome.SENT:
                 await outbox.delivered(session=session, message_ids=[message_id])
                 return
             gave_up = await outbox.failed(
                 session=session, message_id=message_id, error=outcome.value if pending
-                else f"no {platform} channel", final=outcome is Outcome.UNDELIVERABLE)
+                else f"not sendable on {platform}", final=outcome is Outcome.UNDELIVERABLE)
         logs.event(log, "relay.gave_up" if gave_up else "relay.retry_later", logging.WARNING,
                    platform=platform, message=message_id, outcome=outcome.value)
 
@@ -82,8 +105,7 @@ class Relay:
                 except Exception:  # noqa: BLE001 - the next round tries again
                     log.exception("relay.failed")
         finally:  # deliveries under way get a moment to be marked, or their lease runs out
-            if self._settling:
-                await asyncio.wait(list(self._settling), timeout=5)
+            await self.settle(5)
             for task in list(self._settling):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

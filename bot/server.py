@@ -63,6 +63,8 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         app.state.pipeline = bootstrap.pipeline(running, nlu, store, redis) if nlu else None
         app.state.inbox = Inbox(running)
         app.state.telegram = app.state.slack = None
+        if nlu is not None:  # before anything needs undoing: the database may be down
+            await nlu.refresh_catalog(running)
         tasks: list[asyncio.Task[None]] = []
         stops = []
         if app.state.pipeline is not None:
@@ -80,17 +82,22 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         tasks.append(asyncio.create_task(wakeups.listen(), name="wakeups"))
         if background:
             tasks += jobs.start(running, relay, sweep_seconds)
+        else:
+            logs.event(log, "server.jobs_elsewhere", logging.WARNING,
+                       note="unpaid orders expire and Telegram/Slack messages go out only "
+                            "while a `chatcart worker` runs")
         if nlu is not None:
-            await nlu.refresh_catalog(running)
             tasks.append(asyncio.create_task(
                 _keep_catalog_current(nlu, running, sweep_seconds)))
         try:
             yield
         finally:
             running.outbox_listeners.remove(wakeups.queued)
+            relay.claiming = False  # then what is queued goes out, then it is marked
             for stop in stops:
                 with contextlib.suppress(Exception):
                     await stop()
+            await relay.settle(5)
             await jobs.stop(tasks)
             if redis is not None:
                 await redis.aclose()

@@ -22,9 +22,7 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    # An empty variable counts as unset, as docker-compose passes `${VAR:-}`.
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True,
-                                      env_ignore_empty=True)
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
@@ -73,6 +71,17 @@ class Settings(BaseSettings):
             f"unsupported database {scheme!r}: use sqlite+aiosqlite:///FILE "
             "or postgresql+asyncpg://USER@HOST/DB"
         )
+
+    @field_validator("secret_key_value", "telegram_bot_token", "telegram_webhook_secret",
+                     "slack_bot_token", "slack_signing_secret", "slack_app_token",
+                     "stripe_secret_key", "stripe_webhook_secret", "paypal_client_id",
+                     "paypal_client_secret", "paypal_webhook_id", "smtp_url", "redis_url",
+                     mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """An empty key or optional service means "not set" (docker-compose passes
+        `${VAR:-}`); required values such as DATABASE_URL stay strict."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("redis_url")
     @classmethod

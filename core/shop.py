@@ -6,6 +6,7 @@ handed to whoever needs it; nothing here connects at import time.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from core.notifications.mail import Mailer, mailer_for
 from core.outbox import service as outbox
 from core.payments.gateway import Gateway
 from core.payments.registry import configured
+
+log = logging.getLogger("chatcart.shop")
 
 
 @dataclass
@@ -52,9 +55,11 @@ class Shop:
         async with unit_of_work(self.sessions) as session:
             yield session
         queued = session.info.pop(outbox.QUEUED, None)  # only after the commit
-        if queued:
-            for listener in self.outbox_listeners:
+        for listener in self.outbox_listeners if queued else ():
+            try:
                 listener(queued)
+            except Exception:  # noqa: BLE001 - the change stands; a wakeup is only a hint
+                log.exception("shop.outbox_listener_failed")
 
     async def migrate(self) -> None:
         await migrate.upgrade(self.engine)

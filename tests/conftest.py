@@ -128,8 +128,10 @@ def database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -
 
 
 def make_settings(database_url: str, data_dir: Path, **extra: object) -> Settings:
-    return load_settings(DATABASE_URL=database_url, CHATCART_DATA_DIR=str(data_dir),
-                         CHATCART_SECRET_KEY=SECRET, **extra)
+    """Test settings. Scripted shoppers type faster than people, so the flood guard is off
+    unless a test sets CHAT_FLOOD_LIMIT (tests/bot/sessions/test_flood.py does)."""
+    return load_settings(**{"DATABASE_URL": database_url, "CHATCART_DATA_DIR": str(data_dir),
+                            "CHATCART_SECRET_KEY": SECRET, "CHAT_FLOOD_LIMIT": 0, **extra})
 
 
 @pytest.fixture

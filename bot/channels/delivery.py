@@ -58,7 +58,7 @@ class Job:
 class Outcome(StrEnum):
     """How a batch of calls ended, for a caller that must know (the outbox relay)."""
     SENT = "sent"
-    FAILED = "failed"                # retried until the sender gave up: worth trying later
+    FAILED = "failed"                # not sent (retries ran out, or the sender closed first)
     UNDELIVERABLE = "undeliverable"  # the person blocked the bot, the chat is gone
 
 
@@ -111,6 +111,7 @@ class Sender:
         self._global = Bucket(self.limits.global_rate, self.limits.global_rate)
         self._idle = asyncio.Event()
         self._idle.set()
+        self.closed = False
         self.sent = 0
         self.given_up = 0
 
@@ -118,8 +119,8 @@ class Sender:
         """Queue a turn's calls for a chat; returns at once (the work happens in the
         background) with a future of how they went, for callers that wait on it."""
         batch = _Batch(len(jobs))
-        if not jobs:
-            batch.done.set_result(Outcome.SENT)
+        if not jobs or self.closed:  # after close(), nothing more goes out from here
+            batch.done.set_result(Outcome.FAILED if self.closed else Outcome.SENT)
             return batch.done
         self._queues.setdefault(chat, deque()).extend((job, batch) for job in jobs)
         self._idle.clear()
@@ -135,6 +136,7 @@ class Sender:
         return await _within(self._idle, seconds)
 
     async def close(self, seconds: float = 5.0) -> None:
+        self.closed = True
         if not await self.drain(seconds):
             left = sum(len(q) for q in self._queues.values())
             logs.event(log, "delivery.unsent_at_shutdown", logging.WARNING,
@@ -146,6 +148,7 @@ class Sender:
         for queue in self._queues.values():  # whoever waits learns these never went
             for _, batch in queue:
                 batch.finish(Outcome.FAILED)
+        self._queues.clear()
 
     async def _work(self, chat: str) -> None:
         queue = self._queues[chat]

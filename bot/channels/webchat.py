@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -23,10 +24,10 @@ MAX_WAIT = 25.0
 class Inbox:
     """Messages the shop queued for web chats (core.outbox rows for `web:<session>`), handed
     to the client's GET by whichever process it reaches. A waiting GET is woken when this
-    process (or, through Redis, another) queues one for it, and looks again every few
-    seconds in any case."""
+    process (or, through Redis, another) queues one for it, and looks again now and then
+    in any case. A GET whose client has gone (a reload, a closed tab) takes nothing."""
 
-    RECHECK = 2.0
+    RECHECK = 10.0
 
     def __init__(self, shop: Shop) -> None:
         self.shop = shop
@@ -43,13 +44,18 @@ class Inbox:
             await outbox.delivered(session=db, message_ids=[m.id for m in messages])
             return [Reply.from_payload(m.payload) for m in messages]
 
-    async def take(self, session: str, wait: float) -> list[Reply]:
+    async def take(self, session: str, wait: float,
+                   gone: Callable[[], Awaitable[bool]] | None = None) -> list[Reply]:
+        """What is queued for `session`, waiting up to `wait` seconds for something;
+        `gone()` says whether the client has left (then nothing is taken)."""
         deadline = asyncio.get_running_loop().time() + wait
         event = asyncio.Event()
         self._waiting.setdefault(session, set()).add(event)
         try:
             while True:
                 event.clear()
+                if gone is not None and await gone():
+                    return []
                 found = await self._take(session)
                 left = deadline - asyncio.get_running_loop().time()
                 if found or left <= 0:
@@ -89,7 +95,7 @@ def _incoming(body: object) -> Incoming | str:
 
 
 def webchat_router() -> APIRouter:
-    """Routes reading the pipeline and outbox the composition root put on `app.state`."""
+    """Routes reading the pipeline and inbox the composition root put on `app.state`."""
     router = APIRouter()
 
     @router.post("/webchat/api/messages")
@@ -112,7 +118,8 @@ def webchat_router() -> APIRouter:
         if not SESSION.match(session):
             return _error("\"session\" must be 8-64 letters, digits, '-' or '_'.")
         inbox: Inbox = request.app.state.inbox
-        queued = await inbox.take(session, min(max(wait, 0.0), MAX_WAIT))
+        queued = await inbox.take(session, min(max(wait, 0.0), MAX_WAIT),
+                                  gone=request.is_disconnected)
         return JSONResponse({"replies": [reply.to_json() for reply in queued]})
 
     @router.get("/chat")

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,7 +38,8 @@ def save_classifier(classifier: IntentClassifier, path: str | Path, stamp: str) 
     """Write atomically: a half-written model is never read by a starting server."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + f".{os.getpid()}.tmp")
+    # Replicas in containers are all PID 1: a random part keeps their files apart.
+    partial = path.with_name(path.name + f".{os.getpid()}.{secrets.token_hex(4)}.tmp")
     joblib.dump({"format": FORMAT, "fingerprint": stamp, "sklearn": sklearn.__version__,
                  "classifier": classifier}, partial)
     os.replace(partial, path)

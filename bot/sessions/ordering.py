@@ -1,9 +1,11 @@
 """One turn at a time per chat, any number of chats at once.
 
 Within a process an asyncio lock per chat key, dropped when nobody waits on it, keeps
-memory bounded by the chats in flight. With Redis (several processes), the turn also
-holds a Redis lock on the chat (redis-py's, with a timeout so a dead process cannot hold a
-chat for ever), so a chat's messages are handled in turn whichever process they reach.
+memory bounded by the chats in flight (and keeps their order). With Redis (several
+processes), the turn also holds a Redis lock on the chat (redis-py's, with a timeout so a
+dead process cannot hold a chat for ever), so a chat's turns never overlap whichever
+process they reach; two arriving at the same moment on two processes go one after the
+other, in either order.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from bot import logs
 
 log = logging.getLogger("chatcart.ordering")
 TURN_SECONDS = 30     # a turn longer than this lets the next one in (and is logged)
-POLL_SECONDS = 0.01   # how often a waiting turn asks Redis again
+POLL_SECONDS = 0.05   # how often a waiting turn asks Redis again
 
 
 class ChatLocks:
@@ -52,7 +54,7 @@ class ChatLocks:
         shared = self.redis.lock(f"chatcart:turn:{key}", timeout=TURN_SECONDS,
                                  sleep=POLL_SECONDS, blocking_timeout=TURN_SECONDS)
         try:
-            await stack.enter_async_context(_released(shared))
+            await stack.enter_async_context(_held(shared, key))
         except (LockError, RedisError) as problem:
             logs.event(log, "ordering.unlocked_turn", logging.WARNING, chat=key,
                        error=type(problem).__name__)
@@ -62,7 +64,8 @@ class ChatLocks:
 
 
 @asynccontextmanager
-async def _released(lock: Lock) -> AsyncIterator[None]:
+async def _held(lock: Lock, key: str) -> AsyncIterator[None]:
+    """Acquire the chat's Redis lock for the block, and let it go after."""
     if not await lock.acquire():
         raise LockError("timed out waiting for the chat")
     try:
@@ -70,5 +73,6 @@ async def _released(lock: Lock) -> AsyncIterator[None]:
     finally:
         try:
             await lock.release()
-        except (LockError, RedisError):  # expired meanwhile: the next turn already went
-            logs.event(log, "ordering.lock_expired", logging.WARNING)
+        except (LockError, RedisError) as problem:  # expired meanwhile, or Redis went
+            logs.event(log, "ordering.release_failed", logging.WARNING, chat=key,
+                       error=type(problem).__name__)

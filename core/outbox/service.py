@@ -17,8 +17,9 @@ from core.outbox.models import OutboxMessage
 
 QUEUED = "chatcart.outbox.queued"  # session.info key: chat keys given messages in it
 LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 12                      # 5 s doubling, capped: about 1.7 hours of tries
 BACKOFF_CAP = timedelta(minutes=30)
+KEEP = timedelta(days=7)               # an undelivered message older than this is dropped
 
 
 async def enqueue(*, session: AsyncSession, chat_key: str, text: str,
@@ -65,6 +66,14 @@ async def claim(*, session: AsyncSession, platforms: Sequence[str] | None = None
     return messages
 
 
+async def renew(*, session: AsyncSession, message_id: int, lease: timedelta = LEASE) -> None:
+    """Keep holding a message whose delivery is still under way (queued behind a chat's
+    other messages, or waiting out the platform's pause), so nobody else sends it too."""
+    await session.execute(update(OutboxMessage).where(
+        OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None))
+        .values(claimed_until=now() + lease))
+
+
 async def delivered(*, session: AsyncSession, message_ids: Sequence[int]) -> None:
     if message_ids:
         await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(message_ids))
@@ -88,9 +97,11 @@ async def failed(*, session: AsyncSession, message_id: int, error: str,
 
 
 async def purge_sent(*, session: AsyncSession, keep: timedelta = timedelta(days=1)) -> int:
-    """Delivered (or given up) messages go after a day: they may quote a shopper's address."""
+    """Delivered (or given up) messages go after a day, and any message after KEEP (a web
+    chat nobody opened again): they may quote a shopper's address."""
     cutoff = now() - keep
     result = await session.execute(delete(OutboxMessage).where(or_(
         and_(OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < cutoff),
-        and_(OutboxMessage.gave_up_at.is_not(None), OutboxMessage.gave_up_at < cutoff))))
+        and_(OutboxMessage.gave_up_at.is_not(None), OutboxMessage.gave_up_at < cutoff),
+        OutboxMessage.created_at < now() - KEEP)))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

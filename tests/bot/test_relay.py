@@ -50,3 +50,32 @@ async def test_each_message_is_marked_by_how_its_delivery_went(shop):
         "web:abcdefgh": (False, False, 0),  # web chats collect theirs themselves
     }
     assert await relay.once() == 0, "the failed one waits for its pause"
+
+
+async def test_a_slow_delivery_keeps_its_lease_so_nobody_sends_it_twice(shop, monkeypatch):
+    from datetime import timedelta
+    monkeypatch.setattr(outbox, "LEASE", timedelta(seconds=0.3))
+    async with shop.transaction() as session:
+        await outbox.enqueue(session=session, chat_key="telegram:5", text="Order confirmed")
+    slow = asyncio.get_running_loop().create_future()
+    first = Relay(shop, lambda platform, chat, answers: slow, ["telegram"])
+    second = Platform(Outcome.SENT)
+    other = Relay(shop, second.deliver, ["telegram"])
+    assert await first.once() == 1
+    for _ in range(6):  # two leases' time: still held while the delivery is under way
+        await asyncio.sleep(0.1)
+        assert await other.once() == 0
+    slow.set_result(Outcome.SENT)
+    await asyncio.gather(*first._settling)
+    assert second.sent == [] and (await _states(shop))["telegram:5"] == (True, False, 1)
+
+
+async def test_a_closed_sender_fails_what_it_held_and_takes_nothing_more():
+    from bot.channels.delivery import Job, Sender
+
+    hung = asyncio.Event()
+    sender = Sender("telegram")
+    queued = sender.submit("1", [Job(hung.wait, "sendMessage"), Job(hung.wait, "sendMessage")])
+    await sender.close(seconds=0.1)
+    assert await queued is Outcome.FAILED
+    assert await sender.submit("1", [Job(hung.wait, "sendMessage")]) is Outcome.FAILED

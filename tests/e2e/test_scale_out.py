@@ -10,6 +10,7 @@ browser asks, Telegram ones sent by the worker.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import socket
@@ -216,6 +217,7 @@ async def test_two_servers_and_a_worker_sell_each_mug_once_and_confirm_each_orde
         # Two messages of one chat at the same moment, one to each process: handled in
         # turn, so both land in the cart (a lost update would leave one mug).
         both = Wandering(clients, "scale-both-0001")
+        await both.say("hello")  # the chat exists: nothing else holds its turns apart
         await asyncio.gather(clients[0].post("/webchat/api/messages", json={
             "session": both.session, "text": "add 1 red mug"}), clients[1].post(
             "/webchat/api/messages", json={"session": both.session, "text": "add 1 red mug"}))
@@ -240,6 +242,20 @@ async def test_two_servers_and_a_worker_sell_each_mug_once_and_confirm_each_orde
         bought.append(red)
         await asyncio.gather(*(s.collect(4) for s in web))
         await asyncio.sleep(1)
+
+        # A browser waiting on one process hears of a payment made on the other at once:
+        # through Redis, well before the process's own look every ten seconds.
+        prompt = Wandering(clients, "scale-prompt-01")
+        await to_review(prompt, items="1 red mug")
+        await prompt.press("Pay €")
+        prompt.client = clients[0]
+        waiting = asyncio.create_task(prompt.news(wait=9))
+        await asyncio.sleep(0.5)
+        paid_at = time.monotonic()
+        await clients[1].post(prompt.payment_path(), data={"outcome": "pay"})
+        heard = await waiting
+        assert any("is confirmed" in r["text"] for r in heard), heard
+        assert time.monotonic() - paid_at < 3, "woken through Redis, not by the timer"
 
         placed = [number for number in bought if number and number != red]  # blue mugs
         assert 1 <= len(placed) <= MUGS // 2, processes.logs()
@@ -272,6 +288,12 @@ async def test_two_servers_and_a_worker_sell_each_mug_once_and_confirm_each_orde
             unsent = await session.scalar(select(func.count()).select_from(OutboxMessage)
                                           .where(OutboxMessage.sent_at.is_(None)))
             assert unsent == 0, processes.logs()
+        redis = Redis.from_url(processes.env["REDIS_URL"])
+        state = json.loads(await redis.get("chatcart:chat:web:scale-both-0001"))
+        await redis.aclose()
+        assert state["turn"] == 3, "the chat's two turns must run one after the other, " \
+            "not over each other (the Redis lock), each seeing the state the other left\n" + \
+            processes.logs()
         for name, _, _ in processes.running:
             log = (processes.folder / f"{name}.log").read_text()
             assert "Traceback" not in log, f"{name}:\n{log[-3000:]}"
