@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,24 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
-from bench.telegram import SECRET, SHOPPERS, shopper_updates
-from bot.demo import fill
+from bench.telegram import SECRET, SHOPPERS, demo_plan, shopper_updates
 from bot.nlu.embedded import build_embedded
-from core.catalog.models import Category, Product
 from core.config import load_settings
 from core.shop import Shop
 from tests.support import servers
 from tests.support.platforms import BOT_TOKEN, FakeTelegram
 
 KEY = "bench-secret-key-0123456789abcdef012345"
-
-
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Spread:
@@ -56,14 +46,10 @@ async def _prepare(url: str, data: Path) -> list[str]:
     settings = load_settings(DATABASE_URL=url, CHATCART_DATA_DIR=str(data),
                              CHATCART_SECRET_KEY=KEY)
     shop = Shop.from_settings(settings)
-    await fill(shop)
-    async with shop.transaction() as session:
-        category = await session.scalar(select(Category.id).where(
-            Category.parent_id.is_not(None)).order_by(Category.id).limit(1))
-        product = await session.scalar(select(Product.id).where(
-            Product.category_id == category).order_by(Product.id).limit(1))
-    await shop.close()
-    return ["cats", f"cat:{category}:1", f"prod:{product}", f"add:{product}:1"]
+    try:
+        return await demo_plan(shop)
+    finally:
+        await shop.close()
 
 
 async def _run(url: str, redis_url: str, folder: Path) -> dict[str, float]:
@@ -71,7 +57,7 @@ async def _run(url: str, redis_url: str, folder: Path) -> dict[str, float]:
     plan = await _prepare(url, data)
     build_embedded(data / "nlu-model.joblib")
     async with FakeTelegram() as api:
-        ports = [_port(), _port()]
+        ports = [servers.free_port(), servers.free_port()]
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
         env.update(DATABASE_URL=url, REDIS_URL=redis_url, CHATCART_DATA_DIR=str(data),
                    CHATCART_SECRET_KEY=KEY, TELEGRAM_BOT_TOKEN=BOT_TOKEN,

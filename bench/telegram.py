@@ -75,6 +75,18 @@ async def shopper_updates(client: httpx.AsyncClient, chat: int, plan: list[str],
         await post(_update(chat, data="cart"))
 
 
+async def demo_plan(shop: Shop) -> list[str]:
+    """Fill the demo shop; the buttons a shopper presses: the categories, the first
+    subcategory's page, its first product, add it."""
+    await fill(shop)
+    async with shop.transaction() as session:
+        category = await session.scalar(select(Category.id).where(
+            Category.parent_id.is_not(None)).order_by(Category.id).limit(1))
+        product = await session.scalar(select(Product.id).where(
+            Product.category_id == category).order_by(Product.id).limit(1))
+    return ["cats", f"cat:{category}:1", f"prod:{product}", f"add:{product}:1"]
+
+
 async def measure(nlu: Understander) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         async with FakeTelegram() as api:
@@ -86,13 +98,7 @@ async def measure(nlu: Understander) -> dict[str, float]:
                 TELEGRAM_WEBHOOK_SECRET=SECRET,
                 CHAT_FLOOD_LIMIT=0)  # scripted shoppers outpace any person
             shop = Shop.from_settings(settings)
-            await fill(shop)
-            async with shop.transaction() as session:
-                category = await session.scalar(select(Category.id).where(
-                    Category.parent_id.is_not(None)).order_by(Category.id).limit(1))
-                product = await session.scalar(select(Product.id).where(
-                    Product.category_id == category).order_by(Product.id).limit(1))
-            plan = ["cats", f"cat:{category}:1", f"prod:{product}", f"add:{product}:1"]
+            plan = await demo_plan(shop)
             app = create_app(settings, shop, nlu=nlu, sweep_seconds=3600, limits=UNPACED)
             latencies: list[float] = []
             async with app.router.lifespan_context(app):

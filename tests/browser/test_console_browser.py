@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pyotp
 import pytest
 
 from tests.e2e.checkout_steps import buy_with_the_test_gateway
+from tests.support.servers import free_port
 
 CHROMIUM = os.environ.get("CHATCART_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -41,9 +41,7 @@ def chromium() -> str:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
     """A demo shop served by the real CLI: (base URL, admin email, admin password)."""
     folder = tmp_path_factory.mktemp("console")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     env.update(CHATCART_DATA_DIR=str(folder / "data"),
                DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'shop.db'}")

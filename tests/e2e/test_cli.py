@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 from core.migrate import head_revision
 from tests.conftest import SECRET
 from tests.e2e.checkout_steps import buy_with_the_test_gateway
+from tests.support.servers import free_port
 
 CHATCART = [sys.executable, "-m", "bot"]
 
@@ -106,12 +106,6 @@ def test_a_broken_catalog_file_imports_nothing_and_names_every_bad_line(env, tmp
     assert "Imported 1 products: 1 created, 0 updated." in imported.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_demo_fills_a_shop_prints_the_login_and_serves_health(fresh_env, tmp_path):
     filled = run(["demo", "--no-serve"], fresh_env, tmp_path)
     assert filled.returncode == 0, filled.stderr
@@ -126,7 +120,7 @@ def test_demo_fills_a_shop_prints_the_login_and_serves_health(fresh_env, tmp_pat
     assert "(just imported)" not in again.stdout
     assert f"Admin login: {email} / {password}" in again.stdout
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(CHATCART + ["serve", "--port", str(port)], env=fresh_env,
                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True)

@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -43,17 +42,12 @@ from tests.e2e.platforms import TelegramUser
 from tests.e2e.webchat import Shopper
 from tests.factories import ADMIN
 from tests.support.platforms import BOT_TOKEN, FakeTelegram
+from tests.support.servers import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 MUGS = 9            # on the shelf: four buyers of two, and one left over
 WEB_BUYERS = 8
 TELEGRAM_BUYERS = 4
-
-
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Processes:
@@ -104,7 +98,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path, redis_server: Any,
         await shop.close()
 
     asyncio.run(prepare())
-    ports = [_port(), _port()]
+    ports = [free_port(), free_port()]
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     env.update(DATABASE_URL=url, REDIS_URL=redis_server.url, CHATCART_DATA_DIR=str(data),
                CHATCART_SECRET_KEY=SECRET, TELEGRAM_BOT_TOKEN=BOT_TOKEN,

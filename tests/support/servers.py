@@ -26,6 +26,7 @@ from typing import Self
 
 __all__ = [
     "PostgresServer",
+    "free_port",
     "RedisServer",
     "postgres_available",
     "redis_available",
@@ -35,7 +36,7 @@ _START_ATTEMPTS = 3  # a free port can be taken between picking it and binding i
 _PG_USER = "postgres"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A port nobody listens on right now; the OS picks it so parallel runs don't collide."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -146,7 +147,7 @@ class PostgresServer:
                 what="initdb",
             )
             for attempt in range(_START_ATTEMPTS):
-                self._port = _free_port()
+                self._port = free_port()
                 try:
                     self._pg_ctl_start()
                     break
@@ -319,7 +320,7 @@ class RedisServer:
         atexit.register(self.stop)
         try:
             for attempt in range(_START_ATTEMPTS):
-                self._port = _free_port()
+                self._port = free_port()
                 try:
                     self._start_once()
                     break
