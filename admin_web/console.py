@@ -170,14 +170,23 @@ class Console:
                              error="Your role does not allow that.")
         return user
 
-    async def acting(self, request: Request,
-                     *roles: Role) -> tuple[User, dict[str, str]] | Response:
-        """A posted action: the staff member allowed to do it and the form, checked for its
-        CSRF token; else the response that refuses it."""
-        data = await self.form(request)
+    async def uploading(self, request: Request,
+                        *roles: Role) -> tuple[User, FormData] | Response:
+        """A posted form, files and all: the staff member allowed to send it and the form,
+        checked for its CSRF token; else the response that refuses it."""
+        data = await self.posted(request)
         user = await self.staff_only(request, *roles)
         if not isinstance(user, User):
             return user
         if data is None:
             return self.refused(request)
         return user, data
+
+    async def acting(self, request: Request,
+                     *roles: Role) -> tuple[User, dict[str, str]] | Response:
+        """A posted action (text fields only), as `uploading` checks it."""
+        checked = await self.uploading(request, *roles)
+        if isinstance(checked, Response):
+            return checked
+        user, data = checked
+        return user, {k: v for k, v in data.items() if isinstance(v, str)}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from admin_web import forms
 from admin_web.console import actor, console, money, status_of
@@ -59,11 +60,8 @@ async def products(request: Request, q: str = "", archived: str = "", category: 
                                stock=stock, page=page)
 
 
-async def product_form(request: Request) -> tuple[dict[str, str], bytes | None] | None:
-    """The posted product fields and image bytes; None when the CSRF token is wrong."""
-    data = await console(request).posted(request)
-    if data is None:
-        return None
+async def product_form(data: FormData) -> tuple[dict[str, str], bytes | None]:
+    """The posted product fields and the picture's bytes (when one was chosen)."""
     fields = {k: v for k, v in data.items() if isinstance(v, str)}
     upload = data.get("image")
     image = None
@@ -106,13 +104,11 @@ async def save_product(request: Request, user: User, fields: dict[str, str],
 @router.post("/products", response_model=None)
 async def create_product(request: Request) -> Response:
     site = console(request)
-    posted = await product_form(request)
-    user = await site.staff_only(request, Role.ADMIN)
-    if not isinstance(user, User):
-        return user
-    if posted is None:
-        return site.refused(request)
-    fields, image = posted
+    checked = await site.uploading(request, Role.ADMIN)
+    if isinstance(checked, Response):
+        return checked
+    user, data = checked
+    fields, image = await product_form(data)
     try:
         product_id = await save_product(request, user, fields, image, None)
     except DomainError as problem:
@@ -133,12 +129,10 @@ async def import_page(request: Request) -> Response:
 @router.post("/products/import", response_model=None)
 async def import_products(request: Request) -> Response:
     site = console(request)
-    data = await site.posted(request)
-    user = await site.staff_only(request, Role.ADMIN)
-    if not isinstance(user, User):
-        return user
-    if data is None:
-        return site.refused(request)
+    checked = await site.uploading(request, Role.ADMIN)
+    if isinstance(checked, Response):
+        return checked
+    user, data = checked
     upload = data.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
         return site.page(request, "import.html", 400, user=user, problems=[], report=None,
@@ -195,14 +189,12 @@ async def product_detail(request: Request, product_id: int) -> Response:
 @router.post("/products/{product_id}", response_model=None)
 async def edit_product(request: Request, product_id: int) -> Response:
     site = console(request)
-    posted = await product_form(request)
-    user = await site.staff_only(request, Role.ADMIN)
-    if not isinstance(user, User):
-        return user
-    if posted is None:
-        return site.refused(request)
+    checked = await site.uploading(request, Role.ADMIN)
+    if isinstance(checked, Response):
+        return checked
+    user, data = checked
     try:
-        await save_product(request, user, *posted, product_id)
+        await save_product(request, user, *await product_form(data), product_id)
     except DomainError as problem:
         return await product_page(request, user, product_id, status_of(problem), problem.message)
     return site.go(request, f"/products/{product_id}")
