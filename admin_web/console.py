@@ -16,16 +16,19 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from core.accounts import staff
 from core.accounts.models import Role, User
+from core.audit import news
 from core.audit.actor import Actor, Channel
 from core.config import Settings
 from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from core.inventory import service as inventory
 from core.money import format_amount
 from core.shop import Shop
+from core.support import service as support
 
 HERE = Path(__file__).parent
 SESSION, PENDING, CSRF = "cc_session", "cc_pending", "cc_csrf"
@@ -66,6 +69,7 @@ class Console:
         self.templates = Jinja2Templates(directory=HERE / "templates")
         self.signer = URLSafeTimedSerializer(settings.secret_key, salt="chatcart.console")
         self.secure = settings.base_url.startswith("https://")
+        self.live_seconds = 600.0  # a live stream's life before the browser reconnects
 
     def shop(self) -> Shop:
         return self.running_shop()
@@ -79,7 +83,8 @@ class Console:
         token = request.cookies.get(CSRF) or secrets.token_urlsafe(24)
         response = self.templates.TemplateResponse(request, name, {
             "root": self.root(request), "csrf": token, "user": None, "error": None,
-            "low_stock": getattr(request.state, "low_stock", None),
+            "counts": getattr(request.state, "counts", {}),
+            "news_after": getattr(request.state, "news_after", 0),
             "page_link": lambda number: page_link(request, number), **values},
             status_code=status)
         if request.cookies.get(CSRF) != token:
@@ -164,11 +169,18 @@ class Console:
         if user is None:
             return self.go(request, "/login")
         async with self.shop().transaction() as session:
-            request.state.low_stock = await inventory.low_count(session=session)
+            request.state.counts = await self.counts(session)
+            request.state.news_after = await news.latest_id(session=session)
         if roles and user.role not in roles:
             return self.page(request, "base.html", 403, user=user,
                              error="Your role does not allow that.")
         return user
+
+    @staticmethod
+    async def counts(session: AsyncSession) -> dict[str, int]:
+        """The nav's badges (kept current on open pages by admin_web/live.py)."""
+        return {"low_stock": await inventory.low_count(session=session),
+                "handoffs": await support.waiting_count(session=session)}
 
     async def uploading(self, request: Request,
                         *roles: Role) -> tuple[User, FormData] | Response:

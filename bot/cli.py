@@ -80,11 +80,10 @@ def _serve(settings: Settings, host: str, port: int, telegram_polling: bool = Fa
            background: bool = True) -> None:
     import logging
 
-    import uvicorn
     from pydantic import AnyHttpUrl
 
     from bot import logs
-    from bot.server import create_app
+    from bot.server import create_app, run
 
     logs.configure(settings.log_level)
     if "public_base_url" not in settings.model_fields_set:
@@ -99,8 +98,7 @@ def _serve(settings: Settings, host: str, port: int, telegram_polling: bool = Fa
                nlu="rasa" if settings.rasa_url else "embedded")
     application = create_app(settings, nlu=nlu, telegram_polling=telegram_polling,
                              background=background)
-    uvicorn.run(application, host=host, port=port, log_config=None,
-                log_level=settings.log_level.lower(), proxy_headers=True)
+    run(application, host, port, settings.log_level.lower())
 
 
 Polling = Annotated[bool, typer.Option(

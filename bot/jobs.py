@@ -86,7 +86,7 @@ async def run_worker(settings: Settings, sweep_seconds: float = 30.0,
     channels = sending_channels(settings, limits)
     relay = Relay(shop, deliver_through(channels), list(channels))
     wakeups = Wakeups(redis, [lambda keys: relay.wake()])
-    shop.outbox_listeners.append(wakeups.queued)
+    shop.commit_listeners.append(wakeups.committed)
     beat = heartbeat.touch if heartbeat is not None else None
     tasks = [*start(shop, relay, sweep_seconds, beat),
              asyncio.create_task(wakeups.listen(), name="wakeups")]
@@ -95,7 +95,7 @@ async def run_worker(settings: Settings, sweep_seconds: float = 30.0,
     try:
         await stopping.wait()
     finally:
-        shop.outbox_listeners.remove(wakeups.queued)
+        shop.commit_listeners.remove(wakeups.committed)
         relay.claiming = False  # then what is queued goes out, then it is marked
         for channel in channels.values():
             with contextlib.suppress(Exception):

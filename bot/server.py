@@ -11,6 +11,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib.metadata import entry_points
+from types import FrameType
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -77,8 +79,9 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         channels = {name: channel for name in ("telegram", "slack")
                     if (channel := getattr(app.state, name)) is not None}
         app.state.relay = relay = Relay(running, jobs.deliver_through(channels), list(channels))
-        wakeups = Wakeups(redis, [app.state.inbox.notify, lambda keys: relay.wake()])
-        running.outbox_listeners.append(wakeups.queued)
+        wakeups = Wakeups(redis, [app.state.inbox.notify, lambda keys: relay.wake()],
+                          running.newsroom)
+        running.commit_listeners.append(wakeups.committed)
         tasks.append(asyncio.create_task(wakeups.listen(), name="wakeups"))
         if background:
             tasks += jobs.start(running, relay, sweep_seconds)
@@ -92,7 +95,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         try:
             yield
         finally:
-            running.outbox_listeners.remove(wakeups.queued)
+            running.commit_listeners.remove(wakeups.committed)
             relay.claiming = False  # then what is queued goes out, then it is marked
             for stop in stops:
                 with contextlib.suppress(Exception):
@@ -133,6 +136,33 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     return app
+
+
+def run(app: FastAPI, host: str, port: int, log_level: str) -> None:
+    """Serve `app` with uvicorn until SIGTERM or SIGINT.
+
+    uvicorn lets open requests finish before the app's own shutdown begins, so at the
+    signal the shop is told it is closing: web chat polls and console streams answer at
+    once (their clients reconnect, to another process when there are several). Anything
+    still open 5 s later is cut.
+    """
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        loop: asyncio.AbstractEventLoop | None = None
+
+        async def serve(self, sockets: list[Any] | None = None) -> None:
+            self.loop = asyncio.get_running_loop()
+            await super().serve(sockets)
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            super().handle_exit(sig, frame)
+            running: Shop | None = getattr(app.state, "shop", None)
+            if running is not None and self.loop is not None:
+                self.loop.call_soon_threadsafe(running.closing.set)
+
+    Server(uvicorn.Config(app, host=host, port=port, log_config=None, log_level=log_level,
+                          proxy_headers=True, timeout_graceful_shutdown=5)).run()
 
 
 async def _start_channels(app: FastAPI, settings: Settings, polling: bool, limits: Limits | None,

@@ -1,7 +1,10 @@
-"""Telling other processes that chat messages were queued (core.outbox), through Redis
-pub/sub: a web chat waiting on another process hears its confirmation at once, and the
-worker delivers a Telegram message without waiting for its next look. Without Redis,
-every process still looks every few seconds: this only makes it prompt."""
+"""Telling other processes what a commit here did, through Redis pub/sub: chats given
+messages (core.outbox), so a web chat waiting on another process hears its confirmation
+at once and the worker delivers a Telegram message without waiting for its next look; and
+news for staff (core.audit.news), so a console open on any process hears of a paid order.
+Without Redis, every process still looks for messages every few seconds, and consoles
+hear the news of their own process only.
+"""
 
 from __future__ import annotations
 
@@ -15,33 +18,49 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot import logs
+from core.audit.news import News, Newsroom
+from core.shop import Committed
 
 log = logging.getLogger("chatcart.wakeups")
-CHANNEL = "chatcart:outbox"
+CHANNEL = "chatcart:commits"
 Listener = Callable[[set[str]], None]
 
 
 class Wakeups:
-    def __init__(self, redis: Redis | None, listeners: list[Listener]) -> None:
-        self.redis, self.listeners = redis, listeners
+    def __init__(self, redis: Redis | None, listeners: list[Listener],
+                 newsroom: Newsroom | None = None) -> None:
+        self.redis, self.listeners, self.newsroom = redis, listeners, newsroom
         self._sending: set[asyncio.Task[None]] = set()
 
-    def queued(self, chat_keys: set[str]) -> None:
-        """A transaction here committed messages for `chat_keys` (Shop.outbox_listeners)."""
-        for listener in self.listeners:
-            listener(chat_keys)
+    def committed(self, done: Committed) -> None:
+        """A transaction here committed (Shop.commit_listeners; the newsroom heard it)."""
+        self._wake(set(done.chat_keys))
         if self.redis is not None:
-            task = asyncio.create_task(self._publish(sorted(chat_keys)))
+            task = asyncio.create_task(self._publish(json.dumps({
+                "chats": sorted(done.chat_keys),
+                "news": [item.to_json() for item in done.news]})))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
 
-    async def _publish(self, chat_keys: list[str]) -> None:
+    def _wake(self, chat_keys: set[str]) -> None:
+        for listener in self.listeners if chat_keys else ():
+            listener(chat_keys)
+
+    async def _publish(self, message: str) -> None:
         assert self.redis is not None
         try:
-            await self.redis.publish(CHANNEL, json.dumps(chat_keys))
+            await self.redis.publish(CHANNEL, message)
         except RedisError as problem:
             logs.event(log, "wakeups.publish_failed", logging.WARNING,
                        error=type(problem).__name__)
+
+    def _heard(self, data: bytes | str) -> None:
+        """One message from a process (this one too: the newsroom tells an item once)."""
+        with contextlib.suppress(ValueError, TypeError, KeyError):
+            message = json.loads(data)
+            self._wake({str(key) for key in message.get("chats", [])})
+            if self.newsroom is not None:
+                self.newsroom.tell(News.from_json(raw) for raw in message.get("news", []))
 
     async def listen(self) -> None:
         """Hear other processes' news until cancelled, reconnecting after Redis trouble."""
@@ -52,12 +71,8 @@ class Wakeups:
                 async with self.redis.pubsub() as channel:
                     await channel.subscribe(CHANNEL)
                     async for message in channel.listen():
-                        if message.get("type") != "message":
-                            continue
-                        with contextlib.suppress(ValueError, TypeError):
-                            keys = {str(key) for key in json.loads(message["data"])}
-                            for listener in self.listeners:
-                                listener(keys)
+                        if message.get("type") == "message":
+                            self._heard(message["data"])
             except RedisError as problem:
                 logs.event(log, "wakeups.listen_failed", logging.WARNING,
                            error=type(problem).__name__)

@@ -6,15 +6,19 @@ handed to whoever needs it; nothing here connects at import time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core import migrate
+from core.audit import news
+from core.audit.news import News, Newsroom
 from core.catalog.images import ImageStorage, LocalImageStorage
 from core.catalog.models import Product
 from core.config import Settings
@@ -26,6 +30,15 @@ from core.payments.gateway import Gateway
 from core.payments.registry import configured
 
 log = logging.getLogger("chatcart.shop")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """What a transaction that has just committed tells the rest of the process (and,
+    through Redis, the other processes): chats given messages, and news for staff."""
+    chat_keys: frozenset[str]
+    news: tuple[News, ...]
 
 
 @dataclass
@@ -37,9 +50,12 @@ class Shop:
     mailer: Mailer
     vault: Vault
     gateways: dict[str, Gateway]
-    # Called with the chat keys a committed transaction queued messages for (core.outbox):
-    # the serving process wakes its deliverers, and tells other processes through Redis.
-    outbox_listeners: list[Callable[[set[str]], None]] = field(default_factory=list)
+    # Called after a commit that queued chat messages (core.outbox) or news for staff
+    # (core.audit.news): the serving process wakes its deliverers, and tells the others.
+    commit_listeners: list[Callable[[Committed], None]] = field(default_factory=list)
+    newsroom: Newsroom = field(default_factory=Newsroom)  # consoles in this process
+    # Set as the process begins to shut down (bot/cli.py): long waits end at once.
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Shop:
@@ -54,12 +70,29 @@ class Shop:
         """One unit of work: `async with shop.transaction() as session: ...`."""
         async with unit_of_work(self.sessions) as session:
             yield session
-        queued = session.info.pop(outbox.QUEUED, None)  # only after the commit
-        for listener in self.outbox_listeners if queued else ():
+        done = Committed(frozenset(session.info.pop(outbox.QUEUED, ())),  # after the commit
+                         tuple(news.committed(session)))
+        if not (done.chat_keys or done.news):
+            return
+        self.newsroom.tell(done.news)
+        for listener in self.commit_listeners:
             try:
-                listener(queued)
+                listener(done)
             except Exception:  # noqa: BLE001 - the change stands; a wakeup is only a hint
-                log.exception("shop.outbox_listener_failed")
+                log.exception("shop.commit_listener_failed")
+
+    async def waiting(self, ready: Awaitable[T], seconds: float) -> T | None:
+        """What `ready` gives, or None after `seconds` or once the process is closing: how
+        a web chat poll or a console stream waits without holding a shutdown up."""
+        wanted = asyncio.ensure_future(ready)
+        closing = asyncio.ensure_future(self.closing.wait())
+        try:
+            await asyncio.wait((wanted, closing), timeout=max(seconds, 0.0),
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (wanted, closing):
+                task.cancel()
+        return wanted.result() if wanted.done() and not wanted.cancelled() else None
 
     async def migrate(self) -> None:
         await migrate.upgrade(self.engine)

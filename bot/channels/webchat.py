@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -58,10 +57,9 @@ class Inbox:
                     return []
                 found = await self._take(session)
                 left = deadline - asyncio.get_running_loop().time()
-                if found or left <= 0:
+                if found or left <= 0 or self.shop.closing.is_set():
                     return found
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(event.wait(), min(left, self.RECHECK))
+                await self.shop.waiting(event.wait(), min(left, self.RECHECK))
         finally:
             waiting = self._waiting[session]
             waiting.discard(event)

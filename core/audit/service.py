@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.audit import news
 from core.audit.actor import Actor
 from core.audit.models import AuditEvent
 from core.paging import Paged, paged
@@ -17,13 +18,15 @@ async def record(
     *, session: AsyncSession, actor: Actor, action: str, subject_type: str,
     subject_id: object, data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add an event to the caller's transaction: it commits or rolls back with the change."""
+    """Add an event to the caller's transaction: it commits or rolls back with the change
+    (and, when staff hear of its kind, is told to them once it has committed)."""
     event = AuditEvent(
         action=action, subject_type=subject_type, subject_id=str(subject_id),
         actor_user_id=actor.user_id, actor_identity_id=actor.identity_id,
         actor_label=actor.label, channel=str(actor.channel), data=data or {},
     )
     session.add(event)
+    news.announce(session, event)
     return event
 
 

@@ -14,7 +14,7 @@ from core.clock import now
 from core.inventory.models import StockItem
 from core.orders.models import Order, OrderLine
 from core.orders.states import CAPTURED, OrderStatus
-from core.support.models import HandoffRequest, HandoffStatus
+from core.support import service as support
 
 # Orders whose money is (or was) ours: revenue counts what was taken less what went back.
 EARNING = (*CAPTURED, OrderStatus.REFUNDED)
@@ -64,8 +64,7 @@ async def dashboard(*, session: AsyncSession, currency: str, at: datetime | None
     low = await session.execute(running_low.order_by(StockItem.available, Product.name)
                                 .limit(10))
     low_count = await session.scalar(select(func.count()).select_from(running_low.subquery()))
-    waiting = await session.scalar(select(func.count()).select_from(HandoffRequest).where(
-        HandoffRequest.status == HandoffStatus.OPEN))
+    waiting = await support.waiting_count(session=session)
     return Dashboard(currency, periods, [(name, int(units)) for name, units in top.all()],
                      [(sku, name, int(n), int(t)) for sku, name, n, t in low.all()],
-                     int(low_count or 0), int(waiting or 0))
+                     int(low_count or 0), waiting)

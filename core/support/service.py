@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -102,6 +102,13 @@ async def request_handoff(*, session: AsyncSession, identity_id: int, chat_key: 
     await audit.record(session=session, actor=actor, action="support.handoff_requested",
                        subject_type="handoff", subject_id=request.id)
     return request, True
+
+
+async def waiting_count(*, session: AsyncSession) -> int:
+    """Requests nobody has taken yet."""
+    count = await session.scalar(select(func.count()).select_from(HandoffRequest).where(
+        HandoffRequest.status == HandoffStatus.OPEN))
+    return int(count or 0)
 
 
 @dataclass(frozen=True, slots=True)

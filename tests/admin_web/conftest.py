@@ -24,4 +24,6 @@ async def client(shop, settings, trained):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                      base_url="http://test") as http:
             http.shop = shop  # type: ignore[attr-defined]
+            http.console = next(route.app for route in app.routes  # type: ignore[attr-defined]
+                                if getattr(route, "path", "") == "/admin").state.console
             yield http

@@ -105,6 +105,8 @@ async def test_an_admin_signs_in_with_two_factor_then_ships_and_refunds_an_order
         await page.screenshot(path=shots / "4-home.png", full_page=True)
 
         number = buy_with_the_test_gateway(base, "browser-shopper-1")  # a shopper buys
+        # The open page hears of it at once (live news), without being reloaded.
+        await page.wait_for_selector(f"#news >> text=Order {number} is paid", timeout=10000)
         await page.click("nav >> text=Orders")
         await page.wait_for_selector(f"text={number}")
         await page.screenshot(path=shots / "5-orders.png", full_page=True)
@@ -152,7 +154,11 @@ async def test_an_admin_signs_in_with_two_factor_then_ships_and_refunds_an_order
         async with httpx.AsyncClient(base_url=base, timeout=30) as chat:
             await chat.post("/webchat/api/messages", json={
                 "session": "browser-shopper-3", "text": "I want to talk to a person"})
-        await page.click("nav >> text=Support requests")
+        await page.wait_for_selector("#news >> text=asking to talk to a person", timeout=10000)
+        assert await page.inner_text("[data-count=handoffs]") == "1"
+        await page.screenshot(path=shots / "13-live-news.png")
+        await page.click("#news >> text=asking to talk to a person")
+        await page.wait_for_url(re.compile(r"/admin/handoffs$"))
         await page.click("button:has-text('Take')")
         await page.wait_for_selector(f"td >> text={email}")
         await page.screenshot(path=shots / "11-support-requests.png", full_page=True)
@@ -166,7 +172,7 @@ async def test_an_admin_signs_in_with_two_factor_then_ships_and_refunds_an_order
     assert all((shots / name).stat().st_size > 5000 for name in (
         "1-sign-in.png", "2-enrol.png", "3-recovery-codes.png", "4-home.png", "5-orders.png",
         "6-order.png", "7-product.png", "8-products.png", "9-categories.png",
-        "10-inventory.png", "11-support-requests.png", "12-person.png"))
+        "10-inventory.png", "11-support-requests.png", "12-person.png", "13-live-news.png"))
     _for_sale_in_the_web_chat(base)
     print(f"screenshots in {shots}")
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -145,6 +147,22 @@ def test_demo_fills_a_shop_prints_the_login_and_serves_health(fresh_env, tmp_pat
         assert image.status_code == 200 and image.content[:4] == b"\x89PNG"
         assert json.dumps(body).find(SECRET) == -1
         buy_with_the_test_gateway(f"http://127.0.0.1:{port}")
+
+        # A shutdown does not wait for a browser's open poll: it is answered at once.
+        with ThreadPoolExecutor(1) as background:
+            waiting = background.submit(httpx.get, f"http://127.0.0.1:{port}/webchat/api/"
+                                        "messages?session=closing-shop-1&wait=25", timeout=30)
+            time.sleep(1.0)
+            assert not waiting.done()
+            stopping = time.monotonic()
+            server.terminate()
+            # uvicorn ends by raising the signal it caught again, once it has shut down
+            assert server.wait(timeout=10) in (0, -signal.SIGTERM)
+            assert time.monotonic() - stopping < 4, "the open poll held the shutdown up"
+            answer = waiting.result(timeout=5)
+        assert answer.status_code == 200 and answer.json() == {"replies": []}
+        assert "Traceback" not in (server.stdout.read() if server.stdout else "")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=10)

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 
 from bot.demo import fill
 from bot.nlu.embedded import build_embedded
+from core.accounts.models import Role
 from core.carts.models import Cart, CartLine
 from core.catalog import service as catalog
 from core.inventory import service as inventory
@@ -35,6 +36,8 @@ from core.orders.models import Order, OrderLine
 from core.orders.states import CAPTURED
 from core.outbox.models import OutboxMessage
 from core.shop import Shop
+from tests import factories
+from tests.admin_web.console import csrf
 from tests.conftest import SECRET, make_settings, new_database_url
 from tests.e2e.checkout_steps import to_review
 from tests.e2e.conftest import TELEGRAM_SECRET
@@ -48,6 +51,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 MUGS = 9            # on the shelf: four buyers of two, and one left over
 WEB_BUYERS = 8
 TELEGRAM_BUYERS = 4
+STAFF, PASSWORD = "desk@example.com", "correct horse battery"
 
 
 class Processes:
@@ -92,6 +96,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path, redis_server: Any,
             mug = await catalog.get_by_sku(session=session, sku="MUG-BLUE-350")
             await inventory.set_on_hand(session=session, product_id=mug.id, on_hand=MUGS,
                                         reason="the last of them", actor=ADMIN)
+            await factories.user(session, STAFF, password=PASSWORD, role=Role.SUPPORT)
         redis = Redis.from_url(redis_server.url)
         await redis.flushdb()
         await redis.aclose()
@@ -194,6 +199,18 @@ class Anywhere:
         return await random.choice(self.clients).post(*args, **kwargs)
 
 
+async def _console_news(desk: httpx.AsyncClient, words: str) -> dict[str, Any]:
+    """The first news on the console's live stream whose text has `words`."""
+    page = await desk.get("/admin/")
+    assert page.status_code == 200, "signed in"
+    stream = page.text.split('data-live="', 1)[1].split('"', 1)[0]
+    async with desk.stream("GET", stream) as lines:
+        async for line in lines.aiter_lines():
+            if line.startswith("data: ") and words in line:
+                return json.loads(line.removeprefix("data: "))
+    raise AssertionError("the stream ended without the news")
+
+
 async def test_two_servers_and_a_worker_sell_each_mug_once_and_confirm_each_order_once(
         cluster: tuple[list[str], Shop, Processes], telegram_api: FakeTelegram) -> None:
     bases, shop, processes = cluster
@@ -244,12 +261,22 @@ async def test_two_servers_and_a_worker_sell_each_mug_once_and_confirm_each_orde
         await prompt.press("Pay €")
         prompt.client = clients[0]
         waiting = asyncio.create_task(prompt.news(wait=9))
+        # So does a member of staff with the console open on that process.
+        desk = httpx.AsyncClient(base_url=bases[0], timeout=30)
+        login = await desk.get("/admin/login")
+        await desk.post("/admin/login", data={"csrf": csrf(login.text), "email": STAFF,
+                                              "password": PASSWORD})
+        console = asyncio.create_task(_console_news(desk, "is paid"))
         await asyncio.sleep(0.5)
         paid_at = time.monotonic()
         await clients[1].post(prompt.payment_path(), data={"outcome": "pay"})
         heard = await waiting
         assert any("is confirmed" in r["text"] for r in heard), heard
         assert time.monotonic() - paid_at < 3, "woken through Redis, not by the timer"
+        news = await asyncio.wait_for(console, 5)
+        assert news["link"].startswith("/admin/orders/") and news["alert"], news
+        assert time.monotonic() - paid_at < 3, "the console heard it through Redis"
+        await desk.aclose()
 
         placed = [number for number in bought if number and number != red]  # blue mugs
         assert 1 <= len(placed) <= MUGS // 2, processes.logs()

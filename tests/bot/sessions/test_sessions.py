@@ -9,7 +9,9 @@ from bot.sessions.ordering import ChatLocks
 from bot.sessions.state import ChatState
 from bot.sessions.store import DatabaseSessionStore, RedisSessionStore
 from bot.wakeups import Wakeups
+from core.audit.news import News, Newsroom
 from core.chats import service as chats
+from core.shop import Committed
 
 
 async def test_chat_state_survives_a_restart_in_the_database(shop):
@@ -104,18 +106,28 @@ async def test_a_chats_turns_take_turns_across_processes_through_redis(redis_ser
 
 
 @pytest.mark.redis
-async def test_news_of_queued_messages_reaches_other_processes(redis_server):
+async def test_what_a_commit_did_reaches_other_processes(redis_server):
+    """Chats given messages wake the other processes' deliverers; news for staff reaches
+    their consoles, each item once however often it is heard."""
     heard: list[set[str]] = []
+    newsroom = Newsroom()
     sender = Wakeups(Redis.from_url(redis_server.url), [])
-    listener = Wakeups(Redis.from_url(redis_server.url), [heard.append])
+    listener = Wakeups(Redis.from_url(redis_server.url), [heard.append], newsroom)
+    paid = News(41, "order.status_changed", "order", "7", {"number": "CC-7", "to": "paid"},
+                "2026-11-29T18:00:00+00:00")
     listening = asyncio.create_task(listener.listen())
     try:
-        for _ in range(50):  # until the subscription is in place
-            sender.queued({"web:abc12345", "telegram:7"})
-            await asyncio.sleep(0.05)
-            if heard:
-                break
-        assert heard and heard[0] == {"web:abc12345", "telegram:7"}
+        with newsroom.listening() as console:
+            for _ in range(50):  # until the subscription is in place
+                sender.committed(Committed(frozenset({"web:abc12345", "telegram:7"}),
+                                           (paid,)))
+                await asyncio.sleep(0.05)
+                if heard:
+                    break
+            assert heard and heard[0] == {"web:abc12345", "telegram:7"}
+            assert await asyncio.wait_for(console.get(), 1) == paid
+            await asyncio.sleep(0.1)
+            assert console.empty(), "an item heard again is not told twice"
     finally:
         listening.cancel()
         with contextlib.suppress(asyncio.CancelledError):
