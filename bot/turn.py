@@ -53,6 +53,7 @@ class Turn:
     understood: Understanding | None = None
     # Side effects outside the database (mail), run only once the turn has committed.
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _cart: tuple[tuple[int | None, str | None], Cart] | None = None
 
     @property
     def user_id(self) -> int | None:
@@ -72,8 +73,11 @@ class Turn:
         return self.shop.settings.shop_currency
 
     async def cart(self) -> Cart:
-        """The account's cart when linked, else this chat's."""
-        return await carts.cart_for(session=self.session, currency=self.currency,
-                                    user_id=self.user_id,
-                                    session_key=None if self.user_id else
-                                    self.msg.chat.session_key, lock=True)
+        """The account's cart when linked, else this chat's: locked and loaded once a turn
+        (a chat linked to an account during the turn gets the account's)."""
+        owner = (self.user_id, None if self.user_id else self.msg.chat.session_key)
+        if self._cart is None or self._cart[0] != owner:
+            self._cart = owner, await carts.cart_for(
+                session=self.session, currency=self.currency, user_id=owner[0],
+                session_key=owner[1], lock=True)
+        return self._cart[1]

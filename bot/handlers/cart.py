@@ -50,9 +50,11 @@ async def add(turn: Turn, product_id: int, quantity: int) -> list[Reply]:
 
 async def set_quantity(turn: Turn, product_id: int, quantity: int) -> list[Reply]:
     cart = await turn.cart()
-    name = await _name(turn, product_id)
+    gone = await _name(turn, product_id) if not quantity else ""  # no line to name it after
     view = await carts.set_quantity(session=turn.session, cart=cart, product_id=product_id,
                                     quantity=quantity, actor=turn.actor)
+    line = view.line(product_id)
+    name = line.name if line else gone or await _name(turn, product_id)
     turn.state.focus = product_id if quantity else None
     turn.state.slots = {}
     note = f"{name}: now {quantity}." if quantity else f"Removed {name}."

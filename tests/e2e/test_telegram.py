@@ -6,11 +6,18 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 from sqlalchemy import func, select
 
+from bot.demo import fill
+from bot.pipeline import SLOW_DOWN
+from bot.server import create_app
+from bot.sessions.flood import WINDOW
 from core.carts import service as carts
+from core.shop import Shop
 from core.webhooks.models import WebhookReceipt
-from tests.e2e.conftest import Platforms
+from tests.bot.sessions.test_flood import _early_in_a_window
+from tests.e2e.conftest import FAST, Platforms, channel_settings
 from tests.e2e.platforms import keyboard_labels
 
 
@@ -225,3 +232,32 @@ async def test_checkout_in_telegram_is_confirmed_in_the_same_chat(platforms: Pla
     confirmation = await ann.replies()
     assert f"Order {number} is confirmed" in confirmation[0].text
     assert "1 Main Street, D02 X285 Dublin, Ireland" in confirmation[0].text
+
+
+async def test_every_button_press_stops_its_spinner_even_when_a_flood_is_dropped(
+        database_url, tmp_path, trained, telegram_api, slack_api):
+    """A chat pressing faster than anyone can is slowed down (the presses past the limit
+    do nothing), but each press is answered, or Telegram would spin it for seconds."""
+    settings = channel_settings(database_url, tmp_path / "data", telegram_api, slack_api,
+                                CHAT_FLOOD_LIMIT="4")
+    shop = Shop.from_settings(settings)
+    await fill(shop)
+    app = create_app(settings, shop, nlu=trained, sweep_seconds=3600, limits=FAST)
+    try:
+        async with app.router.lifespan_context(app), httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+            platforms = Platforms(app, http, shop, telegram_api, slack_api)
+            ann = platforms.telegram_user(user_id=424242)
+            await _early_in_a_window(WINDOW, 3)
+            await ann.say("/start")
+            presses = [ann.press_update("Browse the shop") for _ in range(7)]
+            for update in presses:
+                assert (await ann.post(update)).status_code == 200
+            await platforms.settle_telegram()
+            answered = {call.params.get("callback_query_id")
+                        for call in telegram_api.of("answerCallbackQuery")}
+            assert {u["callback_query"]["id"] for u in presses} <= answered
+            told = [c.text for c in ann.mine() if c.text == SLOW_DOWN]
+            assert len(told) == 1, "told once to slow down, the rest dropped"
+    finally:
+        await shop.close()

@@ -9,6 +9,7 @@ callback and, where the reply says so, edits the message it was on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -154,18 +155,22 @@ class TelegramChannel:
         incoming = Incoming(self._chat(chat_id, query.from_user), Kind.ACTION,
                             action=query.data or "",
                             delivery=Delivery(self.source, str(event_update.update_id)))
+        # Answered first, on its own queue: the spinner stops at once, whatever the turn
+        # and the chat's messages wait for, and also for a press the flood guard drops.
+        answer = Job(lambda: self._answer(query.id), "answerCallbackQuery", paced=False)
+        self.sender.submit(f"{chat_id}:answers", [answer])
         assert self.pipeline is not None
         answers = await self.pipeline.handle(incoming)
-        if not answers:  # a redelivered press: its first copy answered already
-            return
         # An old message (InaccessibleMessage) cannot be edited: replies come as new ones.
         target = EditTarget(message.message_id, bool(message.photo)) if isinstance(
             message, Message) else None
-        # Its own queue: the spinner stops at once, whatever the chat's messages wait for.
-        answer = Job(lambda: self._call(self.bot.answer_callback_query(query.id)),
-                     "answerCallbackQuery", paced=False)
-        self.sender.submit(f"{chat_id}:answers", [answer])
         self.sender.submit(str(chat_id), self._jobs(chat_id, answers, target))
+
+    async def _answer(self, query_id: str) -> None:
+        """Stop a button's spinner. A redelivered press was answered by its first copy, and
+        Telegram refuses a second answer (or one too late): nothing is left to do then."""
+        with contextlib.suppress(Undeliverable):
+            await self._call(self.bot.answer_callback_query(query_id))
 
     @staticmethod
     def _chat(chat_id: int, user: object) -> ChatRef:
