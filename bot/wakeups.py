@@ -23,6 +23,7 @@ from core.shop import Committed
 
 log = logging.getLogger("chatcart.wakeups")
 CHANNEL = "chatcart:commits"
+LOOK = 0.5  # seconds a read waits; under the client's 1 s socket timeout
 Listener = Callable[[set[str]], None]
 
 
@@ -68,10 +69,11 @@ class Wakeups:
             return
         while True:
             try:
-                async with self.redis.pubsub() as channel:
+                async with self.redis.pubsub(ignore_subscribe_messages=True) as channel:
                     await channel.subscribe(CHANNEL)
-                    async for message in channel.listen():
-                        if message.get("type") == "message":
+                    while True:  # not listen(): a quiet second is no failure (socket_timeout)
+                        message = await channel.get_message(timeout=LOOK)
+                        if message is not None and message.get("type") == "message":
                             self._heard(message["data"])
             except RedisError as problem:
                 logs.event(log, "wakeups.listen_failed", logging.WARNING,

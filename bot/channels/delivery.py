@@ -2,9 +2,10 @@
 
 Each chat has a queue and, while it has work, one worker task: a chat's messages go
 out one after another in the order they were queued, and a chat whose API calls are
-slow or failing holds up nobody else. A token bucket per chat and one for the whole
-bot keep the pace the platform asks for; a 429 pauses that chat for the time the
-platform gives, and other failures are retried with backoff.
+slow or failing holds up nobody else. The pacing (bot/channels/pacing.py: per chat and
+for the whole bot, shared by every process through Redis) keeps the platform's pace; a
+429 pauses that chat for the time the platform gives; other failures are retried with
+backoff.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot import logs
+from bot.channels.pacing import Limits, LocalPacing, Pacing
 
 log = logging.getLogger("chatcart.delivery")
 
@@ -35,15 +36,6 @@ class RetryAfter(Exception):
 
 class Undeliverable(Exception):
     """Retrying cannot help (the person blocked the bot, the chat is gone)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    per_chat_rate: float = 1.0     # messages a second in one chat, sustained
-    per_chat_burst: int = 3        # a turn's few replies may go out together
-    global_rate: float = 30.0      # messages a second for the whole bot
-    max_attempts: int = 10         # failures (not 429s) before a message is given up
-    backoff_cap: float = 30.0      # seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,38 +69,14 @@ class _Batch:
             self.done.set_result(self.outcome)
 
 
-class Bucket:
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.stamp = burst, time.monotonic()
-
-    def _refill(self) -> None:
-        moment = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (moment - self.stamp) * self.rate)
-        self.stamp = moment
-
-    async def take(self) -> None:
-        while True:
-            self._refill()
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return
-            await asyncio.sleep((1 - self.tokens) / self.rate)
-
-    @property
-    def full(self) -> bool:
-        self._refill()
-        return self.tokens >= self.burst
-
-
 class Sender:
-    def __init__(self, platform: str, limits: Limits | None = None) -> None:
+    def __init__(self, platform: str, limits: Limits | None = None,
+                 pacing: Pacing | None = None) -> None:
         self.platform = platform
         self.limits = limits or Limits()
+        self.pacing = pacing or LocalPacing(self.limits)
         self._queues: dict[str, deque[tuple[Job, _Batch]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
-        self._buckets: dict[str, Bucket] = {}
-        self._global = Bucket(self.limits.global_rate, self.limits.global_rate)
         self._idle = asyncio.Event()
         self._idle.set()
         self.closed = False
@@ -126,9 +94,6 @@ class Sender:
         self._idle.clear()
         if chat not in self._workers:
             self._workers[chat] = asyncio.create_task(self._work(chat), name=f"send:{chat}")
-        if len(self._buckets) > 1000:
-            self._buckets = {k: b for k, b in self._buckets.items()
-                             if k in self._workers or not b.full}
         return batch.done
 
     async def drain(self, seconds: float = 10.0) -> bool:
@@ -152,12 +117,10 @@ class Sender:
 
     async def _work(self, chat: str) -> None:
         queue = self._queues[chat]
-        bucket = self._buckets.setdefault(
-            chat, Bucket(self.limits.per_chat_rate, self.limits.per_chat_burst))
         try:
             while queue:
                 job, batch = queue[0]
-                outcome = await self._deliver(chat, job, bucket)
+                outcome = await self._deliver(chat, job)
                 queue.popleft()
                 batch.finish(outcome)
         finally:
@@ -167,12 +130,11 @@ class Sender:
             if not self._workers:
                 self._idle.set()
 
-    async def _deliver(self, chat: str, job: Job, bucket: Bucket) -> Outcome:
+    async def _deliver(self, chat: str, job: Job) -> Outcome:
         failures = 0
         while True:
             if job.paced:
-                await bucket.take()
-                await self._global.take()
+                await self.pacing.take(chat)
             try:
                 await job.call()
                 self.sent += 1

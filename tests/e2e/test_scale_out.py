@@ -318,6 +318,7 @@ async def test_two_servers_and_a_worker_sell_each_mug_once_and_confirm_each_orde
         for name, _, _ in processes.running:
             log = (processes.folder / f"{name}.log").read_text()
             assert "Traceback" not in log, f"{name}:\n{log[-3000:]}"
+            assert "listen_failed" not in log, f"{name} lost its Redis subscription:\n{log}"
     finally:
         for client in clients:
             await client.aclose()

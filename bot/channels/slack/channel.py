@@ -29,6 +29,7 @@ from bot.channels.delivery import (
     Sender,
     Undeliverable,
 )
+from bot.channels.pacing import pacing_for
 from bot.channels.slack.render import LINK_PREFIX, SlackMessage, render
 from bot.messages import ChatRef, Delivery, Incoming, Kind, Reply
 from bot.pipeline import Pipeline
@@ -94,8 +95,9 @@ class SlackChannel:
         self.app.action(re.compile(".*"))(self._on_action)
         self.handler = AsyncSlackRequestHandler(self.app)
         self.pipeline = pipeline
-        self.sender = Sender(self.platform, limits or Limits(per_chat_rate=1.0,
-                                                             global_rate=50.0))
+        limits = limits or Limits(per_chat_rate=1.0, global_rate=50.0)
+        self.sender = Sender(self.platform, limits,
+                             pacing_for(settings.redis_url, self.platform, limits))
         self.turns = InFlight()
 
     # -- events in ----------------------------------------------------------------------

@@ -47,6 +47,7 @@ from bot.channels.delivery import (
     Sender,
     Undeliverable,
 )
+from bot.channels.pacing import pacing_for
 from bot.channels.telegram.render import Outgoing, render
 from bot.messages import ChatRef, Delivery, Incoming, Kind, Reply
 from bot.pipeline import Pipeline
@@ -93,7 +94,10 @@ class TelegramChannel:
         self.bot = Bot(settings.telegram_bot_token, session=session, default=DefaultBotProperties(
             parse_mode=ParseMode.HTML, link_preview_is_disabled=True))
         self.pipeline = pipeline
-        self.sender = Sender(self.platform, limits)
+        limits = limits or Limits()
+        # The bot's token names the count: every process sending for this bot shares it.
+        self.sender = Sender(self.platform, limits, pacing_for(
+            settings.redis_url, f"telegram:{self.bot.id}", limits))
         self.secret = webhook_secret(settings)
         self.webhook_url = f"{settings.base_url}/telegram/webhook"
         self.source = f"telegram:{self.bot.id}"

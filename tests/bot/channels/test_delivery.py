@@ -7,7 +7,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from bot.channels.delivery import Job, Limits, RetryAfter, Sender, Undeliverable
+from bot.channels.pacing import SharedPacing
+from tests.support.servers import free_port
 
 QUICK = Limits(per_chat_rate=1000, per_chat_burst=1000, global_rate=10000, max_attempts=3,
                backoff_cap=0.01)
@@ -110,3 +114,37 @@ async def test_close_reports_what_could_not_be_sent(caplog):
     sender.submit("a", [Job(hang, "send")])
     await sender.close(0.05)
     assert "delivery.unsent_at_shutdown" in caplog.text
+
+
+@pytest.mark.redis
+async def test_processes_sending_for_one_bot_share_its_pace_through_redis(redis_server):
+    """Two senders (two processes) on one Redis keep the bot's pace together: 5 a second
+    in all, not 5 each. Alone, each would have sent its 10 in about a second."""
+    limits = Limits(per_chat_rate=100, per_chat_burst=100, global_rate=5)
+    first, second = (Sender("test", limits, SharedPacing(redis_server.url, "shared-test",
+                                                          limits)) for _ in range(2))
+    sent: list[tuple[str, str, float]] = []
+    started = time.monotonic()
+    for n in range(10):
+        first.submit(f"a{n}", [recorder(sent, f"a{n}", "hi")])
+        second.submit(f"b{n}", [recorder(sent, f"b{n}", "hi")])
+    assert await first.drain(15) and await second.drain(15)
+    took = sent[-1][2] - started
+    assert len(sent) == 20 and took >= 2.5, f"20 messages at 5 a second took {took:.2f} s"
+    per_second: dict[int, int] = {}
+    for _, _, moment in sent:
+        per_second[int(moment - started)] = per_second.get(int(moment - started), 0) + 1
+    assert max(per_second.values()) <= 10, per_second  # a moving window: never far over
+
+
+async def test_without_redis_answering_a_process_keeps_its_own_pace(caplog):
+    limits = Limits(per_chat_rate=10, per_chat_burst=2, global_rate=1000)
+    sender = Sender("test", limits, SharedPacing(f"redis://127.0.0.1:{free_port()}",
+                                                 "down-test", limits))
+    sent: list[tuple[str, str, float]] = []
+    started = time.monotonic()
+    sender.submit("a", [recorder(sent, "a", str(n)) for n in range(4)])
+    assert await sender.drain(10)
+    assert [text for _, text, _ in sent] == ["0", "1", "2", "3"]
+    assert sent[-1][2] - started >= 0.15, "still paced, by its own buckets"
+    assert "delivery.shared_pace_failed" in caplog.text

@@ -112,7 +112,9 @@ async def test_what_a_commit_did_reaches_other_processes(redis_server):
     heard: list[set[str]] = []
     newsroom = Newsroom()
     sender = Wakeups(Redis.from_url(redis_server.url), [])
-    listener = Wakeups(Redis.from_url(redis_server.url), [heard.append], newsroom)
+    # The process's client: reads give up after a second (bot/bootstrap.py).
+    listener = Wakeups(Redis.from_url(redis_server.url, socket_timeout=1.0), [heard.append],
+                       newsroom)
     paid = News(41, "order.status_changed", "order", "7", {"number": "CC-7", "to": "paid"},
                 "2026-11-29T18:00:00+00:00")
     listening = asyncio.create_task(listener.listen())
@@ -128,6 +130,10 @@ async def test_what_a_commit_did_reaches_other_processes(redis_server):
             assert await asyncio.wait_for(console.get(), 1) == paid
             await asyncio.sleep(0.1)
             assert console.empty(), "an item heard again is not told twice"
+            await asyncio.sleep(1.5)  # a quiet spell longer than the socket timeout
+            later = News(42, "stock.low", "product", "3", {"available": 1}, paid.at)
+            sender.committed(Committed(frozenset(), (later,)))
+            assert await asyncio.wait_for(console.get(), 0.5) == later, "still listening"
     finally:
         listening.cancel()
         with contextlib.suppress(asyncio.CancelledError):
