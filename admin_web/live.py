@@ -1,10 +1,12 @@
 """Live news for open console pages (Server-Sent Events at /admin/live): a paid order, a
 shopper asking for a person, stock running low, with the nav's counts kept current.
 
-Every page carries the id of the last news it already shows; the stream starts after it,
-and the browser's reconnection (Last-Event-ID) carries on from the last item it got, so
-nothing falls between page and stream. The news comes from the shop's newsroom, which
-hears this process's commits and, with Redis, every other process's (bot/wakeups.py).
+The audit log is the source: every page carries the id of the last news it shows, the
+stream sends what the log has after it, and the browser's reconnection (Last-Event-ID)
+carries on from the last item it got, so nothing falls between page and stream or
+between two streams. The shop's newsroom only wakes a stream at once: it hears this
+process's commits and, with Redis, every other process's (bot/wakeups.py); a stream
+also reads the log every `LOOK_SECONDS` in case a wakeup was lost.
 
 A stream lives for `Console.live_seconds`, then the browser reconnects, signing in
 again: a session signed out meanwhile is refused then, or sooner at its next check.
@@ -13,15 +15,18 @@ again: a session signed out meanwhile is refused then, or sooner at its next che
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin_web.console import console
+from admin_web.console import Console, console
 from core.accounts.models import User
 from core.audit import news
 from core.audit.news import News
@@ -29,8 +34,10 @@ from core.catalog import service as catalog
 from core.errors import NotFound
 
 router = APIRouter()
-RETRY_MS = 3000      # the browser's pause before reconnecting
+RETRY_MS = 3000       # the browser's pause before reconnecting
 CHECK_SECONDS = 60.0  # how often a quiet stream checks its session is still signed in
+LOOK_SECONDS = 10.0   # how often it reads the log unwoken (news Redis did not bring)
+OVERLAP = timedelta(seconds=30)  # how far back each read looks again for late commits
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +65,10 @@ async def headline(session: AsyncSession, item: News, root: str) -> Headline:
             name, sku = "A product", ""
         left = data.get("available", 0)
         text = f"{name} is running low: {left} left." if left > 0 else f"{name} is sold out."
-        return Headline(text, f"{root}/inventory?q={sku}", True)
+        return Headline(text, f"{root}/inventory?q={quote(sku)}", True)
     if item.action == "support.handoff_requested":
         return Headline("A shopper is asking to talk to a person.", f"{root}/handoffs", True)
-    return Headline("", f"{root}/handoffs", False)  # taken or closed: the counts change
+    return Headline("", f"{root}/", False)  # taken, closed, restocked: the counts change
 
 
 async def signed_in_staff(request: Request) -> User:
@@ -73,14 +80,53 @@ async def signed_in_staff(request: Request) -> User:
     return user
 
 
-def _start(after: int | None, last_event_id: str | None) -> int:
-    """Where to start: the browser's last item on a reconnection, else the page's."""
+def _start(after: str | None, last_event_id: str | None) -> int | None:
+    """Where to start: the browser's last item on a reconnection, else the page's; None
+    when neither says (then: from now)."""
     for raw in (last_event_id, after):
-        try:
-            return max(0, int(str(raw).strip()))
-        except ValueError:
-            continue
-    return 0
+        if raw is not None and raw.strip().isascii() and raw.strip().isdigit():
+            return int(raw.strip())
+    return None
+
+
+class Reader:
+    """One stream's reading of the log: what came after the last item sent, and the
+    recent past again in case a late commit brought a lower id, less what was sent."""
+
+    def __init__(self, after: int) -> None:
+        self.start = self.after = after  # the page (or the last stream) showed up to start
+        self.told: OrderedDict[int, None] = OrderedDict()
+
+    async def fresh(self, session: AsyncSession) -> list[News]:
+        found: list[News] = []
+        for _ in range(10):  # a burst larger than one read: read on
+            batch = await news.since(session=session, after_id=self.after, overlap=OVERLAP,
+                                     floor_id=self.start)
+            found += [item for item in batch if item.id not in self.told]
+            self.after = max([self.after, *(item.id for item in batch)])
+            if len(batch) < news.LIMIT:
+                break
+        for item in found:
+            self.told[item.id] = None
+        while len(self.told) > 2000:
+            self.told.popitem(last=False)
+        return found
+
+
+async def _catch_up(site: Console, request: Request, reader: Reader) -> list[ServerSentEvent]:
+    """The events to send now, worked out in one short transaction (and sent after it:
+    a slow browser must not hold the database)."""
+    root = site.root(request)
+    async with site.shop().transaction() as session:
+        items = await reader.fresh(session)
+        if not items:
+            return []
+        counts = await site.counts(session)
+        said = [await headline(session, item, root) for item in items]
+    return [ServerSentEvent(id=str(item.id), event="news", data={
+        "text": line.text, "link": line.link, "alert": line.alert, "action": item.action,
+        "subject": item.subject_id, "counts": counts}) for item, line in zip(items, said,
+                                                                               strict=True)]
 
 
 @router.get("/live", response_class=EventSourceResponse)
@@ -89,41 +135,26 @@ async def live(request: Request, user: Annotated[User, Depends(signed_in_staff)]
                last_event_id: Annotated[str | None, Header(max_length=20)] = None,
                ) -> AsyncIterator[ServerSentEvent]:
     site = console(request)
-    shop, root = site.shop(), site.root(request)
-    start = _start(after, last_event_id)
+    shop = site.shop()
     loop = asyncio.get_running_loop()
     ends, check = loop.time() + site.live_seconds, loop.time() + CHECK_SECONDS
     with shop.newsroom.listening() as heard:
         yield ServerSentEvent(comment="news for the console", retry=RETRY_MS)
-        async with shop.transaction() as session:
-            missed = await news.since(session=session, after_id=start) if start else []
-        told = {item.id for item in missed}  # heard live as well, maybe: told once
-        batch = missed
+        start = _start(after, last_event_id)
+        if start is None:
+            async with shop.transaction() as session:
+                start = await news.latest_id(session=session)
+        reader = Reader(start)
         while True:
-            if batch:
-                async with shop.transaction() as session:
-                    counts = await site.counts(session)
-                    for item in batch:
-                        said = await headline(session, item, root)
-                        yield ServerSentEvent(id=str(item.id), event="news", data={
-                            "text": said.text, "link": said.link, "alert": said.alert,
-                            "action": item.action, "subject": item.subject_id,
-                            "counts": counts})
-            now = loop.time()
-            if now >= ends:
-                return
-            if now >= check:
+            for event in await _catch_up(site, request, reader):
+                yield event
+            moment = loop.time()
+            if moment >= ends or shop.closing.is_set():
+                return  # the browser reconnects (to another process, if this one stops)
+            if moment >= check:
                 if await site.signed_in(request) is None:
                     return
-                check = now + CHECK_SECONDS
-            if shop.closing.is_set():
-                return
-            first = await shop.waiting(heard.get(), min(ends, check) - now)
-            if first is None:
-                batch = []
-                continue
-            batch = [first]
-            while not heard.empty():
-                batch.append(heard.get_nowait())
-            batch = [item for item in batch if item.id not in told]
-            told.update(item.id for item in batch)
+                check = moment + CHECK_SECONDS
+            await shop.waiting(heard.get(), min(ends, check, moment + LOOK_SECONDS) - moment)
+            while not heard.empty():  # woken: the log says what is new
+                heard.get_nowait()

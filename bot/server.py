@@ -144,7 +144,7 @@ def run(app: FastAPI, host: str, port: int, log_level: str) -> None:
     uvicorn lets open requests finish before the app's own shutdown begins, so at the
     signal the shop is told it is closing: web chat polls and console streams answer at
     once (their clients reconnect, to another process when there are several). Anything
-    still open 5 s later is cut.
+    still open 8 s later is cut (under Docker's 10 s before it kills).
     """
     import uvicorn
 
@@ -162,7 +162,7 @@ def run(app: FastAPI, host: str, port: int, log_level: str) -> None:
                 self.loop.call_soon_threadsafe(running.closing.set)
 
     Server(uvicorn.Config(app, host=host, port=port, log_config=None, log_level=log_level,
-                          proxy_headers=True, timeout_graceful_shutdown=5)).run()
+                          proxy_headers=True, timeout_graceful_shutdown=8)).run()
 
 
 async def _start_channels(app: FastAPI, settings: Settings, polling: bool, limits: Limits | None,

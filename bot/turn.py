@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.actions import Action
@@ -76,7 +77,10 @@ class Turn:
         """The account's cart when linked, else this chat's: locked and loaded once a turn
         (a chat linked to an account during the turn gets the account's)."""
         owner = (self.user_id, None if self.user_id else self.msg.chat.session_key)
-        if self._cart is None or self._cart[0] != owner:
+        # Read again after a savepoint rolled back (a refused payment undoes the emptied
+        # cart): SQLAlchemy expired the object, and an expired one cannot load lazily.
+        if (self._cart is None or self._cart[0] != owner
+                or inspect(self._cart[1]).expired_attributes):
             self._cart = owner, await carts.cart_for(
                 session=self.session, currency=self.currency, user_id=owner[0],
                 session_key=owner[1], lock=True)

@@ -9,7 +9,6 @@ hear the news of their own process only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -56,12 +55,19 @@ class Wakeups:
                        error=type(problem).__name__)
 
     def _heard(self, data: bytes | str) -> None:
-        """One message from a process (this one too: the newsroom tells an item once)."""
-        with contextlib.suppress(ValueError, TypeError, KeyError):
+        """One message from a process (this one too: the newsroom tells an item once).
+        Anything else on the channel is ignored, logged: it must not end the listening."""
+        try:
             message = json.loads(data)
-            self._wake({str(key) for key in message.get("chats", [])})
-            if self.newsroom is not None:
-                self.newsroom.tell(News.from_json(raw) for raw in message.get("news", []))
+            if not isinstance(message, dict):
+                raise ValueError("not an object")
+            chats, told = message.get("chats", []), message.get("news", [])
+            self._wake({str(key) for key in chats} if isinstance(chats, list) else set())
+            if self.newsroom is not None and isinstance(told, list):
+                self.newsroom.tell([News.from_json(raw) for raw in told])
+        except Exception as problem:  # noqa: BLE001 - a stranger's message, not ours
+            logs.event(log, "wakeups.unreadable", logging.WARNING,
+                       error=type(problem).__name__)
 
     async def listen(self) -> None:
         """Hear other processes' news until cancelled, reconnecting after Redis trouble."""
@@ -75,7 +81,7 @@ class Wakeups:
                         message = await channel.get_message(timeout=LOOK)
                         if message is not None and message.get("type") == "message":
                             self._heard(message["data"])
-            except RedisError as problem:
+            except (RedisError, OSError) as problem:
                 logs.event(log, "wakeups.listen_failed", logging.WARNING,
                            error=type(problem).__name__)
                 await asyncio.sleep(1.0)

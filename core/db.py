@@ -20,6 +20,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.types import TypeDecorator
 
+from core.sqlite import LoopSqlite
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -65,14 +67,15 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     SQLite: one pooled connection, so writers in this process queue on the pool
     (awaited, never blocking the loop) instead of spinning in SQLite's busy handler;
     BEGIN IMMEDIATE takes the write lock up front so another process cannot sneak
-    a write between our read and our update; WAL lets readers of other processes go on.
+    a write between our read and our update; WAL lets readers of other processes go on;
+    the statements of a transaction holding the lock run on the loop (core/sqlite.py).
     """
     if not url.startswith("sqlite"):
         return _create_async_engine(url, echo=echo, pool_size=10, max_overflow=10,
                                     pool_pre_ping=True)
     engine = _create_async_engine(
         url, echo=echo, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0,
-        pool_timeout=60, connect_args={"timeout": 30},
+        pool_timeout=60, connect_args={"timeout": 30}, module=LoopSqlite(),
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -6,7 +6,7 @@
   "use strict";
   var source = document.body.getAttribute("data-live");
   if (!source || !window.EventSource) { return; }
-  var KEEP = 5, SHOW_MS = 60000, unseen = 0, title = document.title;
+  var KEEP = 5, SHOW_MS = 60000;
   var notes = document.getElementById("news");
 
   function setCounts(counts) {
@@ -29,7 +29,6 @@
     notes.prepend(p);
     while (notes.children.length > KEEP) { notes.lastElementChild.remove(); }
     setTimeout(function () { p.remove(); }, SHOW_MS);
-    if (document.hidden) { unseen += 1; document.title = "(" + unseen + ") " + title; }
   }
 
   function markStale(news) {
@@ -49,15 +48,36 @@
     main.prepend(p);
   }
 
+  // One stream per visible tab: a hidden tab lets its connection go (browsers allow a
+  // few per site), and catches up from its last item when it is shown again. A stream
+  // that failed (the server restarting, a proxy's error) is opened again, less often
+  // each time, rather than left closed for good.
+  var stream = null, lastId = "", retryMs = 3000, base = source.split("?")[0];
+  function open() {
+    var url = lastId ? base + "?after=" + encodeURIComponent(lastId) : source;
+    stream = new EventSource(url);
+    stream.addEventListener("news", function (event) {
+      var news;
+      retryMs = 3000;
+      if (event.lastEventId) { lastId = event.lastEventId; }
+      try { news = JSON.parse(event.data); } catch (problem) { return; }
+      setCounts(news.counts || {});
+      if (news.alert) { note(news.text, news.link); }
+      markStale(news);
+    });
+    stream.addEventListener("error", function () {
+      if (stream.readyState !== EventSource.CLOSED) { return; }  // it reconnects itself
+      stream = null;
+      setTimeout(function () { if (!stream && !document.hidden) { open(); } }, retryMs);
+      retryMs = Math.min(retryMs * 2, 60000);
+    });
+  }
   document.addEventListener("visibilitychange", function () {
-    if (!document.hidden) { unseen = 0; document.title = title; }
+    if (document.hidden) {
+      if (stream) { stream.close(); stream = null; }
+    } else if (!stream) {
+      open();
+    }
   });
-  var stream = new EventSource(source);
-  stream.addEventListener("news", function (event) {
-    var news;
-    try { news = JSON.parse(event.data); } catch (problem) { return; }
-    setCounts(news.counts || {});
-    if (news.alert) { note(news.text, news.link); }
-    markStale(news);
-  });
+  if (!document.hidden) { open(); }
 }());

@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import random
 import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from limits import RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
@@ -86,38 +87,55 @@ class LocalPacing:
 class SharedPacing:
     """One count for every process sending for this bot, in Redis."""
 
+    RESTING = 10.0  # seconds on local pacing after Redis failed, before trying it again
+
     def __init__(self, redis_url: str, platform: str, limits: Limits) -> None:
         storage = RedisStorage(f"async+{redis_url}", implementation="redispy",
                                key_prefix=f"chatcart:pace:{platform}",
                                socket_timeout=1.0, socket_connect_timeout=1.0)
         self.windows = MovingWindowRateLimiter(storage)
-        burst = max(1, limits.per_chat_burst)  # e.g. 3 in any 3 seconds: 1 a second
-        self.per_chat = RateLimitItemPerSecond(
-            burst, max(1, math.ceil(burst / limits.per_chat_rate)))
-        self.everyone = RateLimitItemPerSecond(max(1, math.ceil(limits.global_rate)), 1)
+        self.per_chat = _window(limits.per_chat_rate, limits.per_chat_burst)
+        self.everyone = _window(limits.global_rate, 1)
         self.fallback = LocalPacing(limits)
         self.platform = platform
-        self._failing = False
+        self._everyone_turn = asyncio.Lock()  # one waiter a process asks Redis for the bot
+        self._local_until = 0.0
 
     async def take(self, chat: str) -> None:
+        if time.monotonic() < self._local_until:
+            await self.fallback.take(chat)
+            return
         try:
             await self._wait(self.per_chat, chat)
-            await self._wait(self.everyone, "all")
-            self._failing = False
+            async with self._everyone_turn:
+                await self._wait(self.everyone, "all")
         except (StorageError, RedisError, OSError) as problem:
-            if not self._failing:
-                logs.event(log, "delivery.shared_pace_failed", logging.WARNING,
-                           platform=self.platform, error=type(problem).__name__,
-                           note="pacing this process alone until Redis answers")
-            self._failing = True
+            logs.event(log, "delivery.shared_pace_failed", logging.WARNING,
+                       platform=self.platform, error=type(problem).__name__,
+                       note=f"pacing this process alone for {self.RESTING:.0f} s")
+            self._local_until = time.monotonic() + self.RESTING
             await self.fallback.take(chat)
 
-    async def _wait(self, item: RateLimitItemPerSecond, key: str) -> None:
+    async def _wait(self, item: RateLimitItem, key: str) -> None:
         while not await self.windows.hit(item, key):
             reset, _ = await self.windows.get_window_stats(item, key)
-            await asyncio.sleep(min(max(reset - time.time(), 0.01), 1.0))
+            pause = min(max(reset - time.time(), 0.01), 1.0)
+            await asyncio.sleep(pause * random.uniform(1.0, 1.2))  # not all at one instant
+
+
+def _window(rate: float, burst: int) -> RateLimitItem:
+    """A moving window of whole seconds holding `rate` a second on average and at least
+    `burst` at once: 1 a second with bursts of 3 is 3 in any 3 seconds; 0.5 a second is
+    1 in any 2."""
+    seconds = max(1, math.ceil(max(burst, 1) / rate))
+    return RateLimitItemPerSecond(max(burst, 1, math.floor(rate * seconds)), seconds)
+
+
+SHARED_UP_TO = 1000.0  # a faster "limit" is no platform's (tests, benchmarks): kept local
 
 
 def pacing_for(redis_url: str | None, platform: str, limits: Limits) -> Pacing:
     """Shared through Redis when there is one (several processes may send), else local."""
-    return SharedPacing(redis_url, platform, limits) if redis_url else LocalPacing(limits)
+    if redis_url and limits.global_rate <= SHARED_UP_TO:
+        return SharedPacing(redis_url, platform, limits)
+    return LocalPacing(limits)

@@ -16,16 +16,20 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import and_, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.models import AuditEvent
 from core.clock import now
 
-ACTIONS = frozenset({"order.status_changed", "stock.low", "support.handoff_requested",
-                     "support.handoff_taken", "support.handoff_closed"})
+ACTIONS = frozenset({"order.status_changed", "stock.low", "stock.adjusted",
+                     "support.handoff_requested", "support.handoff_taken",
+                     "support.handoff_closed"})
 PENDING = "chatcart.audit.news"  # session.info key: the events this transaction announced
 REPLAY = timedelta(hours=1)      # how far back a reconnecting console is caught up
+LIMIT = 200                      # items a read returns at most (callers read on)
+# What travels (through Redis too): the figures a headline needs, not the audit's free text.
+TOLD = ("number", "to", "available")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +43,9 @@ class News:
 
     @classmethod
     def of(cls, event: AuditEvent) -> News:
-        return cls(event.id, event.action, event.subject_type, event.subject_id,
-                   dict(event.data or {}), event.occurred_at.isoformat())
+        data = {key: value for key, value in (event.data or {}).items() if key in TOLD}
+        return cls(event.id, event.action, event.subject_type, event.subject_id, data,
+                   event.occurred_at.isoformat())
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,11 +75,20 @@ def committed(session: AsyncSession) -> list[News]:
     return [News.of(event) for event in events if inspect(event).has_identity]
 
 
-async def since(*, session: AsyncSession, after_id: int, limit: int = 50) -> list[News]:
-    """The news after `after_id` (at most an hour old), oldest first."""
+async def since(*, session: AsyncSession, after_id: int, overlap: timedelta = timedelta(0),
+                floor_id: int | None = None, limit: int = LIMIT) -> list[News]:
+    """The news after `after_id` (at most an hour old), oldest first. With `overlap`, also
+    that recent past's news above `floor_id` though below `after_id`, for the caller to
+    skip what it has told: on PostgreSQL an id is taken before the commit, so a
+    transaction that commits late can bring an id below one already seen."""
+    moment = now()
+    wanted = AuditEvent.id > after_id
+    if overlap:
+        wanted = or_(wanted, and_(AuditEvent.id > (after_id if floor_id is None else floor_id),
+                                  AuditEvent.occurred_at >= moment - overlap))
     rows = await session.scalars(
-        select(AuditEvent).where(AuditEvent.id > after_id, AuditEvent.action.in_(ACTIONS),
-                                 AuditEvent.occurred_at >= now() - REPLAY)
+        select(AuditEvent).where(AuditEvent.action.in_(ACTIONS),
+                                 AuditEvent.occurred_at >= moment - REPLAY, wanted)
         .order_by(AuditEvent.id).limit(limit))
     return [News.of(event) for event in rows]
 
@@ -87,7 +101,8 @@ async def latest_id(*, session: AsyncSession) -> int:
 
 class Newsroom:
     """The listeners in this process. Each takes news from a queue of its own; one that
-    falls behind by `backlog` items misses the newer ones rather than holding anyone up.
+    falls behind by `backlog` items misses the newer ones rather than holding anyone up
+    (the console reads what it missed from the log: the queue only wakes it).
 
     An item is told once however it arrives (from a commit here, or again through Redis
     from another process, or echoed back from Redis to the process that sent it).

@@ -248,7 +248,7 @@ async def test_every_button_press_stops_its_spinner_even_when_a_flood_is_dropped
                 transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
             platforms = Platforms(app, http, shop, telegram_api, slack_api)
             ann = platforms.telegram_user(user_id=424242)
-            await _early_in_a_window(WINDOW, 3)
+            await _early_in_a_window(WINDOW, 6)
             await ann.say("/start")
             presses = [ann.press_update("Browse the shop") for _ in range(7)]
             for update in presses:

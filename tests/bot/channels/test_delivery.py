@@ -11,7 +11,6 @@ import pytest
 
 from bot.channels.delivery import Job, Limits, RetryAfter, Sender, Undeliverable
 from bot.channels.pacing import SharedPacing
-from tests.support.servers import free_port
 
 QUICK = Limits(per_chat_rate=1000, per_chat_burst=1000, global_rate=10000, max_attempts=3,
                backoff_cap=0.01)
@@ -134,17 +133,26 @@ async def test_processes_sending_for_one_bot_share_its_pace_through_redis(redis_
     per_second: dict[int, int] = {}
     for _, _, moment in sent:
         per_second[int(moment - started)] = per_second.get(int(moment - started), 0) + 1
-    assert max(per_second.values()) <= 10, per_second  # a moving window: never far over
+    assert max(per_second.values()) <= 6, per_second  # a moving window: never far over
 
 
 async def test_without_redis_answering_a_process_keeps_its_own_pace(caplog):
+    """A Redis that takes connections and never answers costs the first message its
+    timeout; then the process paces alone for a while instead of waiting on every one."""
+    silent = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
     limits = Limits(per_chat_rate=10, per_chat_burst=2, global_rate=1000)
-    sender = Sender("test", limits, SharedPacing(f"redis://127.0.0.1:{free_port()}",
-                                                 "down-test", limits))
+    sender = Sender("test", limits, SharedPacing(f"redis://127.0.0.1:{port}", "down-test",
+                                                 limits))
     sent: list[tuple[str, str, float]] = []
     started = time.monotonic()
-    sender.submit("a", [recorder(sent, "a", str(n)) for n in range(4)])
-    assert await sender.drain(10)
-    assert [text for _, text, _ in sent] == ["0", "1", "2", "3"]
-    assert sent[-1][2] - started >= 0.15, "still paced, by its own buckets"
-    assert "delivery.shared_pace_failed" in caplog.text
+    try:
+        sender.submit("a", [recorder(sent, "a", str(n)) for n in range(6)])
+        sender.submit("b", [recorder(sent, "b", str(n)) for n in range(6)])
+        assert await sender.drain(15)
+    finally:
+        silent.close()
+    assert [text for chat, text, _ in sent if chat == "a"] == [str(n) for n in range(6)]
+    took = sent[-1][2] - started
+    assert 1.2 <= took < 3.0, f"one Redis timeout, then local pacing: took {took:.2f} s"
+    assert caplog.text.count("delivery.shared_pace_failed") <= 2

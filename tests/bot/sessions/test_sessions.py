@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 from bot.sessions.ordering import ChatLocks
 from bot.sessions.state import ChatState
 from bot.sessions.store import DatabaseSessionStore, RedisSessionStore
-from bot.wakeups import Wakeups
+from bot.wakeups import CHANNEL, Wakeups
 from core.audit.news import News, Newsroom
 from core.chats import service as chats
 from core.shop import Committed
@@ -130,6 +130,8 @@ async def test_what_a_commit_did_reaches_other_processes(redis_server):
             assert await asyncio.wait_for(console.get(), 1) == paid
             await asyncio.sleep(0.1)
             assert console.empty(), "an item heard again is not told twice"
+            for junk in ('["web:x"]', '"x"', "{", '{"chats": 5, "news": [{"id": 1}]}'):
+                await sender.redis.publish(CHANNEL, junk)  # a stranger on the channel
             await asyncio.sleep(1.5)  # a quiet spell longer than the socket timeout
             later = News(42, "stock.low", "product", "3", {"available": 1}, paid.at)
             sender.committed(Committed(frozenset(), (later,)))

@@ -79,7 +79,9 @@ async def test_each_listener_hears_an_item_once_and_a_slow_one_holds_nobody_up()
         assert fast.qsize() == slow.qsize() == 2, "the backlog is capped, not blocking"
         assert newsroom.listeners == 2
     assert newsroom.listeners == 0
-    bad = [{"id": "x"}, None, {"id": 1, "data": "no"}]
+    bad = [{"id": "x"}, None, {"id": 1, "data": "no"},
+           {"id": "x", "action": "a", "subject_type": "b", "subject_id": "c", "data": {},
+            "at": "t"}]
     for raw in bad:
         with pytest.raises((ValueError, KeyError, TypeError)):
             news.News.from_json(raw)
