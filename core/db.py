@@ -6,13 +6,14 @@ and passes sessions into services.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData, event
+from sqlalchemy import JSON, DateTime, Enum, MetaData, Table, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
@@ -107,29 +108,40 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
         yield session
 
 
-def _insert(session: AsyncSession) -> Any:
-    if session.bind.dialect.name == "postgresql":
+@functools.cache
+def _insert(dialect: str, table: Table, columns: tuple[str, ...], conflict: tuple[str, ...],
+            update: bool) -> Any:
+    """An INSERT ... ON CONFLICT built once per shape: these run on every chat turn, and
+    building and keying a statement each time cost more than running it."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert
+    statement = insert(table)
+    if not update:
+        return statement.on_conflict_do_nothing(index_elements=list(conflict))
+    return statement.on_conflict_do_update(
+        index_elements=list(conflict),
+        set_={k: statement.excluded[k] for k in columns if k not in conflict})
+
+
+async def _run_insert(session: AsyncSession, model: type[Base], values: dict[str, Any],
+                      conflict: list[str], update: bool) -> Any:
+    statement = _insert(session.bind.dialect.name, model.__table__,  # type: ignore[arg-type]
+                        tuple(values), tuple(conflict), update)
+    return await (await session.connection()).execute(statement, values)
 
 
 async def upsert(session: AsyncSession, model: type[Base], values: dict[str, Any],
                  conflict: list[str]) -> None:
     """INSERT, or UPDATE the row already there with the same values: one statement, where
     reading first would cost a second one on every call."""
-    statement = _insert(session)(model).values(**values)
-    await session.execute(statement.on_conflict_do_update(
-        index_elements=conflict,
-        set_={k: statement.excluded[k] for k in values if k not in conflict}))
+    await _run_insert(session, model, values, conflict, update=True)
 
 
 async def insert_or_ignore(
     session: AsyncSession, model: type[Base], values: dict[str, Any], conflict: list[str]
 ) -> bool:
     """INSERT that quietly yields to a row already there; True when this call inserted."""
-    result = await session.execute(
-        _insert(session)(model).values(**values).on_conflict_do_nothing(
-            index_elements=conflict))
+    result = await _run_insert(session, model, values, conflict, update=False)
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -83,9 +83,9 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
                 cursor.close()
 
         try:
-            try:
-                outcome = whole()  # at once; busy_timeout is 0, so a lock held elsewhere
-            except sqlite3.OperationalError as refused:  # is refused rather than awaited
+            try:  # at once; busy_timeout is 0, so a lock held elsewhere is refused, not
+                outcome = await_(_at_once(whole))  # awaited (see _at_once for the await_)
+            except sqlite3.OperationalError as refused:
                 if raw.in_transaction or not _locked(refused):
                     raise
                 outcome = await_(self._connection._execute(_waiting(raw, whole)))
@@ -99,6 +99,13 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> None:
         self._run(lambda cursor: cursor.executemany(operation, seq_of_parameters))
+
+
+async def _at_once(step: Callable[[], Outcome]) -> Outcome:
+    """`step` run on the loop, as an awaitable that never suspends: SQLAlchemy's async
+    connection insists that each statement awaited something, and this costs a switch of
+    greenlets, not a trip to the thread."""
+    return step()
 
 
 def _locked(error: sqlite3.OperationalError) -> bool:
