@@ -73,7 +73,8 @@ async def run_worker(settings: Settings, sweep_seconds: float = 30.0,
                      limits: Limits | None = None, stopping: asyncio.Event | None = None,
                      heartbeat: Path | None = None) -> None:
     """`chatcart worker`: the jobs alone, until SIGTERM/SIGINT (or `stopping` is set).
-    `heartbeat` is touched after every sweep that worked, for a health check to watch."""
+    `heartbeat` is touched after every sweep that worked while the relay's rounds work
+    too, for a health check to watch."""
     from bot.wakeups import Wakeups
 
     stopping = stopping or asyncio.Event()
@@ -87,7 +88,9 @@ async def run_worker(settings: Settings, sweep_seconds: float = 30.0,
     relay = Relay(shop, deliver_through(channels), list(channels))
     wakeups = Wakeups(redis, [lambda keys: relay.wake()])
     shop.commit_listeners.append(wakeups.committed)
-    beat = heartbeat.touch if heartbeat is not None else None
+    def beat() -> None:  # after a sweep that worked, and only while the relay works too
+        if heartbeat is not None and relay.healthy:
+            heartbeat.touch()
     tasks = [*start(shop, relay, sweep_seconds, beat),
              asyncio.create_task(wakeups.listen(), name="wakeups")]
     logs.event(log, "worker.start", platforms=", ".join(channels) or "none",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from bot import logs
@@ -28,14 +29,23 @@ Deliver = Callable[[str, str, list[Reply]], Awaitable[Outcome] | None]
 
 class Relay:
     IN_FLIGHT = 200  # messages handed to the channels and not yet marked, at most
+    INTERVAL = 3.0   # seconds between looks when nothing wakes it
+    STALE = 30.0     # no round through for this long: unhealthy (and at least 10 looks)
 
     def __init__(self, shop: Shop, deliver: Deliver, platforms: list[str],
-                 interval: float = 3.0) -> None:
-        self.shop, self.deliver, self.interval = shop, deliver, interval
+                 interval: float | None = None) -> None:
+        self.shop, self.deliver = shop, deliver
+        self.interval = self.INTERVAL if interval is None else interval
         self.platforms = platforms
         self._wake = asyncio.Event()
         self._settling: set[asyncio.Task[None]] = set()
         self.claiming = True
+        self.last_round = time.monotonic()  # when a round last went through without error
+
+    @property
+    def healthy(self) -> bool:
+        """A round went through lately (the worker's heartbeat waits for it)."""
+        return time.monotonic() - self.last_round < max(self.STALE, 10 * self.interval)
 
     def wake(self) -> None:
         self._wake.set()
@@ -100,6 +110,7 @@ class Relay:
                 try:
                     while await self.once():
                         pass
+                    self.last_round = time.monotonic()
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # noqa: BLE001 - the next round tries again

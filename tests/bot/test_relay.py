@@ -5,6 +5,7 @@ import asyncio
 
 from sqlalchemy import select
 
+from bot import jobs
 from bot.channels.delivery import Outcome
 from bot.messages import Reply
 from bot.relay import Relay
@@ -79,3 +80,36 @@ async def test_a_closed_sender_fails_what_it_held_and_takes_nothing_more():
     await sender.close(seconds=0.1)
     assert await queued is Outcome.FAILED
     assert await sender.submit("1", [Job(hung.wait, "sendMessage")]) is Outcome.FAILED
+
+
+async def test_the_workers_heartbeat_stops_when_its_relay_keeps_failing(
+        shop, settings, tmp_path, monkeypatch):
+    """The health check watches a file the worker touches after each sweep that worked;
+    a relay whose rounds all fail (the outbox unreadable) must stop it too."""
+    monkeypatch.setattr(Relay, "INTERVAL", 0.02)  # a look every 20 ms, stale after 0.3 s
+    monkeypatch.setattr(Relay, "STALE", 0.3)
+    heartbeat = tmp_path / "alive"
+    stopping = asyncio.Event()
+    worker = asyncio.create_task(jobs.run_worker(settings, sweep_seconds=0.05,
+                                                 stopping=stopping, heartbeat=heartbeat))
+
+    async def beats(seconds: float) -> int:
+        seen = set()
+        for _ in range(int(seconds / 0.05)):
+            await asyncio.sleep(0.05)
+            if heartbeat.exists():
+                seen.add(heartbeat.stat().st_mtime_ns)
+        return len(seen)
+
+    try:
+        assert await beats(1.0) >= 5, "a healthy worker keeps beating"
+
+        async def broken(self: Relay) -> int:
+            raise RuntimeError("the outbox cannot be read")
+
+        monkeypatch.setattr(Relay, "once", broken)
+        await asyncio.sleep(0.5)  # past STALE
+        assert await beats(1.0) <= 1, "no beat while the relay fails"
+    finally:
+        stopping.set()
+        await asyncio.wait_for(worker, 15)
