@@ -83,8 +83,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        # No busy_timeout here: core/sqlite.py keeps it 0 on the loop, 30 s in its thread.
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        # WAL mode, the busy timeout and checkpoints: core/sqlite.py, which relies on them.
+        for pragma in ("synchronous=NORMAL", "foreign_keys=ON"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -129,6 +129,8 @@ async def _run_insert(session: AsyncSession, model: type[Base], values: dict[str
                       conflict: list[str], update: bool) -> Any:
     statement = _insert(session.bind.dialect.name, model.__table__,  # type: ignore[arg-type]
                         tuple(values), tuple(conflict), update)
+    if session.autoflush:  # as an ORM statement would: pending rows go first
+        await session.flush()
     return await (await session.connection()).execute(statement, values)
 
 
