@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from bot import heap
 from bot.channels.delivery import Limits
 from bot.demo import fill
 from bot.pipeline import Understander
@@ -102,6 +103,7 @@ async def measure(nlu: Understander) -> dict[str, float]:
             app = create_app(settings, shop, nlu=nlu, sweep_seconds=3600, limits=UNPACED)
             latencies: list[float] = []
             async with app.router.lifespan_context(app):
+                heap.settle()  # as `chatcart serve` does once started
                 sender = app.state.telegram.sender
                 transport = httpx.ASGITransport(app=app)
                 async with httpx.AsyncClient(transport=transport, base_url="http://b") as client:

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from bot import heap
 from bot.demo import fill
 from bot.pipeline import Understander
 from bot.server import create_app
@@ -64,6 +65,7 @@ async def measure(nlu: Understander) -> dict[str, float]:
         app = create_app(settings, shop, nlu=nlu, sweep_seconds=3600)
         latencies: list[float] = []
         async with app.router.lifespan_context(app):
+            heap.settle()  # as `chatcart serve` does once started
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://b") as client:
                 await _shopper(client, 9999, [])  # warm up

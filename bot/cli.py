@@ -139,7 +139,8 @@ def worker(
     settings = _settings()
     logs.configure(settings.log_level)
     _run(_check_schema, settings)
-    asyncio.run(run_worker(settings, sweep_seconds=sweep_seconds, heartbeat=heartbeat))
+    asyncio.run(run_worker(settings, sweep_seconds=sweep_seconds, heartbeat=heartbeat,
+                           settle_heap=True))
 
 
 async def _check_schema(shop: Shop) -> None:

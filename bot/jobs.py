@@ -20,7 +20,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
-from bot import logs
+from bot import heap, logs
 from bot.channels.delivery import Limits, Outcome
 from bot.messages import Reply
 from bot.relay import Relay
@@ -71,10 +71,10 @@ def sending_channels(settings: Settings, limits: Limits | None) -> dict[str, Sen
 
 async def run_worker(settings: Settings, sweep_seconds: float = 30.0,
                      limits: Limits | None = None, stopping: asyncio.Event | None = None,
-                     heartbeat: Path | None = None) -> None:
+                     heartbeat: Path | None = None, settle_heap: bool = False) -> None:
     """`chatcart worker`: the jobs alone, until SIGTERM/SIGINT (or `stopping` is set).
     `heartbeat` is touched after every sweep that worked while the relay's rounds work
-    too, for a health check to watch."""
+    too, for a health check to watch; `settle_heap` once started (bot/heap.py)."""
     from bot.wakeups import Wakeups
 
     stopping = stopping or asyncio.Event()
@@ -93,6 +93,8 @@ async def run_worker(settings: Settings, sweep_seconds: float = 30.0,
             heartbeat.touch()
     tasks = [*start(shop, relay, sweep_seconds, beat),
              asyncio.create_task(wakeups.listen(), name="wakeups")]
+    if settle_heap:
+        heap.settle()
     logs.event(log, "worker.start", platforms=", ".join(channels) or "none",
                redis="on" if redis else "off")
     try:

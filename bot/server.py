@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from bot import bootstrap, jobs, logs
+from bot import bootstrap, heap, jobs, logs
 from bot.channels.delivery import Limits
 from bot.channels.slack.events import slack_router
 from bot.channels.telegram.webhook import telegram_router
@@ -144,7 +144,8 @@ def run(app: FastAPI, host: str, port: int, log_level: str) -> None:
     uvicorn lets open requests finish before the app's own shutdown begins, so at the
     signal the shop is told it is closing: web chat polls and console streams answer at
     once (their clients reconnect, to another process when there are several). Anything
-    still open 8 s later is cut (under Docker's 10 s before it kills).
+    still open 8 s later is cut (under Docker's 10 s before it kills). Once started, the
+    heap is settled (bot/heap.py).
     """
     import uvicorn
 
@@ -154,6 +155,10 @@ def run(app: FastAPI, host: str, port: int, log_level: str) -> None:
         async def serve(self, sockets: list[Any] | None = None) -> None:
             self.loop = asyncio.get_running_loop()
             await super().serve(sockets)
+
+        async def startup(self, sockets: list[Any] | None = None) -> None:
+            await super().startup(sockets)  # the app's start-up (lifespan) is done
+            heap.settle()
 
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             super().handle_exit(sig, frame)
