@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -38,8 +39,10 @@ def parse_amount(text: str | int | Decimal, currency: str) -> int:
     return int(minor)
 
 
+@functools.lru_cache(maxsize=8192)
 def format_amount(amount_minor: int, currency: str, locale: str = "en_US") -> str:
-    """Shopper-facing text: 1250 EUR -> "€12.50"."""
+    """Shopper-facing text: 1250 EUR -> "€12.50". Kept once worked out: a shop shows the
+    same prices over and over, and Babel takes a tenth of a millisecond each time."""
     value = Decimal(amount_minor).scaleb(-currency_exponent(currency))
     try:
         return format_currency(value, currency, locale=locale)
