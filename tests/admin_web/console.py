@@ -8,6 +8,8 @@ import time
 import httpx
 import pyotp
 
+from tests.admin_web.conftest import PASSWORD
+
 
 def csrf(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
@@ -44,3 +46,16 @@ class ConsoleUser:
         """The authenticator's code now (or a step later: the next one it will show)."""
         assert self.secret
         return pyotp.TOTP(self.secret).at(time.time() + 30 * steps_ahead)
+
+
+async def signed_in_admin(client: httpx.AsyncClient) -> ConsoleUser:
+    """The fixture's admin, signed in with a second factor enrolled (as admins must)."""
+    boss = ConsoleUser(client, "boss@example.com", PASSWORD)
+    await boss.password_step()
+    await boss.enrol()
+    return boss
+
+
+async def page_token(client: httpx.AsyncClient, path: str) -> str:
+    """The CSRF token on the page at `path`, as its forms carry it."""
+    return csrf((await client.get(path)).text)

@@ -14,7 +14,7 @@ from core.inventory import service as inventory
 from core.orders import service as orders
 from tests import factories
 from tests.admin_web.conftest import PASSWORD
-from tests.admin_web.console import ConsoleUser, csrf
+from tests.admin_web.console import ConsoleUser, csrf, page_token, signed_in_admin
 from tests.factories import ADMIN
 
 
@@ -22,13 +22,6 @@ def photo(width: int = 1600, height: int = 1200) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), "teal").save(buffer, "JPEG")
     return buffer.getvalue()
-
-
-async def _admin(client) -> str:
-    boss = ConsoleUser(client, "boss@example.com", PASSWORD)
-    await boss.password_step()
-    await boss.enrol()
-    return csrf((await client.get("/admin/products")).text)
 
 
 async def _shelf(client) -> None:
@@ -74,7 +67,8 @@ async def test_the_product_list_filters_by_category_and_stock_and_comes_in_pages
 
 
 async def test_attributes_and_pictures_are_managed_on_the_product_page(client):
-    token = await _admin(client)
+    await signed_in_admin(client)
+    token = await page_token(client, "/admin/products")
     created = await client.post("/admin/products", data={
         "csrf": token, "sku": "VASE-1", "name": "Tall vase", "price": "30.00",
         "category": "Home > Vases", "attributes": "colour: teal\n\nheight: 30 cm"},
@@ -110,7 +104,8 @@ async def test_attributes_and_pictures_are_managed_on_the_product_page(client):
 
 async def test_admins_keep_the_category_tree_and_support_only_read_it(client):
     await _shelf(client)
-    token = await _admin(client)
+    await signed_in_admin(client)
+    token = await page_token(client, "/admin/products")
     tree = (await client.get("/admin/categories")).text
     assert re.search(r">Kitchen</a> <small>56</small>", tree)
     added = await client.post("/admin/categories", data={"csrf": token,
@@ -150,6 +145,6 @@ async def test_the_inventory_page_shows_units_held_for_unpaid_orders(client):
                                          reservation_minutes=30)
         number = order.number
         assert (await inventory.get(session=session, product_id=lamp.id)).reserved == 2
-    await _admin(client)
+    await signed_in_admin(client)
     page = (await client.get("/admin/inventory", params={"q": "lamp-9"})).text
     assert f">{number}</a></td><td>Desk lamp</td>\n  <td>2</td>" in page

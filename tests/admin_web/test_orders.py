@@ -18,7 +18,7 @@ from core.outbox.models import OutboxMessage
 from core.payments import service as payments
 from tests import factories
 from tests.admin_web.conftest import PASSWORD
-from tests.admin_web.console import ConsoleUser, csrf
+from tests.admin_web.console import ConsoleUser, csrf, signed_in_admin
 
 SYSTEM = Actor.system("test")
 
@@ -39,13 +39,6 @@ async def _paid_order(shop, email: str = "ann@example.com") -> str:
         await payments.apply_event(session=session, event=gateway.event(
             payment.reference, payment, "pay", True), gateway=gateway, vault=shop.vault)
         return order.number
-
-
-async def _admin(client) -> ConsoleUser:
-    boss = ConsoleUser(client, "boss@example.com", PASSWORD)
-    await boss.password_step()
-    await boss.enrol()
-    return boss
 
 
 async def test_staff_find_orders_by_status_number_and_email(client):
@@ -83,7 +76,7 @@ async def test_support_cannot_act_even_by_posting_directly(client):
 
 async def test_an_admin_ships_then_refunds_part_and_the_shopper_is_told(client):
     number = await _paid_order(client.shop)
-    await _admin(client)
+    await signed_in_admin(client)
     page = await client.get(f"/admin/orders/{number}")
     token = csrf(page.text)
     shipped = await client.post(f"/admin/orders/{number}/ship", data={
@@ -112,7 +105,7 @@ async def test_an_admin_ships_then_refunds_part_and_the_shopper_is_told(client):
 
 
 async def test_an_unknown_order_is_a_404(client):
-    await _admin(client)
+    await signed_in_admin(client)
     missing = await client.get("/admin/orders/CC-ZZZZZZ")
     assert missing.status_code == 404
 
@@ -121,7 +114,7 @@ async def test_orders_filter_by_channel_and_dates_and_move_through_fulfilment(cl
     from datetime import date, timedelta
 
     number = await _paid_order(client.shop)
-    await _admin(client)
+    await signed_in_admin(client)
     today = date.today()
     listed = (await client.get("/admin/orders", params={
         "channel": "system", "since": today.isoformat(), "until": today.isoformat()})).text
@@ -147,7 +140,7 @@ async def test_orders_filter_by_channel_and_dates_and_move_through_fulfilment(cl
 
 async def test_an_admin_refunds_one_returned_lamp_by_its_line(client):
     number = await _paid_order(client.shop)
-    await _admin(client)
+    await signed_in_admin(client)
     page = await client.get(f"/admin/orders/{number}")
     line = re.search(r'name="(line-\d+)" value="0" min="0" max="2"', page.text)
     assert line and "Not shipped yet: refunded units go back on sale" in page.text

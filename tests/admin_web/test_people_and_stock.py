@@ -13,7 +13,7 @@ from core.accounts.models import Role
 from core.inventory import service as inventory
 from tests import factories
 from tests.admin_web.conftest import PASSWORD
-from tests.admin_web.console import ConsoleUser, csrf
+from tests.admin_web.console import ConsoleUser, csrf, signed_in_admin
 
 
 @pytest.fixture(autouse=True)
@@ -21,12 +21,6 @@ async def stock(client):
     async with client.shop.transaction() as session:
         await factories.product(session, name="Desk lamp", sku="LAMP-1", stock=2, threshold=3)
         await factories.product(session, name="Blue mug", sku="MUG-1", stock=40, threshold=3)
-
-
-async def _admin(client) -> None:
-    boss = ConsoleUser(client, "boss@example.com", PASSWORD)
-    await boss.password_step()
-    await boss.enrol()
 
 
 def _form_action(html: str, sku: str) -> str:
@@ -37,7 +31,7 @@ def _form_action(html: str, sku: str) -> str:
 
 
 async def test_stock_is_adjusted_with_a_reason_and_the_low_count_follows(client):
-    await _admin(client)
+    await signed_in_admin(client)
     page = await client.get("/admin/inventory")
     assert 'title="products running low">1</span>' in page.text, "the count in the navigation"
     low = (await client.get("/admin/inventory", params={"low": "1"})).text
@@ -92,7 +86,7 @@ async def test_support_reads_stock_and_customers_but_changes_neither_nor_sees_st
 
 
 async def test_an_admin_changes_roles_and_disables_but_not_themselves(client):
-    await _admin(client)
+    await signed_in_admin(client)
     page = await client.get("/admin/users")
     assert "ann@example.com" in page.text and "boss@example.com" in page.text
     async with client.shop.transaction() as session:  # type: ignore[attr-defined]

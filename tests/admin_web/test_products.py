@@ -9,7 +9,7 @@ from PIL import Image
 from core.catalog import service as catalog
 from core.catalog.models import ProductStatus
 from tests.admin_web.conftest import PASSWORD
-from tests.admin_web.console import ConsoleUser, csrf
+from tests.admin_web.console import ConsoleUser, csrf, page_token, signed_in_admin
 
 
 def png(colour: str = "teal") -> bytes:
@@ -18,19 +18,13 @@ def png(colour: str = "teal") -> bytes:
     return buffer.getvalue()
 
 
-async def _admin(client) -> str:
-    boss = ConsoleUser(client, "boss@example.com", PASSWORD)
-    await boss.password_step()
-    await boss.enrol()
-    return csrf((await client.get("/admin/products")).text)
-
-
 FIELDS = {"sku": "VASE-TEAL", "name": "Teal vase", "category": "Home > Vases",
           "price": "24.90", "stock": "7", "threshold": "2", "description": "Hand thrown."}
 
 
 async def test_an_admin_creates_a_product_with_an_image_then_edits_and_archives_it(client):
-    token = await _admin(client)
+    await signed_in_admin(client)
+    token = await page_token(client, "/admin/products")
     created = await client.post("/admin/products", data={"csrf": token, **FIELDS},
                                 files={"image": ("vase.png", png(), "image/png")})
     assert created.status_code == 303
@@ -54,7 +48,8 @@ async def test_an_admin_creates_a_product_with_an_image_then_edits_and_archives_
 
 
 async def test_bad_input_is_refused_with_the_reason_and_nothing_is_made(client):
-    token = await _admin(client)
+    await signed_in_admin(client)
+    token = await page_token(client, "/admin/products")
     cases = [({"price": "twelve"}, "is not an amount"), ({"stock": "-3"}, "cannot be negative"),
              ({"sku": ""}, "SKU")]
     for change, message in cases:
@@ -88,7 +83,8 @@ async def test_support_cannot_create_products(client):
 
 
 async def test_a_csv_imports_all_rows_or_none_with_every_bad_line_named(client):
-    token = await _admin(client)
+    await signed_in_admin(client)
+    token = await page_token(client, "/admin/products")
     page = await client.get("/admin/products/import")
     assert page.status_code == 200 and "sku,name,category,price,stock" in page.text
     bad = ("sku,name,category,price,stock\n"
