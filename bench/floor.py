@@ -20,6 +20,7 @@ from fastapi.responses import Response
 
 from bench.telegram import SECRET, SHOPPERS, shopper_updates
 from bot import heap
+from bot.channels.telegram import responses
 from tests.support.platforms import BOT_TOKEN, FakeTelegram
 
 PLAN = ["cats", "cat:7:1", "prod:3", "add:3:1"]  # as many presses as Chatcart's shoppers
@@ -27,6 +28,7 @@ PLAN = ["cats", "cat:7:1", "prod:3", "add:3:1"]  # as many presses as Chatcart's
 
 def echo_app(api: FakeTelegram) -> tuple[FastAPI, Bot]:
     bot = Bot(BOT_TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(api.url)))
+    responses.keep()  # as Chatcart's channel does: the same treatment for both
     dispatcher = Dispatcher()
 
     @dispatcher.message()

@@ -48,6 +48,7 @@ from bot.channels.delivery import (
     Undeliverable,
 )
 from bot.channels.pacing import pacing_for
+from bot.channels.telegram import responses
 from bot.channels.telegram.render import Outgoing, render
 from bot.messages import ChatRef, Delivery, Incoming, Kind, Reply
 from bot.pipeline import Pipeline
@@ -94,6 +95,7 @@ class TelegramChannel:
         self.bot = Bot(settings.telegram_bot_token, session=session, default=DefaultBotProperties(
             parse_mode=ParseMode.HTML, link_preview_is_disabled=True))
         self.pipeline = pipeline
+        responses.keep()
         limits = limits or Limits()
         # The bot's token names the count: every process sending for this bot shares it.
         self.sender = Sender(self.platform, limits, pacing_for(
