@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint install install-dev clean
+.PHONY: run test test-rasa rasa bench lint install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,17 @@ test: install-dev
 	$(BIN)/ruff check bot core admin_web tests bench
 	$(BIN)/lint-imports
 	$(BIN)/pytest
+
+## make rasa: Rasa in its own Python 3.10 environment, trained on Chatcart's NLU data,
+## serving on http://127.0.0.1:5005; run Chatcart with RASA_URL set to that (rasa/rasa.sh)
+rasa: install
+	CHATCART=$(BIN)/chatcart rasa/rasa.sh serve
+
+## make test-rasa: Chatcart against a real Rasa server (opt-in: minutes and gigabytes);
+## skipped, saying why, where no Python 3.10 is found
+test-rasa: install-dev
+	CHATCART=$(BIN)/chatcart rasa/rasa.sh env || [ $$? -eq 3 ]
+	CHATCART_RASA_TESTS=1 $(BIN)/pytest -p no:cacheprovider -rs tests/rasa
 
 ## make bench: the figures (not timed tests); writes bench/results/latest.json
 bench: install-dev

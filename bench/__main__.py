@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -19,6 +20,8 @@ def main() -> None:
     figures = asyncio.run(core_ops.run_all())
     print(core_ops.table(figures))
     language = nlu.measure()
+    rasa_url = os.environ.get("RASA_URL")
+    rasa = nlu.measure_rasa_sync(rasa_url) if rasa_url else {}
     with tempfile.TemporaryDirectory() as folder:
         trained = build_embedded(Path(folder) / "model.joblib")
         chat = asyncio.run(webchat.measure(trained))
@@ -27,7 +30,16 @@ def main() -> None:
     wide = asyncio.run(scale.measure()) or {}
     ratio = bare["floor_turns_per_s"] / bot["telegram_turns_per_s"]
     print(f"\nNLU parse (demo catalog): p50 {language['nlu_p50_ms']:.2f} ms, "
-          f"p99 {language['nlu_p99_ms']:.2f} ms, {language['nlu_parses_per_s']:.0f}/s")
+          f"p99 {language['nlu_p99_ms']:.2f} ms, {language['nlu_parses_per_s']:.0f}/s, "
+          f"accuracy {language['nlu_accuracy']:.3f} on the held-back split")
+    if rasa:
+        print(f"NLU through Rasa ({rasa_url}, HTTP + Chatcart's entities): "
+              f"p50 {rasa['rasa_nlu_p50_ms']:.2f} ms, p99 {rasa['rasa_nlu_p99_ms']:.2f} ms, "
+              f"{rasa['rasa_nlu_parses_per_s']:.0f}/s, accuracy "
+              f"{rasa['rasa_nlu_accuracy']:.3f} on the same split")
+    else:
+        print("NLU through Rasa: not measured (`make rasa`, then RASA_URL=http://127.0.0.1:5005 "
+              "make bench)")
     print(f"Web chat turns (SQLite, 1 process, in-process ASGI, {chat['webchat_turns']:.0f} "
           f"turns): {chat['webchat_turns_per_s']:.0f}/s, p50 {chat['webchat_p50_ms']:.1f} ms, "
           f"p99 {chat['webchat_p99_ms']:.1f} ms")
@@ -57,6 +69,7 @@ def main() -> None:
         **bare,
         **wide,
         **language,
+        **rasa,
         **chat,
         **bot,
         **figures,

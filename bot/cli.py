@@ -333,10 +333,15 @@ def nlu_parse(text: Annotated[str, typer.Argument(help="What a shopper might typ
 def nlu_evaluate(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
                                          help="Rasa-format test file.")],
+    rasa: Annotated[bool, typer.Option(
+        "--rasa", help="Classify through the Rasa server at RASA_URL.")] = False,
+    compare: Annotated[bool, typer.Option(
+        "--compare", help="The embedded NLU and the Rasa server at RASA_URL, side by "
+        "side.")] = False,
 ) -> None:
     """Per-intent precision/recall/F1, confusions and entity F1 on a Rasa-format test file."""
     from bot.nlu.embedded import build_embedded
-    from bot.nlu.evaluate import evaluate
+    from bot.nlu.evaluate import evaluate, side_by_side
     from bot.nlu.training_data import load_training_data
 
     settings = _settings()
@@ -346,7 +351,42 @@ def nlu_evaluate(
     except ValueError as problem:
         typer.secho(f"{file}: {problem}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
-    typer.echo(evaluate(test, embedded.parser).format_table())
+    if not (rasa or compare):
+        typer.echo(evaluate(test, embedded.parser).format_table())
+        return
+    if not settings.rasa_url:
+        typer.secho("Set RASA_URL to the Rasa server (`make rasa` starts one on "
+                    "http://127.0.0.1:5005).", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1)
+    from bot.nlu.rasa_evaluate import RasaUnavailable, evaluate_through_rasa
+
+    try:
+        through_rasa = asyncio.run(evaluate_through_rasa(test, settings.rasa_url, embedded))
+    except RasaUnavailable as problem:
+        typer.secho(str(problem), err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
+    if compare:
+        typer.echo(side_by_side(evaluate(test, embedded.parser), through_rasa,
+                                ("embedded", f"rasa ({settings.rasa_url})")))
+    else:
+        typer.echo(through_rasa.format_table())
+
+
+@nlu_app.command("export-rasa")
+def nlu_export_rasa(
+    folder: Annotated[Path, typer.Argument(file_okay=False,
+                                           help="The Rasa project's data folder.")],
+) -> None:
+    """Write Chatcart's NLU training data as FOLDER/nlu.yml for a Rasa project (`rasa/`)."""
+    from bot.nlu.rasa_export import export
+
+    try:
+        target, data = export(folder)
+    except (OSError, ValueError) as problem:
+        typer.secho(f"Could not export: {problem}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
+    typer.echo(f"Wrote {target}: {len(data.examples)} examples of {len(data.intents)} "
+               f"intents, {len(data.synonyms)} synonyms, {len(data.lookups)} lookup tables.")
 
 
 @app.command()

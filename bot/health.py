@@ -1,4 +1,6 @@
-"""What `GET /healthz` reports: the database and, when configured, Redis."""
+"""What `GET /healthz` reports: the database and, when configured, Redis; and which NLU
+answers (a Rasa server that is down does not make the shop unhealthy: the embedded NLU
+stands in, and the count of messages it took over is shown)."""
 
 from __future__ import annotations
 
@@ -23,8 +25,12 @@ async def redis_state(url: str | None) -> dict[str, object]:
         await client.aclose()
 
 
-async def health(shop: Shop) -> tuple[bool, dict[str, object]]:
+async def health(shop: Shop, nlu: object = None) -> tuple[bool, dict[str, object]]:
     database, redis = await asyncio.gather(shop.database_state(),
                                            redis_state(shop.settings.redis_url))
     ok = bool(database["ok"]) and bool(redis["ok"])
-    return ok, {"status": "ok" if ok else "degraded", "database": database, "redis": redis}
+    body: dict[str, object] = {"status": "ok" if ok else "degraded", "database": database,
+                               "redis": redis}
+    if callable(status := getattr(nlu, "status", None)):
+        body["nlu"] = status()
+    return ok, body

@@ -112,7 +112,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
 
     @app.get("/healthz")
     async def healthz(request: Request) -> JSONResponse:
-        ok, body = await health(request.app.state.shop)
+        ok, body = await health(request.app.state.shop, nlu)
         return JSONResponse(body, status_code=200 if ok else 503)
 
     app.include_router(payments_router())

@@ -34,6 +34,8 @@ _CHATCART_ENV = [
     "RASA_URL", "SMTP_URL", "TAX_RATE_PERCENT", "PAYMENT_CAPTURE",
 ]
 _numbers = itertools.count()
+# tests/rasa trains and runs a real Rasa server: minutes and gigabytes, so `make test-rasa`.
+collect_ignore = [] if os.environ.get("CHATCART_RASA_TESTS") else ["rasa"]
 
 
 def pytest_report_header() -> list[str]:
@@ -46,6 +48,8 @@ def pytest_report_header() -> list[str]:
         verdict = "throwaway server per test session" if reason is None else (
             f"MISSING ({reason}): {'CI fails' if IN_CI else 'its tests are skipped'}")
         lines.append(f"{name}: {verdict}")
+    if collect_ignore:
+        lines.append("Rasa: not collected (its tests run with `make test-rasa`)")
     return lines
 
 

@@ -26,12 +26,16 @@ def _compose() -> list[str]:
     pytest.skip(reason)
 
 
-def test_compose_accepts_the_file_and_wires_app_worker_postgres_and_redis(tmp_path):
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+def _services(tmp_path: Path, **variables: str) -> dict[str, dict]:
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), **variables}
     checked = subprocess.run([*_compose(), "-f", str(ROOT / "docker-compose.yml"), "config"],
                              capture_output=True, text=True, env=env, cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
-    services = yaml.safe_load(checked.stdout)["services"]
+    return dict(yaml.safe_load(checked.stdout)["services"])
+
+
+def test_compose_accepts_the_file_and_wires_app_worker_postgres_and_redis(tmp_path):
+    services = _services(tmp_path)
     assert {"app", "worker", "db", "redis", "migrate"} <= set(services)
     app, worker = services["app"], services["worker"]
     assert "--no-jobs" in app["command"] and app["command"][:2] == ["chatcart", "serve"]
@@ -47,3 +51,18 @@ def test_compose_accepts_the_file_and_wires_app_worker_postgres_and_redis(tmp_pa
                    for volume in process["volumes"]), "pictures and key shared"
         assert process["depends_on"]["migrate"]["condition"] == \
             "service_completed_successfully"
+
+
+def test_the_rasa_profile_exports_chatcarts_data_trains_and_serves_it(tmp_path):
+    services = _services(tmp_path, RASA_URL="http://rasa:5005")
+    data, train, rasa = services["rasa-data"], services["rasa-train"], services["rasa"]
+    for service in (data, train, rasa):
+        assert service["profiles"] == ["rasa"]  # only with `--profile rasa`
+    assert data["command"][:3] == ["chatcart", "nlu", "export-rasa"]
+    assert train["image"] == rasa["image"] == "rasa/rasa:3.6.21-full"
+    assert train["command"][:2] == ["train", "nlu"]
+    assert train["depends_on"]["rasa-data"]["condition"] == "service_completed_successfully"
+    assert rasa["depends_on"]["rasa-train"]["condition"] == "service_completed_successfully"
+    assert rasa["command"][:2] == ["run", "--enable-api"] and "healthcheck" in rasa
+    assert services["app"]["environment"]["RASA_URL"] == "http://rasa:5005"
+    assert services["worker"]["environment"]["RASA_URL"] == "http://rasa:5005"

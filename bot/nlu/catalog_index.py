@@ -70,6 +70,7 @@ class CatalogIndex:
                 self._aliases[source] = target
         self._longest_alias = max((len(k) for k in self._aliases), default=0)
         self._similar_cache: dict[str, dict[str, float]] = {}
+        self._fuzzy_known = [w for w in self._known | set(self._postings) if len(w) >= 3]
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -96,6 +97,18 @@ class CatalogIndex:
                     groups[loser[0].entity].remove(loser)
         found = [m for kind in groups.values() for group in kind for m in group]
         return sorted(found, key=lambda m: (m.start, -m.score))
+
+    def recognises(self, text: str) -> bool:
+        """Whether any word of the text is one the shop's language or catalog has, allowing
+        a typo: "qwxz vbnm" has none, "chekout pls" has one."""
+        for word, _, _ in stems(text):
+            if word in self._known or word in self._postings:
+                return True
+            budget = 0 if len(word) < 3 else 1 if len(word) < 6 else 2
+            if budget and process.extractOne(word, self._fuzzy_known, scorer=OSA.distance,
+                                             score_cutoff=budget) is not None:
+                return True
+        return False
 
     def _tokens(self, text: str) -> list[tuple[str, int, int]]:
         """Stems with spans; a synonym ("cafetiere") becomes its canonical words."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
 from bot.nlu.catalog_index import CatalogIndex
-from bot.nlu.parser import NluParser
+from bot.nlu.entities import extract_entities
+from bot.nlu.parser import MAX_CHARS, NluParser
 from bot.nlu.saved_model import load_or_train
+from bot.nlu.stems import stems
 from bot.nlu.training_data import TrainingData, load_training_data
 from bot.turn import Understanding
 from core.catalog.models import Category, Product, ProductStatus
@@ -21,11 +24,29 @@ class EmbeddedNlu:
     def __init__(self, parser: NluParser, data: TrainingData) -> None:
         self.parser = parser
         self.data = data
+        # Entity words too ("flask", "decaf"): named things are the shop's language.
+        self._named = {word for x in data.examples for e in x.entities
+                       for word, _, _ in stems(x.text[e.start:e.end])}
+        self._named |= {word for values in data.lookups.values() for value in values
+                        for word, _, _ in stems(value)}
 
     async def understand(self, text: str) -> Understanding:
         result = self.parser.parse(text)
         return Understanding(result.intent, result.confidence, list(result.entities),
                              list(result.ranking))
+
+    def entities(self, text: str, intent: str | None) -> list[dict[str, Any]]:
+        """Entities read for an intent another classifier chose (Rasa)."""
+        return extract_entities(text[:MAX_CHARS], self.parser.catalog_index, intent)
+
+    def recognises(self, text: str) -> bool:
+        """Whether the text has any word of the shop's language (a typo allowed): "asdf
+        qwer" has none, whatever a classifier makes of it."""
+        return any(word in self._named for word, _, _ in stems(text[:MAX_CHARS])) or \
+            self.parser.catalog_index.recognises(text[:MAX_CHARS])
+
+    def status(self) -> dict[str, object]:
+        return {"backend": "embedded"}
 
     async def refresh_catalog(self, shop: Shop) -> None:
         """Teach entity recognition today's product and category names."""

@@ -65,8 +65,15 @@ class Evaluation:
 
 
 def evaluate(test: TrainingData, parser: NluParser) -> Evaluation:
-    """Parse every test sentence and score it against its annotations."""
-    with_catalog = len(parser.catalog_index) > 0
+    """Parse every test sentence with the embedded NLU and score it."""
+    predictions = [parser.parse(example.text) for example in test.examples]
+    return score(test, [(p.intent, p.entities) for p in predictions],
+                 with_catalog=len(parser.catalog_index) > 0)
+
+
+def score(test: TrainingData, predictions: list[tuple[str | None, list[dict[str, Any]]]],
+          with_catalog: bool) -> Evaluation:
+    """Score each test sentence's (intent, entities) as predicted, by whichever backend."""
     outcomes: list[tuple[str, str]] = []  # (annotated, predicted) intent per sentence
     hits: Counter[str] = Counter()
     guessed: Counter[str] = Counter()
@@ -74,11 +81,10 @@ def evaluate(test: TrainingData, parser: NluParser) -> Evaluation:
     scored = {e.entity for x in test.examples for e in x.entities}
     if not with_catalog:
         scored -= CATALOG_ENTITIES
-    for example in test.examples:
-        result = parser.parse(example.text)
-        outcomes.append((example.intent, result.intent or ""))
+    for example, (intent, entities) in zip(test.examples, predictions, strict=True):
+        outcomes.append((example.intent, intent or ""))
         gold = _gold(example, test.synonyms, scored)
-        found = _found(result.entities, scored)
+        found = _found(entities, scored)
         for kind, value, span in found:
             guessed[kind] += 1
             match = next((g for g in gold if g[0] == kind and _same(g, (kind, value, span))),
@@ -154,6 +160,38 @@ def _average(name: str, scores: list[Score], weighted: bool) -> Score:
     means = [sum((s.support if weighted else 1) * getattr(s, f) for s in scores) / total
              for f in ("precision", "recall", "f1")]
     return Score(name, *means, sum(s.support for s in scores))
+
+
+def side_by_side(left: Evaluation, right: Evaluation, names: tuple[str, str],
+                 confusions: int = 5) -> str:
+    """Two evaluations of the same test file in one table: precision, recall, F1 of each."""
+    width = 26
+    head = f"{'':<{width}}{names[0]:^30}   {names[1]:^30}"
+    cols = f"{'precision':>10}{'recall':>10}{'f1':>10}"
+
+    def rows(kind: str, a: list[Score], b: list[Score]) -> list[str]:
+        other = {s.name: s for s in b}
+        out = [head, f"{kind:<{width}}{cols} | {cols}{'support':>9}"]
+        for s in a:
+            t = other.get(s.name, Score(s.name, 0.0, 0.0, 0.0, s.support))
+            out.append(f"{s.name:<{width}}{_figures(s)} | {_figures(t)}{s.support:>9}")
+        return out
+
+    lines = rows("intent", left.intents, right.intents)
+    lines += ["", f"{'accuracy':<{width}}{'':>20}{left.accuracy:>10.3f} | {'':>20}"
+              f"{right.accuracy:>10.3f}{left.examples:>9}"]
+    lines += rows("", [left.macro, left.weighted], [right.macro, right.weighted])[2:]
+    lines += [""] + rows("entity", left.entities + [left.entities_micro],
+                         right.entities + [right.entities_micro])
+    for name, evaluation in zip(names, (left, right), strict=True):
+        lines += ["", f"{name}: most frequent confusions (annotated -> predicted):"]
+        lines += [f"  {n:>3}  {a} -> {p}" for a, p, n in evaluation.confusions[:confusions]] \
+            or ["  none"]
+    return "\n".join(lines)
+
+
+def _figures(s: Score) -> str:
+    return f"{s.precision:>10.3f}{s.recall:>10.3f}{s.f1:>10.3f}"
 
 
 def _header(kind: str) -> str:

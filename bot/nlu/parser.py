@@ -41,7 +41,8 @@ class NluParser:
     def __init__(self, classifier: IntentClassifier,
                  catalog_index: CatalogIndex | None = None) -> None:
         self.classifier = classifier
-        self.catalog_index = catalog_index or CatalogIndex()
+        # Not `or`: an index without products is empty (falsy) yet holds synonyms and words.
+        self.catalog_index = catalog_index if catalog_index is not None else CatalogIndex()
 
     def parse(self, text: str) -> ParseResult:
         """Never raises on odd input: empty text gets no intent and confidence 0."""

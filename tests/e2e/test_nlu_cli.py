@@ -68,3 +68,15 @@ async def test_nlu_parse_answers_in_rasas_shape(settings, shop, tmp_path):
             assert len(body["intent_ranking"]) == 10
             bad = await client.post("/nlu/parse", json={"txt": 1})
             assert bad.status_code == 400
+
+
+def test_export_for_rasa_and_asking_for_rasa_without_one(tmp_path, database_url):
+    exported = run(["nlu", "export-rasa", str(tmp_path / "rasa" / "data")], tmp_path,
+                   database_url)
+    assert exported.returncode == 0, exported.stderr
+    assert "examples of 22 intents" in exported.stdout
+    assert (tmp_path / "rasa" / "data" / "nlu.yml").read_text().count("- intent: ") == 22
+    unset = run(["nlu", "evaluate", str(DATA / "test.yml"), "--compare"], tmp_path,
+                database_url)
+    assert unset.returncode == 1 and "Set RASA_URL" in unset.stderr
+    assert "Traceback" not in unset.stderr

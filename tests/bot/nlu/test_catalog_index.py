@@ -98,3 +98,12 @@ def test_matching_against_500_products_is_fast():
         index.match(text)
         took.append(time.perf_counter() - start)
     assert statistics.median(took) < 0.002
+
+
+def test_text_is_recognised_by_a_word_of_the_shop_or_of_its_catalog_a_typo_allowed():
+    index = CatalogIndex(products=[(1, "Glass teapot")], known_words=["checkout", "cart"])
+    assert index.recognises("chekout please")        # a known word, one typo
+    assert index.recognises("teapto")                # a catalog word, one typo
+    assert index.recognises("CART")
+    for gibberish in ("qwxz vbnm plokij", "asdf", "xkcd 42 zzz", ""):
+        assert not index.recognises(gibberish), gibberish

@@ -6,7 +6,7 @@ import pytest
 
 from bot.nlu.catalog_index import CatalogIndex
 from bot.nlu.entities import extract_entities
-from bot.nlu.evaluate import evaluate, normalise
+from bot.nlu.evaluate import evaluate, normalise, side_by_side
 from bot.nlu.parser import NluParser, ParseResult
 from bot.nlu.training_data import parse_training_data
 
@@ -88,3 +88,20 @@ def test_normalise_writes_values_as_the_extractors_do():
     assert normalise("quantity", "a couple", {"a couple": "2"}) == "2"
     assert normalise("order_id", "cc-7kx3mq", {}) == "CC-7KX3MQ"
     assert normalise("price_max", "12,50", {}) == "12.50"
+
+
+def test_two_backends_side_by_side_keep_each_ones_figures():
+    test = parse_training_data(TEST)
+    left = evaluate(test, Scripted(ANSWERS))
+    right = evaluate(test, Scripted({**ANSWERS, "hi there": "greet",
+                                     "where is cc-7kx3mq": "greet"}))
+    table = side_by_side(left, right, ("embedded", "rasa"))
+    lines = table.splitlines()
+    assert "embedded" in lines[0] and "rasa" in lines[0]
+    greet = next(line for line in lines if line.startswith("greet"))
+    assert greet.split() == ["greet", "1.000", "0.500", "0.667", "|", "0.667", "1.000",
+                             "0.800", "2"]
+    accuracy = next(line for line in lines if line.startswith("accuracy"))
+    assert accuracy.split() == ["accuracy", "0.800", "|", "0.800", "5"]
+    assert "rasa: most frequent confusions (annotated -> predicted):" in table
+    assert "1  order_status -> greet" in table

@@ -88,3 +88,15 @@ def test_the_catalog_index_can_be_swapped_at_run_time(parser):
 def test_without_an_index_there_are_no_catalog_entities():
     plain = NluParser(IntentClassifier.train(_examples()))
     assert [e["entity"] for e in plain.parse("add 2 blue mugs").entities] == ["quantity"]
+
+
+def test_an_index_without_products_is_kept_with_its_synonyms_and_words(parser):
+    index = CatalogIndex(synonyms={"a couple": "2"}, known_words=["hello"])
+    assert len(index) == 0  # empty, so falsy: it once gave way to a bare index
+    assert NluParser(parser.classifier, index).catalog_index is index
+
+
+def test_the_embedded_nlu_recognises_its_own_words_named_things_and_not_gibberish(trained):
+    assert trained.recognises("decaf available?")    # a word only inside an entity
+    assert trained.recognises("whre is my ordr")
+    assert not trained.recognises("qwxz vbnm plokij")
