@@ -19,6 +19,8 @@ RASA_HOST="${RASA_HOST:-127.0.0.1}"
 RASA_PORT="${RASA_PORT:-5005}"
 CHATCART="${CHATCART:-$ROOT/.venv/bin/chatcart}"
 export RASA_TELEMETRY_ENABLED=false
+# Rasa's pinned libraries warn about themselves at length; its own log stays.
+export PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
 
 find_python() {
     if [ -n "${RASA_PYTHON:-}" ]; then echo "$RASA_PYTHON"; return 0; fi

@@ -5,10 +5,10 @@ Chatcart's own extractors, told Rasa's intent: they know today's catalog, read n
 words and normalise prices and order numbers the way the handlers expect. Entity kinds
 only a team's Rasa project knows pass through as Rasa found them.
 
-Text with no word of the shop's language ("asdf qwer") gets no intent, whatever Rasa
-guessed: its classifier is sure of something for any text (measured: "asdf" -> affirm
-0.86, "xkcd 42 zzz" -> add_to_cart 0.92), while the shopper should hear that they were
-not understood. Rasa's ranking is kept.
+Text with no word of the shop's language and nothing Chatcart's extractors read ("asdf
+qwer") gets no intent, whatever Rasa guessed: its classifier is sure of something for any
+text (measured: "asdf" -> affirm 0.86, "purple monkey" -> product_details 0.88), while
+the shopper should hear that they were not understood. Rasa's ranking is kept.
 
 When Rasa is slow, down or answers nonsense, the embedded NLU answers alone: the failure
 is logged and counted, and Rasa is left alone for `pause` seconds, so while it is dead
@@ -82,10 +82,10 @@ class RasaNlu:
             self._resume_at = None
             logs.event(log, "nlu.rasa_back", fallbacks=self.fallbacks)
         self.answered += 1
-        if not self.local.recognises(text):
-            intent, confidence = None, 0.0
-        theirs = [e for e in entities if e.get("entity") not in OURS]
         ours = self.local.entities(text, intent)
+        if not ours and not self.local.recognises(text):
+            intent, confidence = None, 0.0  # an order number or an email alone is understood
+        theirs = [e for e in entities if e.get("entity") not in OURS]
         return Understanding(intent, confidence,
                              sorted(ours + theirs, key=lambda e: e.get("start", 0)), ranking)
 
