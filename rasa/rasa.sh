@@ -58,11 +58,16 @@ train() {
         --nlu data --out models --fixed-model-name chatcart
 }
 
+# One step a line: bash ignores `set -e` inside a function run as `f && g`.
 case "${1:-}" in
     env) make_env ;;
-    train) make_env && train ;;
+    train)
+        make_env
+        train
+        ;;
     serve)
-        make_env && train
+        make_env
+        train
         echo "Rasa on http://$RASA_HOST:$RASA_PORT (about 30 s to load): RASA_URL=http://$RASA_HOST:$RASA_PORT"
         exec "$RASA_VENV/bin/rasa" run --enable-api -i "$RASA_HOST" -p "$RASA_PORT" \
             --model models

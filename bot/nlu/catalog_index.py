@@ -70,7 +70,8 @@ class CatalogIndex:
                 self._aliases[source] = target
         self._longest_alias = max((len(k) for k in self._aliases), default=0)
         self._similar_cache: dict[str, dict[str, float]] = {}
-        self._fuzzy_known = [w for w in self._known | set(self._postings) if len(w) >= 3]
+        self._fuzzy_known = [w for w in (self._known | set(self._postings)) - STOPWORDS
+                             if len(w) >= 3]
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -99,16 +100,21 @@ class CatalogIndex:
         return sorted(found, key=lambda m: (m.start, -m.score))
 
     def recognises(self, text: str) -> bool:
-        """Whether any word of the text is one the shop's language or catalog has, allowing
-        a typo: "qwxz vbnm" has none, "chekout pls" has one."""
-        for word, _, _ in stems(text):
-            if word in self._known or word in self._postings:
-                return True
-            budget = 0 if len(word) < 3 else 1 if len(word) < 6 else 2
-            if budget and process.extractOne(word, self._fuzzy_known, scorer=OSA.distance,
-                                             score_cutoff=budget) is not None:
-                return True
-        return False
+        """Whether the text speaks the shop's language: a word of it or of the catalog that
+        names something (a typo allowed: "chekout pls"), or mostly plain words ("no", "yes
+        please"). "qwxz vbnm", "the asdf" and "asdf is qwer" do not."""
+        words = [word for word, _, _ in stems(text)]
+        plain = sum(1 for word in words if word in self._known or word in STOPWORDS)
+        if words and (plain == len(words) or (plain >= 2 and 2 * plain >= len(words))):
+            return True  # "no", "what is this", "no more promo msgs"
+        return any(word not in STOPWORDS and self._is_known(word) for word in words)
+
+    def _is_known(self, word: str) -> bool:
+        if word in self._known or word in self._postings:
+            return True
+        budget = 0 if len(word) < 3 else 1 if len(word) < 6 else 2
+        return bool(budget) and process.extractOne(
+            word, self._fuzzy_known, scorer=OSA.distance, score_cutoff=budget) is not None
 
     def _tokens(self, text: str) -> list[tuple[str, int, int]]:
         """Stems with spans; a synonym ("cafetiere") becomes its canonical words."""

@@ -45,6 +45,9 @@ class EmbeddedNlu:
         return any(word in self._named for word, _, _ in stems(text[:MAX_CHARS])) or \
             self.parser.catalog_index.recognises(text[:MAX_CHARS])
 
+    def intent_names(self) -> frozenset[str]:
+        return frozenset(self.data.intents)
+
     def status(self) -> dict[str, object]:
         return {"backend": "embedded"}
 

@@ -1,6 +1,8 @@
 """The Rasa backend against recorded /model/parse answers: Rasa's intent, Chatcart's
 entities, and the fallback when Rasa is slow, down, confused or has no model."""
 
+import asyncio
+import json
 import logging
 from typing import Any
 
@@ -30,6 +32,9 @@ class Local:
 
     def recognises(self, text: str) -> bool:
         return "qwxz" not in text
+
+    def intent_names(self) -> frozenset[str]:
+        return frozenset({"add_to_cart", "update_cart_quantity", "search_product"})
 
     async def understand(self, text: str) -> Understanding:
         return Understanding("search_product", 0.5, [
@@ -76,7 +81,7 @@ async def test_rasa_classifies_and_the_entities_stay_ours():
     assert [e["start"] for e in understood.entities] == [4, 8, 8]
     assert (nlu.answered, nlu.fallbacks) == (1, 0)
     assert nlu.status() == {"backend": "rasa", "rasa_answering": True, "answered": 1,
-                            "fallbacks": 0}
+                            "fallbacks": 0, "last_error": None}
 
 
 async def test_text_without_a_word_of_the_shop_gets_no_intent_whatever_rasa_guessed():
@@ -94,24 +99,67 @@ async def test_text_without_a_word_of_the_shop_gets_no_intent_whatever_rasa_gues
     assert plain.intent == "add_to_cart"
 
 
-async def test_a_dead_slow_confused_or_modelless_rasa_falls_back_to_the_embedded_nlu():
+async def test_a_dead_hung_failing_or_modelless_rasa_falls_back_and_is_left_alone():
     def down(request):
         raise httpx.ConnectError("refused")
 
-    def slow(request):
+    def hung(request):
         raise httpx.ReadTimeout("slow")
 
-    no_model = {"text": "x", "intent": {"name": None, "confidence": 0.0}, "entities": []}
-    for handler in (down, slow, lambda r: httpx.Response(500, text="boom"),
-                    lambda r: httpx.Response(200, json={"nonsense": True}),
-                    lambda r: httpx.Response(200, json=no_model),
-                    lambda r: httpx.Response(200, json={"intent": {"name": 3}}),
-                    lambda r: httpx.Response(200, text="not json")):
+    for handler in (down, hung, lambda r: httpx.Response(500, text="boom"),
+                    lambda r: httpx.Response(409, json={"message": "No model loaded"})):
         nlu = rasa(handler)
+        assert nlu.status()["rasa_answering"] is None  # not asked yet
         understood = await nlu.understand("add two blue mugs")
         assert understood.intent == "search_product"   # the embedded answer, unchanged
         assert nlu.fallbacks == 1 and nlu.last_error
         assert nlu.status()["rasa_answering"] is False
+
+
+ODD_ANSWERS = [{"nonsense": True}, {"intent": None}, {"intent": "greet"}, {"intent": []},
+               {"intent": {"name": None, "confidence": 0.0}}, {"intent": {"name": 3}},
+               {"intent": {"name": "add_to_cart", "confidence": float("nan")}},
+               {"intent": {"name": "add_to_cart", "confidence": 7}}, [1, 2], "text", None]
+
+
+async def test_an_odd_answer_for_one_text_falls_back_for_that_text_only():
+    answers = [httpx.Response(200, content=json.dumps(body).encode(),  # NaN as Rasa could
+                              headers={"content-type": "application/json"})
+               for body in ODD_ANSWERS]
+    answers += [httpx.Response(200, text="not json"), httpx.Response(400, text="bad text")]
+    for response in answers:
+        nlu = rasa(lambda r, response=response: response)
+        understood = await nlu.understand("add two blue mugs")
+        assert understood.intent == "search_product", response.content
+        assert nlu.fallbacks == 1
+        assert nlu.status()["rasa_answering"] is not False  # Rasa is up: not left alone
+
+
+async def test_odd_entities_and_rankings_are_dropped_not_crashed_on():
+    body = {**RECORDED, "intent_ranking": [{"name": 3}, "x", {"name": "add_to_cart",
+                                                                 "confidence": 0.9}],
+            "entities": [{"entity": "colour", "value": "blue", "start": None, "end": 3},
+                         {"entity": "colour", "value": "blue", "start": "8", "end": 12},
+                         {"entity": "colour", "value": "blue", "start": 8, "end": 12}, 5]}
+    understood = await rasa(lambda r: httpx.Response(200, json=body)).understand("add x")
+    assert understood.ranking == [("add_to_cart", 0.9)]
+    assert len(understood.values("colour")) == 1
+
+
+async def test_blank_text_is_not_sent_and_unknown_intents_get_none():
+    sent = []
+
+    def handler(request):
+        sent.append(request)
+        return httpx.Response(200, json={**RECORDED, "intent": {"name": "chitchat",
+                                                                "confidence": 0.99}})
+
+    nlu = rasa(handler)
+    await nlu.understand("   ")
+    assert sent == []
+    understood = await nlu.understand("add two blue mugs")
+    assert (understood.intent, understood.confidence) == (None, 0.0)  # no handler for it
+    assert nlu.fallbacks == 0
 
 
 async def test_a_failed_rasa_is_left_alone_for_a_pause_then_tried_again(caplog):
@@ -149,3 +197,41 @@ async def test_long_text_is_cut_before_it_is_sent():
 
     await rasa(handler).understand("a" * 10_000)
     assert sent[0] < 4100
+
+
+async def test_after_the_pause_one_message_probes_a_hung_rasa_and_the_others_do_not_wait():
+    calls = []
+    release = asyncio.Event()
+
+    async def hung(request):
+        calls.append(request)
+        await release.wait()
+        raise httpx.ReadTimeout("slow")
+
+    clock = Clock()
+    nlu = RasaNlu("http://rasa:5005", Local(), client=httpx.AsyncClient(
+        transport=httpx.MockTransport(hung)), pause=15.0, clock=clock)
+    first = asyncio.create_task(nlu.understand("add two blue mugs"))
+    await asyncio.sleep(0)
+    release.set()
+    await first
+    clock.now += 16
+    release.clear()
+    probe = asyncio.create_task(nlu.understand("add two blue mugs"))
+    await asyncio.sleep(0.01)
+    others = await asyncio.wait_for(asyncio.gather(
+        *(nlu.understand("add two blue mugs") for _ in range(20))), 1)
+    assert all(u.intent == "search_product" for u in others)
+    assert len(calls) == 2  # the first failure and the one probe
+    release.set()
+    await probe
+
+
+async def test_with_the_real_embedded_nlu_only_text_in_no_language_loses_rasas_intent(trained):
+    answer = {**RECORDED, "entities": []}
+    nlu = RasaNlu("http://rasa:5005", trained, client=httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=answer))))
+    for text in ("7", "zq@qq.cn", "XQ4Z7P", "no", "chekout pls", "add two blue mugs"):
+        assert (await nlu.understand(text)).intent == "add_to_cart", text
+    for text in ("the asdf", "qwxz vbnm plokij", "asdf is qwer"):
+        assert (await nlu.understand(text)).intent is None, text
