@@ -9,12 +9,9 @@ import logging
 import time
 from pathlib import Path
 
-import httpx
-
-from bot.demo import fill
 from bot.nlu.embedded import build_embedded
 from bot.nlu.rasa import RasaNlu
-from bot.server import create_app
+from tests.e2e.conftest import served
 from tests.e2e.webchat import Shopper
 from tests.support.rasa import RasaServer
 
@@ -28,51 +25,47 @@ async def timed(shopper: Shopper, text: str) -> float:
 
 
 async def test_a_hung_then_dead_rasa_mid_conversation_leaves_the_shopper_answered(
-        rasa_project: Path, shop, settings, tmp_path, caplog):
+        rasa_project: Path, settings, tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="chatcart.nlu.rasa")
     server = RasaServer(rasa_project, tmp_path / "rasa.log")
     nlu = RasaNlu(server.url, build_embedded(tmp_path / "model.joblib"), timeout=TIMEOUT,
                   pause=PAUSE)
     try:
-        await fill(shop)
-        await nlu.refresh_catalog(shop)
-        app = create_app(settings, shop, nlu=nlu, sweep_seconds=3600)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                dee = Shopper(client)
-                await dee.say("show me the teapots")
-                assert "Glass teapot" in dee.text
-                assert (nlu.answered, nlu.fallbacks) == (1, 0)
+        async with served(settings, nlu) as client:
+            await nlu.refresh_catalog(client.shop)
+            dee = Shopper(client)
+            await dee.say("show me the teapots")
+            assert "Glass teapot" in dee.text
+            assert (nlu.answered, nlu.fallbacks) == (1, 0)
 
-                server.pause()  # accepts the connection, never answers
-                assert await timed(dee, "add the glass teapot") < TIMEOUT + 2
-                assert "Added 1 × Glass teapot." in dee.text
-                assert nlu.fallbacks == 1
-                assert "nlu.rasa_unavailable" in caplog.text
-                # Left alone now: the next message does not wait out another timeout.
-                assert await timed(dee, "what's in my cart") < TIMEOUT
-                assert "1 × Glass teapot" in dee.text
-                assert nlu.fallbacks == 2
-                health = (await client.get("/healthz")).json()
-                assert health["status"] == "ok"
-                assert {k: health["nlu"][k] for k in ("backend", "rasa_answering", "answered",
-                                                      "fallbacks")} == \
-                    {"backend": "rasa", "rasa_answering": False, "answered": 1, "fallbacks": 2}
-                assert "Timeout" in health["nlu"]["last_error"]
+            server.pause()  # accepts the connection, never answers
+            assert await timed(dee, "add the glass teapot") < TIMEOUT + 2
+            assert "Added 1 × Glass teapot." in dee.text
+            assert nlu.fallbacks == 1
+            assert "nlu.rasa_unavailable" in caplog.text
+            # Left alone now: the next message does not wait out another timeout.
+            assert await timed(dee, "what's in my cart") < TIMEOUT
+            assert "1 × Glass teapot" in dee.text
+            assert nlu.fallbacks == 2
+            health = (await client.get("/healthz")).json()
+            assert health["status"] == "ok"
+            assert {k: health["nlu"][k] for k in ("backend", "rasa_answering", "answered",
+                                                  "fallbacks")} == \
+                {"backend": "rasa", "rasa_answering": False, "answered": 1, "fallbacks": 2}
+            assert "Timeout" in health["nlu"]["last_error"]
 
-                server.resume()
-                await asyncio.sleep(PAUSE + 0.5)
-                await dee.say("make it 2")
-                assert "Glass teapot: now 2." in dee.text
-                assert (nlu.answered, nlu.fallbacks) == (2, 2)
-                assert "nlu.rasa_back" in caplog.text
+            server.resume()
+            await asyncio.sleep(PAUSE + 0.5)
+            await dee.say("make it 2")
+            assert "Glass teapot: now 2." in dee.text
+            assert (nlu.answered, nlu.fallbacks) == (2, 2)
+            assert "nlu.rasa_back" in caplog.text
 
-                server.stop()  # killed mid-conversation
-                await dee.say("remove the teapot")
-                assert "Removed Glass teapot." in dee.text
-                assert (nlu.answered, nlu.fallbacks) == (2, 3)
-                assert (await client.get("/healthz")).json()["nlu"]["rasa_answering"] is False
+            server.stop()  # killed mid-conversation
+            await dee.say("remove the teapot")
+            assert "Removed Glass teapot." in dee.text
+            assert (nlu.answered, nlu.fallbacks) == (2, 3)
+            assert (await client.get("/healthz")).json()["nlu"]["rasa_answering"] is False
     finally:
         server.stop()
         await nlu.aclose()
