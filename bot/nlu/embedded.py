@@ -40,8 +40,9 @@ class EmbeddedNlu:
         return extract_entities(text[:MAX_CHARS], self.parser.catalog_index, intent)
 
     def recognises(self, text: str) -> bool:
-        """Whether the text has any word of the shop's language (a typo allowed): "asdf
-        qwer" has none, whatever a classifier makes of it."""
+        """Whether the text speaks the shop's language (`CatalogIndex.recognises`), the
+        training data's named things counting too: "asdf qwer" does not, whatever a
+        classifier makes of it."""
         return any(word in self._named for word, _, _ in stems(text[:MAX_CHARS])) or \
             self.parser.catalog_index.recognises(text[:MAX_CHARS])
 

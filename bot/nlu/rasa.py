@@ -55,6 +55,8 @@ class LocalNlu(Protocol):
 
 
 class RasaNlu:
+    remote = True  # the pipeline asks before the turn's transaction, not within it
+
     def __init__(self, url: str, local: LocalNlu, timeout: float = 1.0, pause: float = 15.0,
                  client: httpx.AsyncClient | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:

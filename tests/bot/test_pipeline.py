@@ -1,5 +1,5 @@
-"""The turn pipeline: free text is understood before the chat's lock and transaction, so a
-remote NLU (Rasa) holds neither while it thinks."""
+"""The turn pipeline and a remote NLU (Rasa): free text is understood before the turn's
+transaction, which does not wait on it; text for a dialog (an email) is not sent."""
 
 import asyncio
 
@@ -15,34 +15,56 @@ CHAT = ChatRef("web", "slow-nlu", "u1", "Ann")
 
 
 class ThinkingNlu:
-    """Asks for the chat's lock and writes to the database while it 'thinks', as a turn
-    of the same chat or another would; both wait forever if the pipeline holds them."""
+    """Remote, and writes to the database while it 'thinks', as another chat's turn
+    would: that waits forever if the pipeline holds a transaction meanwhile."""
+
+    remote = True
 
     def __init__(self, local, shop) -> None:
-        self.local, self.shop, self.pipeline = local, shop, None
-        self.calls = 0
+        self.local, self.shop = local, shop
+        self.texts: list[str] = []
 
     async def understand(self, text: str) -> Understanding:
-        self.calls += 1
+        self.texts.append(text)
         async with asyncio.timeout(5):
-            async with self.pipeline.locks.hold(CHAT.session_key):
-                async with self.shop.transaction() as session:
-                    session.add(ChatSession(key=f"other:{self.calls}", state={},
-                                            updated_at=now(), expires_at=now()))
+            async with self.shop.transaction() as session:
+                session.add(ChatSession(key=f"other:{len(self.texts)}", state={},
+                                        updated_at=now(), expires_at=now()))
         return await self.local.understand(text)
 
     async def refresh_catalog(self, shop) -> None:
         await self.local.refresh_catalog(shop)
 
 
-async def test_free_text_is_understood_outside_the_lock_and_the_transaction(shop, trained):
+async def test_free_text_is_understood_before_the_transaction(shop, trained):
     await fill(shop)
     await trained.refresh_catalog(shop)
     nlu = ThinkingNlu(trained, shop)
     pipeline = bootstrap.pipeline(shop, nlu, DatabaseSessionStore())
-    nlu.pipeline = pipeline
     replies = await pipeline.handle(Incoming(CHAT, Kind.TEXT, text="show me the teapots"))
     assert "Glass teapot" in "\n".join(r.text for r in replies)
-    assert nlu.calls == 1  # once, not again inside the turn
+    assert nlu.texts == ["show me the teapots"]  # once, not again inside the turn
     await pipeline.handle(Incoming(CHAT, Kind.ACTION, action="cart"))
-    assert nlu.calls == 1  # buttons need no NLU
+    assert nlu.texts == ["show me the teapots"]  # buttons need no NLU
+
+
+async def test_text_for_a_dialog_is_not_sent_to_a_remote_nlu(shop, trained):
+    class Recording:
+        remote = True
+
+        def __init__(self) -> None:
+            self.texts: list[str] = []
+
+        async def understand(self, text: str) -> Understanding:
+            self.texts.append(text)
+            return await trained.understand(text)
+
+        async def refresh_catalog(self, shop) -> None:
+            pass
+
+    nlu = Recording()
+    pipeline = bootstrap.pipeline(shop, nlu, DatabaseSessionStore())
+    await pipeline.handle(Incoming(CHAT, Kind.COMMAND, text="/link"))
+    replies = await pipeline.handle(Incoming(CHAT, Kind.TEXT, text="ann@example.com"))
+    assert "code" in "\n".join(r.text for r in replies).lower()
+    assert nlu.texts == []
