@@ -24,6 +24,7 @@ class EmbeddedNlu:
     def __init__(self, parser: NluParser, data: TrainingData) -> None:
         self.parser = parser
         self.data = data
+        self._intents = frozenset(data.intents)  # asked on every message Rasa classifies
         # Entity words too ("flask", "decaf"): named things are the shop's language.
         self._named = {word for x in data.examples for e in x.entities
                        for word, _, _ in stems(x.text[e.start:e.end])}
@@ -43,11 +44,12 @@ class EmbeddedNlu:
         """Whether the text speaks the shop's language (`CatalogIndex.recognises`), the
         training data's named things counting too: "asdf qwer" does not, whatever a
         classifier makes of it."""
-        return any(word in self._named for word, _, _ in stems(text[:MAX_CHARS])) or \
-            self.parser.catalog_index.recognises(text[:MAX_CHARS])
+        text = text[:MAX_CHARS]
+        return any(word in self._named for word, _, _ in stems(text)) or \
+            self.parser.catalog_index.recognises(text)
 
     def intent_names(self) -> frozenset[str]:
-        return frozenset(self.data.intents)
+        return self._intents
 
     def status(self) -> dict[str, object]:
         return {"backend": "embedded"}

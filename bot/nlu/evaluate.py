@@ -199,4 +199,4 @@ def _header(kind: str) -> str:
 
 
 def _line(s: Score) -> str:
-    return f"{s.name:<26}{s.precision:>10.3f}{s.recall:>10.3f}{s.f1:>10.3f}{s.support:>9}"
+    return f"{s.name:<26}{_figures(s)}{s.support:>9}"

@@ -1,8 +1,9 @@
 """Scoring the Rasa backend on a test file, as the shop would use it (`RasaNlu`).
 
 Intents are scored on Rasa's best guess (the top of its ranking), as the embedded NLU is
-scored on its own: before the confidence threshold and the unknown-words rule, which
-apply alike to both in the shop. Entities are what `RasaNlu` hands the handlers.
+scored on its own: before the shop's confidence threshold, and before the rules with
+which `RasaNlu` sets aside text in no known words and intents without a handler.
+Entities are what `RasaNlu` hands the handlers.
 
 A sentence Rasa did not answer would be scored as the embedded NLU's guess, so one
 unanswered sentence stops the evaluation: its figures would not be Rasa's.
