@@ -38,12 +38,11 @@ def product_list(page: Page, title: str, page_action: str) -> Reply:
     lines = [f"{title} ({page.total} in all, page {page.page} of {page.pages})"]
     rows: list[tuple[Button, ...]] = []
     for n, item in enumerate(page.items, start=1):
-        product = item.product
-        price = money(product.price_minor, product.currency)
+        price = money(item.price_minor, item.currency)
         sold_out = "" if item.in_stock else " (sold out)"
-        lines.append(f"{first + n}. {product.name} — {price}{sold_out}")
-        rows.append((Button(f"{product.name[:40]} · {price}", actions.encode("prod",
-                                                                             product.id)),))
+        lines.append(f"{first + n}. {item.name} — {price}{sold_out}")
+        rows.append((Button(f"{item.name[:40]} · {price}", actions.encode("prod",
+                                                                          item.product_id)),))
     navigation = []
     if page.has_previous:
         navigation.append(Button("◀ Previous", page_action.format(page=page.page - 1)))

@@ -35,7 +35,7 @@ def _named_category(turn: Turn) -> int | None:
 
 
 def _remember(turn: Turn, page: Page) -> None:
-    turn.state.shown = [item.product.id for item in page.items]
+    turn.state.shown = [item.product_id for item in page.items]
 
 
 @router.action("cats")

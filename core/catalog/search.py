@@ -1,7 +1,10 @@
 """Text search with filters over the active catalog, paginated.
 
 Plain SQL LIKE over a lower-cased `search_text` column works the same on SQLite
-and PostgreSQL; a catalog of a few thousand products needs nothing heavier.
+and PostgreSQL; a catalog of a few thousand products needs nothing heavier. A page is
+one statement of plain rows (the total rides along as a window count): it runs on
+most chat turns, where loading whole products, their pictures and a separate count
+cost three statements and most of the turn.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from core.catalog.errors import CatalogError
 from core.catalog.models import Category, Product, ProductStatus
@@ -35,7 +37,11 @@ class SearchFilters:
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    product: Product
+    """One product as a list shows it; the card reads the whole product."""
+    product_id: int
+    name: str
+    price_minor: int
+    currency: str
     available: int
 
     @property
@@ -108,21 +114,24 @@ async def search(
     if (filters.price_min is not None and filters.price_max is not None
             and filters.price_min > filters.price_max):
         filters = replace(filters, price_min=filters.price_max, price_max=filters.price_min)
-    available = (StockItem.on_hand - StockItem.reserved).label("available")
-    base = select(Product, func.coalesce(available, 0)).outerjoin(
-        StockItem, StockItem.product_id == Product.id)
-    query = _filtered(base, filters)
-    count_query = _filtered(
-        select(func.count(Product.id)).outerjoin(StockItem, StockItem.product_id == Product.id),
-        filters)
-    total = int(await session.scalar(count_query) or 0)
+    available = func.coalesce(StockItem.on_hand - StockItem.reserved, 0)
     words = terms(filters.text)
     in_name = (case((and_(*(func.lower(Product.name).like(_like(w), escape="\\")
                             for w in words)), 0), else_=1) if words else None)
     order = [in_name] if in_name is not None else []
-    rows = await session.execute(
-        query.options(selectinload(Product.images)).order_by(*order, Product.name, Product.id)
-        .limit(per_page).offset((page - 1) * per_page))
-    items = [Listing(product, max(int(stock), 0)) for product, stock in rows.all()]
+    query = _filtered(select(Product.id, Product.name, Product.price_minor, Product.currency,
+                             available, func.count().over())
+                      .outerjoin(StockItem, StockItem.product_id == Product.id), filters)
+    rows = (await session.execute(query.order_by(*order, Product.name, Product.id)
+                                  .limit(per_page).offset((page - 1) * per_page))).all()
+    if rows:
+        total = int(rows[0][5])
+    elif page == 1:
+        total = 0
+    else:  # past the last page: the window had no row to ride on
+        total = int(await session.scalar(_filtered(
+            select(func.count(Product.id)).outerjoin(
+                StockItem, StockItem.product_id == Product.id), filters)) or 0)
+    items = [Listing(product_id, name, price, currency, max(int(left), 0))
+             for product_id, name, price, currency, left, _ in rows]
     return Page(items=items, total=total, page=page, per_page=per_page, filters=filters)
-

@@ -7,6 +7,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from core.catalog import importer
+from core.catalog import service as catalog
 from core.catalog.models import Category, Product
 from core.catalog.search import SearchFilters, search
 from core.clock import now
@@ -38,14 +39,15 @@ async def test_a_good_csv_creates_categories_products_stock_and_images(shop, tmp
     assert report.created == ["MUG-1", "LAMP-1"] and report.updated == []
     async with shop.transaction() as session:
         page = await search(session=session, filters=SearchFilters(text="brass"))
-        lamp = page.items[0].product
+        lamp = await catalog.get_product(session=session, product_id=page.items[0].product_id)
         assert (lamp.price_minor, lamp.attributes) == (7900, {"colour": "brass",
                                                               "height": "40 cm"})
         assert page.items[0].available == 2
-        mug = (await search(session=session, filters=SearchFilters(text="blue mug"))).items[0]
-        assert mug.product.category.path == "Kitchen > Mugs"
-        assert [image.width for image in mug.product.images] == [64]
-        stock = await inventory.get(session=session, product_id=mug.product.id)
+        found = (await search(session=session, filters=SearchFilters(text="blue mug"))).items
+        mug = await catalog.get_product(session=session, product_id=found[0].product_id)
+        assert mug.category is not None and mug.category.path == "Kitchen > Mugs"
+        assert [image.width for image in mug.images] == [64]
+        stock = await inventory.get(session=session, product_id=mug.id)
         assert (stock.on_hand, stock.low_stock_threshold) == (10, 3)
         assert await session.scalar(select(func.count(Category.id))) == 4
 
