@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, Table, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -125,13 +126,19 @@ def _insert(dialect: str, table: Table, columns: tuple[str, ...], conflict: tupl
         set_={k: statement.excluded[k] for k in columns if k not in conflict})
 
 
+async def run(session: AsyncSession, statement: Executable, values: dict[str, Any]) -> Any:
+    """A Core statement (built once, with bind parameters) on the session's connection,
+    past the ORM's per-statement work: for the few statements every chat turn runs."""
+    if session.autoflush:  # as an ORM statement would: pending rows go first
+        await session.flush()
+    return await (await session.connection()).execute(statement, values)
+
+
 async def _run_insert(session: AsyncSession, model: type[Base], values: dict[str, Any],
                       conflict: list[str], update: bool) -> Any:
     statement = _insert(session.bind.dialect.name, model.__table__,  # type: ignore[arg-type]
                         tuple(values), tuple(conflict), update)
-    if session.autoflush:  # as an ORM statement would: pending rows go first
-        await session.flush()
-    return await (await session.connection()).execute(statement, values)
+    return await run(session, statement, values)
 
 
 async def upsert(session: AsyncSession, model: type[Base], values: dict[str, Any],

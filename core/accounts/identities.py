@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.errors import AccountError
@@ -16,22 +16,26 @@ from core.db import insert_or_ignore
 from core.errors import Conflict
 
 SEEN_EVERY = timedelta(minutes=5)  # last_seen_at is that precise: no write on every message
+# Built once: this runs on every chat message, and building a query costs as much as
+# running it.
+_BY_PLATFORM_USER = select(ChatIdentity).where(
+    ChatIdentity.platform == bindparam("platform"),
+    ChatIdentity.platform_user_id == bindparam("platform_user_id"))
 
 
 async def identify(
     *, session: AsyncSession, platform: str, platform_user_id: str, display_name: str = ""
 ) -> ChatIdentity:
     """The identity for a platform user, created as a guest the first time."""
-    query = select(ChatIdentity).where(ChatIdentity.platform == platform,
-                                       ChatIdentity.platform_user_id == platform_user_id)
-    identity = await session.scalar(query)
+    who = {"platform": platform, "platform_user_id": platform_user_id}
+    identity = await session.scalar(_BY_PLATFORM_USER, who)
     if identity is None:
         await insert_or_ignore(
             session, ChatIdentity,
             {"platform": platform, "platform_user_id": platform_user_id,
              "display_name": display_name[:120], "created_at": now(), "last_seen_at": now()},
             ["platform", "platform_user_id"])
-        identity = await session.scalar(query)
+        identity = await session.scalar(_BY_PLATFORM_USER, who)
         assert identity is not None
     elif identity.last_seen_at < now() - SEEN_EVERY:
         identity.last_seen_at = now()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import service as audit
@@ -21,6 +21,19 @@ from core.money import Money
 MAX_LINE_QUANTITY = 99
 
 
+def _cart_query(owner: str, lock: bool) -> Select[tuple[Cart]]:
+    query = select(Cart).where(getattr(Cart, owner) == bindparam("owner"))
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return query
+
+
+# Built once: a cart is read on most chat turns, and building a query costs about as much
+# as running it.
+_CART_BY = {(owner, lock): _cart_query(owner, lock)
+            for owner in ("user_id", "session_key") for lock in (False, True)}
+
+
 async def cart_for(
     *, session: AsyncSession, currency: str, user_id: int | None = None,
     session_key: str | None = None, lock: bool = False,
@@ -31,23 +44,22 @@ async def cart_for(
     anyway): an account's cart is shared by all its chats, and two of them changing it
     at once must not lose an update or make two orders of one cart.
     """
+    owner: dict[str, object]
     if user_id is not None:
         owner = {"user_id": user_id}
-        query = select(Cart).where(Cart.user_id == user_id)
     elif session_key:
         owner = {"session_key": session_key}
-        query = select(Cart).where(Cart.session_key == session_key)
     else:
         raise InvalidInput(CartError.OWNER_REQUIRED, "A cart needs a shopper.")
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    cart = await session.scalar(query)
+    [(column, value)] = owner.items()
+    query = _CART_BY[column, lock]
+    cart = await session.scalar(query, {"owner": value})
     if cart is None:
         stamp = now()
         await insert_or_ignore(session, Cart,
                                {**owner, "currency": currency, "created_at": stamp,
                                 "updated_at": stamp}, list(owner))
-        cart = await session.scalar(query)
+        cart = await session.scalar(query, {"owner": value})
         assert cart is not None
     return cart
 

@@ -5,16 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chats.models import ChatSession
 from core.clock import now
-from core.db import upsert
+from core.db import run, upsert
+
+_TABLE = ChatSession.__table__.c
+_STATE = select(_TABLE.state, _TABLE.expires_at).where(_TABLE.key == bindparam("key"))
 
 
 async def load(*, session: AsyncSession, key: str) -> dict[str, Any] | None:
-    row = await session.get(ChatSession, key)
+    """The chat's state, read as a plain row: this runs on every chat message."""
+    row = (await run(session, _STATE, {"key": key})).first()
     if row is None or row.expires_at <= now():
         return None
     return dict(row.state)
