@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, bindparam, select
+from dataclasses import dataclass
+
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import service as audit
@@ -10,9 +12,9 @@ from core.audit.actor import Actor
 from core.carts.errors import CartError
 from core.carts.models import Cart, CartLine
 from core.carts.totals import CartView, LineView
-from core.catalog.models import Product
+from core.catalog.models import Product, ProductStatus
 from core.clock import now
-from core.db import insert_or_ignore
+from core.db import insert_or_ignore, run
 from core.errors import Conflict, InvalidInput, NotFound
 from core.inventory.errors import shortage_message
 from core.inventory.models import StockItem
@@ -64,20 +66,37 @@ async def cart_for(
     return cart
 
 
+@dataclass(frozen=True, slots=True)
+class _OnSale:
+    """What a cart needs of a product, read as a plain row."""
+    id: int
+    sku: str
+    name: str
+    price_minor: int
+    currency: str
+    is_active: bool
+
+
+_product, _stock = Product.__table__.c, StockItem.__table__.c
+_PRODUCTS = select(
+    _product.id, _product.sku, _product.name, _product.price_minor, _product.currency,
+    _product.status == ProductStatus.ACTIVE,
+    func.coalesce(_stock.on_hand - _stock.reserved, 0),
+).outerjoin_from(Product.__table__, StockItem.__table__, _stock.product_id == _product.id
+                 ).where(_product.id.in_(bindparam("ids", expanding=True)))
+
+
 async def _products(
     session: AsyncSession, product_ids: set[int]
-) -> dict[int, tuple[Product, int]]:
-    """Products with their available stock: one query for a whole cart."""
+) -> dict[int, tuple[_OnSale, int]]:
+    """Products with their available stock: one statement, built once, for a whole cart."""
     if not product_ids:
         return {}
-    rows = await session.execute(
-        select(Product, StockItem.on_hand - StockItem.reserved)
-        .outerjoin(StockItem, StockItem.product_id == Product.id)
-        .where(Product.id.in_(product_ids)))
-    return {product.id: (product, max(available or 0, 0)) for product, available in rows.all()}
+    rows = await run(session, _PRODUCTS, {"ids": sorted(product_ids)})
+    return {row[0]: (_OnSale(*row[:5], bool(row[5])), max(int(row[6]), 0)) for row in rows}
 
 
-def _build_view(cart: Cart, found: dict[int, tuple[Product, int]]) -> CartView:
+def _build_view(cart: Cart, found: dict[int, tuple[_OnSale, int]]) -> CartView:
     lines = []
     for line in cart.lines:
         product, available = found[line.product_id]
@@ -95,7 +114,7 @@ async def view(*, session: AsyncSession, cart: Cart) -> CartView:
 
 async def _with_product(
     session: AsyncSession, cart: Cart, product_id: int
-) -> tuple[Product, int, dict[int, tuple[Product, int]]]:
+) -> tuple[_OnSale, int, dict[int, tuple[_OnSale, int]]]:
     """The cart's products plus `product_id`, which must be on sale in the cart's currency."""
     found = await _products(session, {line.product_id for line in cart.lines} | {product_id})
     if product_id not in found:
@@ -110,7 +129,7 @@ async def _with_product(
     return product, available, found
 
 
-def _check_quantity(product: Product, available: int, quantity: int, in_cart: int = 0) -> None:
+def _check_quantity(product: _OnSale, available: int, quantity: int, in_cart: int = 0) -> None:
     if quantity < 1:
         raise InvalidInput(CartError.QUANTITY_INVALID, "Quantity must be at least 1.")
     if quantity > MAX_LINE_QUANTITY:
@@ -126,7 +145,7 @@ def _line(cart: Cart, product_id: int) -> CartLine | None:
 
 
 async def _record(session: AsyncSession, actor: Actor, action: str, cart: Cart,
-                  product: Product, quantity: int) -> None:
+                  product: _OnSale, quantity: int) -> None:
     cart.updated_at = now()
     await audit.record(session=session, actor=actor, action=action, subject_type="cart",
                        subject_id=cart.id,
