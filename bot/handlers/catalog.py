@@ -57,7 +57,7 @@ async def categories(turn: Turn) -> list[Reply]:
 
 
 async def _category_page(turn: Turn, category_id: int, page_no: int) -> list[Reply]:
-    category = await catalog.get_category(session=turn.session, category_id=category_id)
+    category, children = await catalog.shelf(session=turn.session, category_id=category_id)
     page = await search(session=turn.session, filters=SearchFilters(category_id=category_id),
                         page=min(page_no, 10_000), per_page=PER_PAGE)
     if page_no > page.pages:
@@ -65,8 +65,7 @@ async def _category_page(turn: Turn, category_id: int, page_no: int) -> list[Rep
                             page=page.pages, per_page=PER_PAGE)
     _remember(turn, page)
     reply = replies.product_list(page, category.path, f"cat:{category_id}:{{page}}")
-    if page_no == 1 and (children := await catalog.subcategories(session=turn.session,
-                                                                   category_id=category_id)):
+    if page_no == 1 and children:
         sub = tuple(Button(child.name, actions.encode("cat", child.id, 1)) for child in children)
         reply = Reply(reply.text, buttons=(sub[:4],) + reply.buttons, edit=True)
     return [reply]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -105,6 +105,21 @@ async def subcategories(*, session: AsyncSession, category_id: int) -> list[Cate
     rows = await session.scalars(select(Category).where(Category.parent_id == category_id)
                                  .order_by(Category.position, Category.name))
     return list(rows)
+
+
+_SHELF = select(Category).where(or_(Category.id == bindparam("category_id"),
+                                   Category.parent_id == bindparam("category_id"))
+                               ).order_by(Category.position, Category.name)
+
+
+async def shelf(*, session: AsyncSession, category_id: int) -> tuple[Category, list[Category]]:
+    """A category and its subcategories in one statement (built once): what a chat's
+    category page shows, on many turns."""
+    found = list(await session.scalars(_SHELF, {"category_id": category_id}))
+    category = next((c for c in found if c.id == category_id), None)
+    if category is None:
+        raise NotFound(CatalogError.CATEGORY_NOT_FOUND, "That category does not exist.")
+    return category, [c for c in found if c.id != category_id]
 
 
 @dataclass(frozen=True, slots=True)

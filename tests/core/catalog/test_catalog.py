@@ -9,7 +9,7 @@ from core.catalog.errors import CatalogError
 from core.catalog.images import check_image
 from core.catalog.models import ProductStatus
 from core.catalog.search import SearchFilters, search, terms
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, NotFound
 from tests import factories
 from tests.factories import ADMIN
 
@@ -53,6 +53,19 @@ async def test_category_tree_counts_products_including_subcategories(shop):
     assert tree["Kitchen"].product_count == 4
     assert sorted(c.name for c in tree["Kitchen"].children) == ["Mugs", "Teapots"]
     assert tree["Home"].product_count == 1
+
+
+async def test_a_shelf_is_a_category_with_its_subcategories(shop):
+    async with shop.transaction() as session:
+        await fill(session)
+        kitchen = await catalog.find_category(session=session, path="Kitchen")
+        category, children = await catalog.shelf(session=session, category_id=kitchen.id)
+        assert category.path == "Kitchen"
+        assert sorted(c.name for c in children) == ["Mugs", "Teapots"]
+        mugs = await catalog.find_category(session=session, path="Kitchen > Mugs")
+        assert (await catalog.shelf(session=session, category_id=mugs.id))[1] == []
+        with pytest.raises(NotFound):
+            await catalog.shelf(session=session, category_id=99_999)
 
 
 async def test_text_search_finds_by_name_words_plurals_and_attributes(shop):
