@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -17,7 +17,9 @@ class ChatState:
     turn: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields as they are, for saving at once (`asdict` deep-copied every one, on
+        every turn)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> ChatState:
