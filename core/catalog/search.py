@@ -9,15 +9,17 @@ cost three statements and most of the turn.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog.errors import CatalogError
 from core.catalog.models import Category, Product, ProductStatus
+from core.db import run
 from core.errors import InvalidInput
 from core.inventory.models import StockItem
 
@@ -88,22 +90,52 @@ def _like(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _filtered(query: Select, filters: SearchFilters) -> Select:  # type: ignore[type-arg]
-    if not filters.include_archived:
-        query = query.where(Product.status == ProductStatus.ACTIVE)
-    for word in terms(filters.text):
-        query = query.where(Product.search_text.like(_like(word), escape="\\"))
-    if filters.category_id is not None:
-        children = select(Category.id).where(Category.parent_id == filters.category_id)
-        query = query.where(or_(Product.category_id == filters.category_id,
-                                Product.category_id.in_(children)))
-    if filters.price_min is not None:
-        query = query.where(Product.price_minor >= filters.price_min)
-    if filters.price_max is not None:
-        query = query.where(Product.price_minor <= filters.price_max)
-    if filters.in_stock:
-        query = query.where(StockItem.on_hand - StockItem.reserved > 0)
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What a search's statement depends on; the values are bound at each run."""
+    words: int
+    category: bool
+    price_min: bool
+    price_max: bool
+    in_stock: bool
+    include_archived: bool
+
+
+_product, _stock, _category = Product.__table__.c, StockItem.__table__.c, Category.__table__.c
+
+
+def _filtered(query: Select, shape: _Shape) -> Select:  # type: ignore[type-arg]
+    if not shape.include_archived:
+        query = query.where(_product.status == ProductStatus.ACTIVE)
+    for n in range(shape.words):
+        query = query.where(_product.search_text.like(bindparam(f"word{n}"), escape="\\"))
+    if shape.category:
+        children = select(_category.id).where(_category.parent_id == bindparam("category_id"))
+        query = query.where(or_(_product.category_id == bindparam("category_id"),
+                                _product.category_id.in_(children)))
+    if shape.price_min:
+        query = query.where(_product.price_minor >= bindparam("price_min"))
+    if shape.price_max:
+        query = query.where(_product.price_minor <= bindparam("price_max"))
+    if shape.in_stock:
+        query = query.where(_stock.on_hand - _stock.reserved > 0)
     return query
+
+
+@functools.lru_cache(maxsize=64)
+def _statements(shape: _Shape) -> tuple[Select, Select]:  # type: ignore[type-arg]
+    """A page (products with stock, the total as a window count) and a bare count, built
+    once per shape: building and keying a statement cost more than SQLite's whole run."""
+    joined = Product.__table__.outerjoin(StockItem.__table__, _stock.product_id == _product.id)
+    available = func.coalesce(_stock.on_hand - _stock.reserved, 0)
+    page = _filtered(select(_product.id, _product.name, _product.price_minor, _product.currency,
+                            available, func.count().over()).select_from(joined), shape)
+    order = [case((and_(*(func.lower(_product.name).like(bindparam(f"word{n}"), escape="\\")
+                          for n in range(shape.words))), 0), else_=1)] if shape.words else []
+    page = page.order_by(*order, _product.name, _product.id).limit(
+        bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
+    count = _filtered(select(func.count(_product.id)).select_from(joined), shape)
+    return page, count
 
 
 async def search(
@@ -114,24 +146,21 @@ async def search(
     if (filters.price_min is not None and filters.price_max is not None
             and filters.price_min > filters.price_max):
         filters = replace(filters, price_min=filters.price_max, price_max=filters.price_min)
-    available = func.coalesce(StockItem.on_hand - StockItem.reserved, 0)
     words = terms(filters.text)
-    in_name = (case((and_(*(func.lower(Product.name).like(_like(w), escape="\\")
-                            for w in words)), 0), else_=1) if words else None)
-    order = [in_name] if in_name is not None else []
-    query = _filtered(select(Product.id, Product.name, Product.price_minor, Product.currency,
-                             available, func.count().over())
-                      .outerjoin(StockItem, StockItem.product_id == Product.id), filters)
-    rows = (await session.execute(query.order_by(*order, Product.name, Product.id)
-                                  .limit(per_page).offset((page - 1) * per_page))).all()
+    shape = _Shape(len(words), filters.category_id is not None, filters.price_min is not None,
+                   filters.price_max is not None, filters.in_stock, filters.include_archived)
+    values: dict[str, object] = {f"word{n}": _like(word) for n, word in enumerate(words)}
+    values.update(category_id=filters.category_id, price_min=filters.price_min,
+                  price_max=filters.price_max)
+    listed, counted = _statements(shape)
+    rows = (await run(session, listed, {**values, "limit": per_page,
+                                        "offset": (page - 1) * per_page})).all()
     if rows:
         total = int(rows[0][5])
     elif page == 1:
         total = 0
     else:  # past the last page: the window had no row to ride on
-        total = int(await session.scalar(_filtered(
-            select(func.count(Product.id)).outerjoin(
-                StockItem, StockItem.product_id == Product.id), filters)) or 0)
+        total = int((await run(session, counted, values)).scalar() or 0)
     items = [Listing(product_id, name, price, currency, max(int(left), 0))
              for product_id, name, price, currency, left, _ in rows]
     return Page(items=items, total=total, page=page, per_page=per_page, filters=filters)

@@ -129,13 +129,16 @@ class CategoryNode:
     product_count: int
 
 
+_CATEGORIES = select(Category).order_by(Category.position, Category.name)
+_ACTIVE_BY_CATEGORY = select(Product.category_id, func.count()).where(
+    Product.status == ProductStatus.ACTIVE).group_by(Product.category_id)
+
+
 async def category_tree(*, session: AsyncSession) -> list[CategoryNode]:
-    """Top-level categories with their children and active product counts (children included)."""
-    categories = list(await session.scalars(
-        select(Category).order_by(Category.position, Category.name)))
-    counts = dict((await session.execute(
-        select(Product.category_id, func.count()).where(Product.status == ProductStatus.ACTIVE)
-        .group_by(Product.category_id))).all())
+    """Top-level categories with their children and active product counts (children
+    included). The statements are built once: a chat's "browse" runs them."""
+    categories = list(await session.scalars(_CATEGORIES))
+    counts = dict((await session.execute(_ACTIVE_BY_CATEGORY)).all())
     nodes = []
     for top in (c for c in categories if c.parent_id is None):
         children = [c for c in categories if c.parent_id == top.id]
