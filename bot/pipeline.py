@@ -95,11 +95,11 @@ class Pipeline:
                         return []
                     if problem is not None:
                         return [problem]
-                    identity = await identities.identify(
+                    seen = await identities.recognise(
                         session=session, platform=msg.chat.platform,
                         platform_user_id=msg.chat.user_id, display_name=msg.chat.display_name)
                     state = await self.store.load(session, key)
-                    turn = Turn(msg, session, self.shop, state, identity)
+                    turn = Turn(msg, session, self.shop, state, seen)
                     result = await self._dispatch(turn, understood)
                     state.turn += 1
                     await self.store.save(session, key, state)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.actions import Action
 from bot.messages import Incoming
 from bot.sessions.state import ChatState
+from core.accounts.identities import Seen
 from core.accounts.models import ChatIdentity
 from core.audit.actor import Actor, Channel
 from core.carts import service as carts
@@ -49,16 +50,26 @@ class Turn:
     session: AsyncSession
     shop: Shop
     state: ChatState
-    identity: ChatIdentity
+    seen: Seen
     action: Action | None = None
     understood: Understanding | None = None
     # Side effects outside the database (mail), run only once the turn has committed.
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _cart: tuple[tuple[int | None, str | None], Cart] | None = None
+    _identity: ChatIdentity | None = None
 
     @property
     def user_id(self) -> int | None:
-        return self.identity.user_id
+        """The account this chat is linked to, also once linked or unlinked this turn."""
+        return self._identity.user_id if self._identity is not None else self.seen.user_id
+
+    async def identity(self) -> ChatIdentity:
+        """The chat's identity as an ORM object, for the handlers that change it (link,
+        unlink); every other turn reads only `seen`."""
+        if self._identity is None:
+            self._identity = await self.session.get(ChatIdentity, self.seen.identity_id)
+            assert self._identity is not None
+        return self._identity
 
     @property
     def actor(self) -> Actor:
@@ -66,7 +77,7 @@ class Turn:
             channel = Channel(self.msg.chat.platform)
         except ValueError:
             channel = Channel.WEB
-        return Actor(channel, user_id=self.user_id, identity_id=self.identity.id,
+        return Actor(channel, user_id=self.user_id, identity_id=self.seen.identity_id,
                      label=self.msg.chat.display_name[:120])
 
     @property

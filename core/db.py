@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, Table, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql.base import Executable
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.types import TypeDecorator
 
 from core.sqlite import LoopSqlite

@@ -331,7 +331,7 @@ async def pay_again(turn: Turn) -> list[Reply]:
     number = turn.action.order_number if turn.action else None
     try:
         order = await orders.find_by_number(session=turn.session, text=number or "",
-                                            user_id=turn.user_id, identity_id=turn.identity.id)
+                                            user_id=turn.user_id, identity_id=turn.seen.identity_id)
     except (NotFound, InvalidInput) as missing:
         return [replies.menu(missing.message)]
     if order.status is not OrderStatus.PENDING_PAYMENT:

@@ -30,7 +30,7 @@ PLATFORMS = {"telegram": "Telegram", "slack": "Slack", "web": "web", "terminal":
 @router.action("account")
 @router.intent("manage_account")
 async def account(turn: Turn) -> list[Reply]:
-    user = await turn.session.get(User, turn.identity.user_id) if turn.identity.user_id else None
+    user = await turn.session.get(User, turn.user_id) if turn.user_id else None
     if user is None:
         return [Reply("This chat isn't linked to an account yet. Link it with your email "
                       "address to keep one cart and one order history across Telegram, "
@@ -50,9 +50,10 @@ async def start(turn: Turn) -> list[Reply]:
 
 @router.action("unlink")
 async def unlink(turn: Turn) -> list[Reply]:
-    if turn.identity.user_id is None:
+    if turn.user_id is None:
         return [replies.menu("This chat isn't linked to an account.")]
-    await identities.unlink(session=turn.session, identity=turn.identity, actor=turn.actor)
+    await identities.unlink(session=turn.session, identity=await turn.identity(),
+                            actor=turn.actor)
     return [replies.menu("Done: this chat is no longer linked to your account. Your account, "
                          "its cart and its orders are untouched.")]
 
@@ -74,8 +75,9 @@ async def linking(turn: Turn) -> list[Reply] | None:
 async def _send_code(turn: Turn, text: str) -> list[Reply]:
     address = next((word.strip("<>.,;:()") for word in text.split() if "@" in word), text)
     try:
-        issued = await link_codes.issue(session=turn.session, secret_key=turn.shop.settings
-                                        .secret_key, identity=turn.identity, email=address)
+        issued = await link_codes.issue(
+            session=turn.session, secret_key=turn.shop.settings.secret_key,
+            identity=await turn.identity(), email=address)
     except InvalidInput as problem:  # raised before anything is written
         return [Reply(f"{problem.message} Please type it again.", buttons=(CANCEL_ROW,))]
     turn.state.step = "code"
@@ -92,9 +94,9 @@ async def _send_code(turn: Turn, text: str) -> list[Reply]:
 
 async def _check_code(turn: Turn, code: str) -> list[Reply]:
     result = await link_codes.confirm(
-        session=turn.session, secret_key=turn.shop.settings.secret_key, identity=turn.identity,
-        code=code, chat_session_key=turn.msg.chat.session_key, currency=turn.currency,
-        actor=turn.actor)
+        session=turn.session, secret_key=turn.shop.settings.secret_key,
+        identity=await turn.identity(), code=code, chat_session_key=turn.msg.chat.session_key,
+        currency=turn.currency, actor=turn.actor)
     if result.outcome is Outcome.WRONG:
         tries = "1 try" if result.tries_left == 1 else f"{result.tries_left} tries"
         return [Reply(f"That code isn't right ({tries} left). Please check the email and "

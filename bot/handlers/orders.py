@@ -17,7 +17,7 @@ router = Router()
 
 def _owner(turn: Turn) -> dict[str, int | None]:
     """An account sees its orders from every chat; a guest sees this chat's."""
-    return {"user_id": turn.user_id, "identity_id": turn.identity.id}
+    return {"user_id": turn.user_id, "identity_id": turn.seen.identity_id}
 
 
 @router.action("orders")

@@ -14,7 +14,7 @@ HUMAN = (Button("Talk to a person", "human"), Button("Menu", "menu"))
 
 async def _handoff(turn: Turn, reason: str, opening: str) -> list[Reply]:
     _, created = await support.request_handoff(
-        session=turn.session, identity_id=turn.identity.id,
+        session=turn.session, identity_id=turn.seen.identity_id,
         chat_key=turn.msg.chat.session_key, reason=reason, actor=turn.actor)
     later = ("A member of our team will join this chat as soon as one is free; "
              "you can keep shopping meanwhile.") if created else (

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.errors import AccountError
@@ -12,33 +13,57 @@ from core.accounts.models import ChatIdentity, User
 from core.audit import service as audit
 from core.audit.actor import Actor
 from core.clock import now
-from core.db import insert_or_ignore
+from core.db import insert_or_ignore, run
 from core.errors import Conflict
 
 SEEN_EVERY = timedelta(minutes=5)  # last_seen_at is that precise: no write on every message
-# Built once: this runs on every chat message, and building a query costs as much as
-# running it.
-_BY_PLATFORM_USER = select(ChatIdentity).where(
-    ChatIdentity.platform == bindparam("platform"),
-    ChatIdentity.platform_user_id == bindparam("platform_user_id"))
 
 
-async def identify(
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """Who wrote a chat message: their identity and its account, if linked."""
+    identity_id: int
+    user_id: int | None
+
+
+# Built once, read as plain rows: this runs on every chat message, where loading an ORM
+# object cost more than the statement. Only the few places that change an identity
+# (link, unlink) load the object.
+_identity = ChatIdentity.__table__.c
+_SEEN = select(_identity.id, _identity.user_id, _identity.last_seen_at).where(
+    _identity.platform == bindparam("platform"),
+    _identity.platform_user_id == bindparam("platform_user_id"))
+_TOUCH = update(ChatIdentity.__table__).where(_identity.id == bindparam("identity_id")).values(
+    last_seen_at=bindparam("seen_at"))
+
+
+async def recognise(
     *, session: AsyncSession, platform: str, platform_user_id: str, display_name: str = ""
-) -> ChatIdentity:
-    """The identity for a platform user, created as a guest the first time."""
+) -> Seen:
+    """The identity of a platform user, created as a guest the first time."""
     who = {"platform": platform, "platform_user_id": platform_user_id}
-    identity = await session.scalar(_BY_PLATFORM_USER, who)
-    if identity is None:
+    row = (await run(session, _SEEN, who)).first()
+    if row is None:
         await insert_or_ignore(
             session, ChatIdentity,
             {"platform": platform, "platform_user_id": platform_user_id,
              "display_name": display_name[:120], "created_at": now(), "last_seen_at": now()},
             ["platform", "platform_user_id"])
-        identity = await session.scalar(_BY_PLATFORM_USER, who)
-        assert identity is not None
-    elif identity.last_seen_at < now() - SEEN_EVERY:
-        identity.last_seen_at = now()
+        row = (await run(session, _SEEN, who)).one()
+    elif row.last_seen_at < now() - SEEN_EVERY:
+        await run(session, _TOUCH, {"identity_id": row.id, "seen_at": now()})
+    return Seen(row.id, row.user_id)
+
+
+async def identify(
+    *, session: AsyncSession, platform: str, platform_user_id: str, display_name: str = ""
+) -> ChatIdentity:
+    """The identity of a platform user as an ORM object, created as a guest the first time."""
+    seen = await recognise(session=session, platform=platform,
+                           platform_user_id=platform_user_id, display_name=display_name)
+    # Read afresh: last_seen_at may have just been written past the ORM.
+    identity = await session.get(ChatIdentity, seen.identity_id, populate_existing=True)
+    assert identity is not None
     return identity
 
 
