@@ -27,6 +27,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    content_type: str = ""
 
     @property
     def chat(self) -> str:
@@ -133,7 +134,7 @@ class FakeTelegram(RecordingServer):
             uploads = {k for k, v in form.items() if isinstance(v, web.FileField)}
             if uploads:
                 params["_uploaded"] = sorted(uploads)
-        self.calls.append(Call(method, params))
+        self.calls.append(Call(method, params, content_type=request.content_type))
         if (delay := self.slow.get(str(params.get("chat_id")))) is not None:
             await asyncio.sleep(delay)
         if failure := self._failure(method):

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import (
@@ -50,6 +49,7 @@ from bot.channels.delivery import (
 from bot.channels.pacing import pacing_for
 from bot.channels.telegram import responses
 from bot.channels.telegram.render import Outgoing, render
+from bot.channels.telegram.wire import JsonSession
 from bot.messages import ChatRef, Delivery, Incoming, Kind, Reply
 from bot.pipeline import Pipeline
 from core.config import Settings
@@ -89,9 +89,9 @@ class TelegramChannel:
         assert settings.telegram_bot_token
         if settings.telegram_api_base:
             api = TelegramAPIServer.from_base(settings.telegram_api_base)
-            session = AiohttpSession(api=api, timeout=API_TIMEOUT)
+            session = JsonSession(api=api, timeout=API_TIMEOUT)
         else:
-            session = AiohttpSession(timeout=API_TIMEOUT)
+            session = JsonSession(timeout=API_TIMEOUT)
         self.bot = Bot(settings.telegram_bot_token, session=session, default=DefaultBotProperties(
             parse_mode=ParseMode.HTML, link_preview_is_disabled=True))
         self.pipeline = pipeline
