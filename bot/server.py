@@ -115,10 +115,9 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         ok, body = await health(request.app.state.shop, nlu)
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    app.include_router(payments_router())
-    if nlu is not None:
-        app.include_router(webchat_router())
+    if nlu is not None:  # the busiest routes first: a request is matched in this order
         app.include_router(telegram_router())
+        app.include_router(webchat_router())
         app.include_router(slack_router())
 
         @app.post("/nlu/parse")
@@ -131,6 +130,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
                 return JSONResponse({"error": "Send {\"text\": \"...\"}."}, status_code=400)
             text = body["text"][:4000]
             return JSONResponse((await nlu.understand(text)).to_rasa_json(text))
+    app.include_router(payments_router())
     for console in entry_points(group="chatcart.consoles"):
         app.mount(f"/{console.name}", console.load()(settings, lambda: app.state.shop))
     settings.media_dir.mkdir(parents=True, exist_ok=True)
