@@ -234,9 +234,14 @@ def _check_fields(sku: str, name: str, price_minor: int) -> None:
         raise InvalidInput(CatalogError.PRICE_INVALID, "Price must be zero or more.")
 
 
+_PRODUCT = select(Product).where(Product.id == bindparam("product_id")).options(
+    joinedload(Product.images))
+
+
 async def get_product(*, session: AsyncSession, product_id: int) -> Product:
-    """A product with its images, in one statement (a product card on a chat turn)."""
-    product = await session.get(Product, product_id, options=[joinedload(Product.images)])
+    """A product with its images, in one statement built once (a chat's product card)."""
+    product = (await session.execute(_PRODUCT, {"product_id": product_id})
+               ).unique().scalar_one_or_none()
     if product is None:
         raise NotFound(CatalogError.PRODUCT_NOT_FOUND, "That product does not exist.")
     return product
