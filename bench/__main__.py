@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -13,8 +14,25 @@ from pathlib import Path
 from bench import core_ops, floor, nlu, scale, telegram, webchat
 from bot.nlu.embedded import build_embedded
 from bot.nlu.rasa_evaluate import RasaUnavailable
+from bot.pipeline import Understander
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
+PAIRS = 3  # Chatcart and the floor measured in turn this many times
+
+
+def against_floor(trained: Understander) -> tuple[dict[str, float], dict[str, float],
+                                                  list[float]]:
+    """Chatcart's Telegram turns and the floor's, measured in turn `PAIRS` times: this
+    machine's speed drifts by a third within minutes, and a pair measured back to back
+    shares the drift. The figures are those of the pair with the median ratio; all the
+    ratios come too."""
+    pairs = []
+    for _ in range(PAIRS):
+        bot = asyncio.run(telegram.measure(trained))
+        bare = asyncio.run(floor.measure())
+        pairs.append((bare["floor_turns_per_s"] / bot["telegram_turns_per_s"], bot, bare))
+    _, bot, bare = sorted(pairs, key=lambda pair: pair[0])[len(pairs) // 2]
+    return bot, bare, [ratio for ratio, _, _ in pairs]
 
 
 def main() -> None:
@@ -31,10 +49,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         trained = build_embedded(Path(folder) / "model.joblib")
         chat = asyncio.run(webchat.measure(trained))
-        bot = asyncio.run(telegram.measure(trained))
-    bare = asyncio.run(floor.measure())
+        bot, bare, ratios = against_floor(trained)
     wide = asyncio.run(scale.measure()) or {}
-    ratio = bare["floor_turns_per_s"] / bot["telegram_turns_per_s"]
+    ratio = statistics.median(ratios)
     print(f"\nNLU parse (demo catalog): p50 {language['nlu_p50_ms']:.2f} ms, "
           f"p99 {language['nlu_p99_ms']:.2f} ms, {language['nlu_parses_per_s']:.0f}/s, "
           f"accuracy {language['nlu_accuracy']:.3f} on the held-back split")
@@ -61,7 +78,8 @@ def main() -> None:
               f"(real HTTP, {wide['scale_turns']:.0f} turns, {2 * telegram.SHOPPERS} shoppers): "
               f"{wide['scale_turns_per_s']:.0f}/s, p50 {wide['scale_p50_ms']:.1f} ms, "
               f"p99 {wide['scale_p99_ms']:.1f} ms")
-    print(f"A Chatcart turn costs {ratio:.1f}x the floor's (goal: within 3x)")
+    print(f"A Chatcart turn costs {ratio:.2f}x the floor's (goal: within 3x); the median of "
+          f"{PAIRS} pairs measured in turn: " + ", ".join(f"{r:.2f}x" for r in ratios))
     oversold = sum(row["oversold"] for row in figures["core"].values())
     summary = {
         "python": sys.version.split()[0],
@@ -72,6 +90,7 @@ def main() -> None:
         "p99_ms": bot["telegram_p99_ms"],
         "floor_turns_per_s": bare["floor_turns_per_s"],
         "ratio_to_floor": ratio,
+        "ratio_to_floor_pairs": ratios,
         **bare,
         **wide,
         **language,
