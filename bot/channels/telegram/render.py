@@ -4,13 +4,14 @@ inline keyboards for buttons, photos with captions for product cards.
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.text import is_public_url, split_text
-from bot.messages import Reply
+from bot.messages import Button, Link, Reply
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -28,10 +29,19 @@ class Outgoing:
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    return _keyboard(reply.buttons, reply.links)
+
+
+@functools.lru_cache(maxsize=512)
+def _keyboard(buttons: tuple[tuple[Button, ...], ...],
+              links: tuple[Link, ...]) -> InlineKeyboardMarkup | None:
+    """Built once per set of buttons (the menu, a category's list, a page of results
+    recur for every shopper): a button is a pydantic model, checked as it is made. The
+    models are never changed once made."""
     rows = [[InlineKeyboardButton(text=b.label[:LABEL_LIMIT], callback_data=b.action)
-             for b in row] for row in reply.buttons if row]
+             for b in row] for row in buttons if row]
     rows += [[InlineKeyboardButton(text=link.label[:LABEL_LIMIT], url=link.url)]
-             for link in reply.links if is_public_url(link.url)]
+             for link in links if is_public_url(link.url)]
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 

@@ -23,9 +23,11 @@ class JsonSession(AiohttpSession):
     def build_form_data(self, bot: Bot, method: TelegramMethod[Any]) -> FormData:
         files: dict[str, Any] = {}
         fields: dict[str, Any] = {}
-        for key, value in method.model_dump(warnings=False).items():
+        # Unset fields (most of every keyboard button's) are left out before aiogram walks
+        # what remains, as its form would leave them out after.
+        for key, value in method.model_dump(warnings=False, exclude_none=True).items():
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
-            if prepared is not None and prepared != "":  # as aiogram's form leaves them out
+            if prepared is not None and prepared != "":
                 fields[key] = prepared
         if files:
             return super().build_form_data(bot, method)
