@@ -31,7 +31,7 @@ from core.config import load_settings
 from core.shop import Shop
 from tests.support.platforms import BOT_TOKEN, FakeTelegram
 
-SHOPPERS, ROUNDS = 8, 4
+SHOPPERS, ROUNDS = 8, 8
 SECRET = "bench-webhook-secret-0123456789"
 TEXTS = ["do you have blue mugs under 15", "show me lamps", "add two of the first one",
          "make it 3", "what's in my cart"]
