@@ -24,21 +24,38 @@ from core.money import Money
 MAX_LINE_QUANTITY = 99
 
 
+_cart = Cart.__table__.c
+
+
 def _cart_query(owner: str, lock: bool) -> Select[tuple[Cart]]:
     """The cart with its lines in one statement: the relationship's own second statement
-    (selectin) cost twice the cart's whole read. FOR UPDATE locks the cart row only (a
-    line is on the nullable side of the join, which PostgreSQL will not lock)."""
+    (selectin) cost 0.45 ms of a 0.7 ms read. A locked read refreshes a cart this session
+    already holds (its lock is taken just before, see `_read`)."""
     query = select(Cart).where(getattr(Cart, owner) == bindparam("owner")).options(
         joinedload(Cart.lines))
-    if lock:
-        query = query.with_for_update(of=Cart).execution_options(populate_existing=True)
-    return query
+    return query.execution_options(populate_existing=True) if lock else query
 
 
 # Built once: a cart is read on most chat turns, and building a query costs about as much
 # as running it.
 _CART_BY = {(owner, lock): _cart_query(owner, lock)
             for owner in ("user_id", "session_key") for lock in (False, True)}
+_LOCK_BY = {owner: select(_cart.id).where(_cart[owner] == bindparam("owner")).with_for_update()
+            for owner in ("user_id", "session_key")}
+
+
+async def _read(session: AsyncSession, owner: str, value: object, lock: bool) -> Cart | None:
+    """The cart, its row locked until commit when `lock`.
+
+    On PostgreSQL the lock is a statement of its own, before the read: a statement sees
+    the rows as they were when it began, even when it then waited for a lock, so a cart
+    read in the locking statement would show lines from before the other transaction
+    committed (and let two chats of one account order one cart twice). SQLite's writers
+    take the whole database at BEGIN IMMEDIATE: there the read alone is enough."""
+    if lock and session.bind.dialect.name != "sqlite":
+        await run(session, _LOCK_BY[owner], {"owner": value})
+    result = await session.execute(_CART_BY[owner, lock], {"owner": value})
+    return result.unique().scalar_one_or_none()
 
 
 async def cart_for(
@@ -59,14 +76,14 @@ async def cart_for(
     else:
         raise InvalidInput(CartError.OWNER_REQUIRED, "A cart needs a shopper.")
     [(column, value)] = owner.items()
-    query = _CART_BY[column, lock]
-    cart = (await session.execute(query, {"owner": value})).unique().scalar_one_or_none()
+    cart = await _read(session, column, value, lock)
     if cart is None:
         stamp = now()
         await insert_or_ignore(session, Cart,
                                {**owner, "currency": currency, "created_at": stamp,
                                 "updated_at": stamp}, list(owner))
-        cart = (await session.execute(query, {"owner": value})).unique().scalar_one()
+        cart = await _read(session, column, value, lock)
+        assert cart is not None
     return cart
 
 

@@ -12,8 +12,8 @@ from core.chats.models import ChatSession
 from core.clock import now
 from core.db import run, upsert
 
-_TABLE = ChatSession.__table__.c
-_STATE = select(_TABLE.state, _TABLE.expires_at).where(_TABLE.key == bindparam("key"))
+_chat = ChatSession.__table__.c
+_STATE = select(_chat.state, _chat.expires_at).where(_chat.key == bindparam("key"))
 
 
 async def load(*, session: AsyncSession, key: str) -> dict[str, Any] | None:

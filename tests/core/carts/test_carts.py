@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 
 from core.accounts import identities
@@ -9,6 +11,8 @@ from core.catalog.models import ProductStatus
 from core.errors import Conflict, InvalidInput, NotFound
 from core.inventory import service as inventory
 from core.money import Money
+from core.orders import service as orders
+from core.orders.errors import OrderError
 from tests import factories
 from tests.factories import ADMIN, CURRENCY, SHOPPER
 
@@ -149,3 +153,57 @@ async def test_an_account_cart_follows_the_shopper_across_platforms(shop):
         from_slack = await carts.cart_for(session=session, currency=CURRENCY, user_id=ann.id)
         assert from_slack.id == from_telegram.id
         assert (await carts.view(session=session, cart=from_slack)).item_count == 1
+
+
+async def _two_chats_at_once(shop, user_id: int, change):
+    """Two chats of one account change its cart at the same moment: the first holds the
+    locked cart a while, the second asks for it meanwhile and must see what the first
+    committed."""
+    holding = asyncio.Event()
+
+    async def chat(first: bool):
+        if not first:
+            await holding.wait()
+        async with shop.transaction() as session:
+            cart = await carts.cart_for(session=session, currency=CURRENCY, user_id=user_id,
+                                        lock=True)
+            if first:
+                holding.set()
+                await asyncio.sleep(0.3)
+            return await change(session, cart)
+
+    return await asyncio.gather(chat(True), chat(False), return_exceptions=True)
+
+
+async def test_two_chats_of_one_account_adding_at_once_both_count(shop):
+    async with shop.transaction() as session:
+        mug = await factories.product(session, name="Blue mug", stock=10)
+        user = await factories.user(session)
+        await carts.cart_for(session=session, currency=CURRENCY, user_id=user.id)
+
+    async def add(session, cart):
+        return await carts.add_item(session=session, cart=cart, product_id=mug.id,
+                                    actor=SHOPPER)
+
+    first, second = await _two_chats_at_once(shop, user.id, add)
+    assert [line.quantity for line in first.lines] == [1]
+    assert [line.quantity for line in second.lines] == [2], second
+    async with shop.transaction() as session:
+        cart = await carts.cart_for(session=session, currency=CURRENCY, user_id=user.id)
+        assert [line.quantity for line in cart.lines] == [2]
+
+
+async def test_two_chats_of_one_account_checking_out_at_once_make_one_order(shop):
+    async with shop.transaction() as session:
+        mug = await factories.product(session, name="Blue mug", stock=10)
+        user = await factories.user(session)
+        cart = await carts.cart_for(session=session, currency=CURRENCY, user_id=user.id)
+        await carts.add_item(session=session, cart=cart, product_id=mug.id, actor=SHOPPER)
+
+    async def check_out(session, cart):
+        return await orders.place_order(session=session, cart=cart, actor=SHOPPER,
+                                        reservation_minutes=15)
+
+    placed, refused = await _two_chats_at_once(shop, user.id, check_out)
+    assert placed.number and isinstance(refused, InvalidInput), refused
+    assert refused.code is OrderError.CART_EMPTY
