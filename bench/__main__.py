@@ -30,11 +30,15 @@ def against_floor(trained: Understander) -> tuple[dict[str, float], dict[str, fl
     """Chatcart's Telegram turns and the floor's, measured in turn `PAIRS` times: this
     machine's speed drifts by a third within minutes, and a pair measured back to back
     shares the drift. The figures are those of the pair with the median ratio; all the
-    ratios come too."""
+    ratios come too, in the order measured."""
     pairs = []
-    for _ in range(PAIRS):
-        bot = served(telegram.measure(trained))
-        bare = served(floor.measure())
+    for n in range(PAIRS):  # which goes first alternates: C F, F C, C F
+        if n % 2:
+            bare = served(floor.measure())
+            bot = served(telegram.measure(trained))
+        else:
+            bot = served(telegram.measure(trained))
+            bare = served(floor.measure())
         pairs.append((bare["floor_turns_per_s"] / bot["telegram_turns_per_s"], bot, bare))
     _, bot, bare = sorted(pairs, key=lambda pair: pair[0])[len(pairs) // 2]
     return bot, bare, [ratio for ratio, _, _ in pairs]

@@ -115,7 +115,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         ok, body = await health(request.app.state.shop, nlu)
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    if nlu is not None:  # the busiest routes first: a request is matched in this order
+    if nlu is not None:  # the chat webhooks early: a request is matched in this order
         app.include_router(telegram_router())
         app.include_router(webchat_router())
         app.include_router(slack_router())
