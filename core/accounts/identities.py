@@ -29,11 +29,11 @@ class Seen:
 # Built once, read as plain rows: this runs on every chat message, where loading an ORM
 # object cost more than the statement. Only the few places that change an identity
 # (link, unlink) load the object.
-_identity = ChatIdentity.__table__.c
-_SEEN = select(_identity.id, _identity.user_id, _identity.last_seen_at).where(
-    _identity.platform == bindparam("platform"),
-    _identity.platform_user_id == bindparam("platform_user_id"))
-_TOUCH = update(ChatIdentity.__table__).where(_identity.id == bindparam("identity_id")).values(
+_identities = ChatIdentity.__table__.c
+_SEEN = select(_identities.id, _identities.user_id, _identities.last_seen_at).where(
+    _identities.platform == bindparam("platform"),
+    _identities.platform_user_id == bindparam("platform_user_id"))
+_TOUCH = update(ChatIdentity.__table__).where(_identities.id == bindparam("identity_id")).values(
     last_seen_at=bindparam("seen_at"))
 
 

@@ -102,7 +102,7 @@ _product, _stock = Product.__table__.c, StockItem.__table__.c
 _PRODUCTS = select(
     _product.id, _product.sku, _product.name, _product.price_minor, _product.currency,
     _product.status == ProductStatus.ACTIVE,
-    func.coalesce(_stock.on_hand - _stock.reserved, 0),
+    func.coalesce(StockItem.available, 0),
 ).outerjoin_from(Product.__table__, StockItem.__table__, _stock.product_id == _product.id
                  ).where(_product.id.in_(bindparam("ids", expanding=True)))
 

@@ -118,7 +118,7 @@ def _filtered(query: Select, shape: _Shape) -> Select:  # type: ignore[type-arg]
     if shape.price_max:
         query = query.where(_product.price_minor <= bindparam("price_max"))
     if shape.in_stock:
-        query = query.where(_stock.on_hand - _stock.reserved > 0)
+        query = query.where(StockItem.available > 0)
     return query
 
 
@@ -127,7 +127,7 @@ def _statements(shape: _Shape) -> tuple[Select, Select]:  # type: ignore[type-ar
     """A page (products with stock, the total as a window count) and a bare count, built
     once per shape: building and keying a statement cost more than SQLite's whole run."""
     joined = Product.__table__.outerjoin(StockItem.__table__, _stock.product_id == _product.id)
-    available = func.coalesce(_stock.on_hand - _stock.reserved, 0)
+    available = func.coalesce(StockItem.available, 0)
     page = _filtered(select(_product.id, _product.name, _product.price_minor, _product.currency,
                             available, func.count().over()).select_from(joined), shape)
     order = [case((and_(*(func.lower(_product.name).like(bindparam(f"word{n}"), escape="\\")
