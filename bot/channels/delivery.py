@@ -80,6 +80,7 @@ class Sender:
         self._idle = asyncio.Event()
         self._idle.set()
         self.closed = False
+        self._stopped = False  # past close()'s wait: workers end at their next step
         self.sent = 0
         self.given_up = 0
 
@@ -101,11 +102,16 @@ class Sender:
         return await _within(self._idle, seconds)
 
     async def close(self, seconds: float = 5.0) -> None:
+        """Send what is queued for up to `seconds`, then stop. Workers are cancelled and
+        also told to stop: a library on the way may turn the cancellation into a network
+        error (a retry), and a worker carrying on would hold shutdown for as long as its
+        queue takes at the platform's pace (seen: minutes, with hundreds queued)."""
         self.closed = True
         if not await self.drain(seconds):
             left = sum(len(q) for q in self._queues.values())
             logs.event(log, "delivery.unsent_at_shutdown", logging.WARNING,
                        platform=self.platform, messages=left)
+        self._stopped = True
         for task in list(self._workers.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -118,7 +124,7 @@ class Sender:
     async def _work(self, chat: str) -> None:
         queue = self._queues[chat]
         try:
-            while queue:
+            while queue and not self._stopped:
                 job, batch = queue[0]
                 outcome = await self._deliver(chat, job)
                 queue.popleft()
@@ -132,7 +138,7 @@ class Sender:
 
     async def _deliver(self, chat: str, job: Job) -> Outcome:
         failures = 0
-        while True:
+        while not self._stopped:
             if job.paced:
                 await self.pacing.take(chat)
             try:
@@ -163,6 +169,7 @@ class Sender:
                            chat=chat, call=job.what, error=type(exc).__name__,
                            attempt=failures, pause=round(pause, 2))
                 await asyncio.sleep(pause)
+        return Outcome.FAILED  # the sender stopped: not sent
 
 
 class InFlight:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bot.channels.delivery import Job, Limits, RetryAfter, Sender, Undeliverable
+from bot.channels.delivery import Job, Limits, Outcome, RetryAfter, Sender, Undeliverable
 from bot.channels.pacing import SharedPacing
 
 QUICK = Limits(per_chat_rate=1000, per_chat_burst=1000, global_rate=10000, max_attempts=3,
@@ -113,6 +113,36 @@ async def test_close_reports_what_could_not_be_sent(caplog):
     sender.submit("a", [Job(hang, "send")])
     await sender.close(0.05)
     assert "delivery.unsent_at_shutdown" in caplog.text
+
+
+async def test_close_stops_a_worker_whose_cancellation_was_swallowed():
+    """A library on the way turned the cancellation into a network error once: the worker
+    must still stop, not send the rest of its queue at the platform's pace."""
+    sent: list[str] = []
+    swallowed = False
+
+    async def send(text: str) -> None:
+        nonlocal swallowed
+        try:
+            await asyncio.sleep(0.05)
+        except asyncio.CancelledError:
+            if swallowed:
+                raise
+            swallowed = True
+            raise ConnectionError("cancelled mid-request") from None
+        sent.append(text)
+
+    sender = Sender("test", Limits(per_chat_rate=20, per_chat_burst=1, global_rate=1000,
+                                   max_attempts=5, backoff_cap=0.01))
+    outcome = sender.submit("a", [Job(lambda n=n: send(str(n)), "send") for n in range(50)])
+    started = time.monotonic()
+    await sender.close(0.2)
+    assert time.monotonic() - started < 1, "close waited for the whole queue"
+    assert swallowed and 0 < len(sent) < 10
+    gone = len(sent)
+    await asyncio.sleep(0.3)
+    assert len(sent) == gone, "nothing is sent after close"
+    assert await outcome == Outcome.FAILED
 
 
 @pytest.mark.redis
