@@ -98,7 +98,7 @@ def _serve(settings: Settings, host: str, port: int, telegram_polling: bool = Fa
                nlu="rasa" if settings.rasa_url else "embedded")
     application = create_app(settings, nlu=nlu, telegram_polling=telegram_polling,
                              background=background)
-    run(application, host, port, settings.log_level.lower())
+    run(application, host, port, settings.log_level.lower(), settings.forwarded_allow_ips)
 
 
 Polling = Annotated[bool, typer.Option(

@@ -31,7 +31,7 @@ _CHATCART_ENV = [
     "SLACK_API_BASE", "SLACK_APP_TOKEN", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
     "STRIPE_API_BASE",
     "PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_API_BASE", "PAYPAL_WEBHOOK_ID",
-    "RASA_URL", "SMTP_URL", "TAX_RATE_PERCENT", "PAYMENT_CAPTURE",
+    "RASA_URL", "SMTP_URL", "TAX_RATE_PERCENT", "PAYMENT_CAPTURE", "FORWARDED_ALLOW_IPS",
 ]
 _numbers = itertools.count()
 # tests/rasa trains and runs a real Rasa server: minutes and gigabytes, so `make test-rasa`.
