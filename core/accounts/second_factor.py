@@ -26,6 +26,7 @@ the password again renewed its ten minutes, so 2FA fell to one client in about 4
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 import string
 from dataclasses import dataclass, field
@@ -73,6 +74,14 @@ class Step:
 
 def _hash(secret_key: str, token: str) -> str:
     return staff.keyed(secret_key, f"pending:{token}")
+
+
+def _address(ip: str) -> str:
+    """The client's address for the audit, if it is one."""
+    try:
+        return str(ipaddress.ip_address(ip.strip()))
+    except ValueError:
+        return "unknown"
 
 
 def _actor(user: User) -> Actor:
@@ -260,7 +269,7 @@ async def _lock(session: AsyncSession, user: User, ip: str) -> None:
     await staff.revoke_all(session=session, user_id=user.id)
     await audit.record(session=session, actor=Actor.system("console sign-in"),
                        action="account.locked", subject_type="user", subject_id=user.id,
-                       data={"failures": user.factor_failures, "ip": ip[:64]})
+                       data={"failures": user.factor_failures, "ip": _address(ip)})
 
 
 async def unlock(*, session: AsyncSession, user_id: int, actor: Actor) -> User:

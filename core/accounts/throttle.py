@@ -16,6 +16,7 @@ address; an hour with no failure forgets a key.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import math
 from datetime import timedelta
@@ -32,12 +33,17 @@ CAP = timedelta(minutes=5)
 QUIET = timedelta(hours=1)
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def network(ip: str) -> str:
-    """The client's network as a key: IPv4 whole, IPv6 to its /64."""
+    """The client's network as a key: IPv4 whole, IPv6 to its /64 (anything else, which
+    no well-behaved server passes on, by its digest)."""
     try:
         found = ipaddress.ip_address(ip.strip())
     except ValueError:
-        return ip.strip()[:64] or "unknown"
+        return f"other-{_digest(ip)[:32]}"
     if isinstance(found, ipaddress.IPv6Address):
         if found.ipv4_mapped is not None:  # ::ffff:192.0.2.1 is 192.0.2.1
             return str(found.ipv4_mapped)
@@ -46,7 +52,9 @@ def network(ip: str) -> str:
 
 
 def address_key(address: str) -> str:
-    return f"address:{address[:254]}"
+    """By its digest: whatever was typed makes a bounded key, and no address is listed in
+    the clear."""
+    return f"address:{_digest(address)}"
 
 
 def keys(address: str, ip: str) -> list[tuple[str, int]]:

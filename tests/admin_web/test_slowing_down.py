@@ -104,3 +104,9 @@ async def test_every_process_sees_the_same_count(client, settings, trained):
         assert refused.status_code == 429, "the failures counted in the first process"
         assert time.monotonic() - started < 1
     await other_shop.close()
+
+
+async def test_any_text_as_the_address_is_a_wrong_password_not_an_error(client):
+    for typed in ("a\x00b@example.com", "help@example.com\x00", "é" * 2000, "@", ""):
+        answer = await ConsoleUser(client, typed, PASSWORD).password_step("guess")
+        assert answer.status_code in (400, 429), (typed[:20], answer.status_code)

@@ -27,7 +27,8 @@ def test_a_client_is_its_address_or_its_ipv6_64():
     assert throttle.network("::ffff:203.0.113.9") == "203.0.113.9"
     assert throttle.network("2001:db8:1:2:aaaa::1") == throttle.network("2001:db8:1:2::ff")
     assert throttle.network("2001:db8:1:2::1") != throttle.network("2001:db8:1:3::1")
-    assert throttle.network("not an address") == "not an address"
+    assert throttle.network("not an address") == throttle.network("not an address")
+    assert throttle.network("not an address").startswith("other-")
 
 
 class Clock:
@@ -89,7 +90,13 @@ async def test_old_and_cleared_keys_are_swept(shop, monkeypatch):
         assert await throttle.purge(session=session) == 4
 
 
-@pytest.mark.parametrize("ip", ["", "unknown", "x" * 500])
-def test_an_odd_client_address_is_still_a_bounded_key(ip):
-    key = throttle.keys(ADDRESS, ip)[1][0]
-    assert key.startswith("network:") and len(key) <= 300
+@pytest.mark.parametrize("typed", ["", "unknown", "x" * 500, "a\x00b@example.com", "\udcff"])
+def test_anything_typed_or_sent_makes_a_bounded_printable_key(typed):
+    for key, _ in throttle.keys(typed, typed):
+        assert len(key) <= 100 and key.isprintable() and key.isascii()
+
+
+async def test_a_nul_in_the_address_is_counted_not_an_error(shop):
+    for _ in range(4):
+        problem = await _attempt(shop, "wrong password", email="a\x00b@example.com")
+    assert problem.code is AccountError.TOO_MANY_ATTEMPTS
