@@ -67,6 +67,11 @@ class ConsoleUser:
         assert done.status_code == 303, done.text
         return done
 
+    def code_at(self, step: int | None) -> str:
+        """The authenticator's code of one time step (the one it used to enrol, say)."""
+        assert self.secret and step is not None
+        return pyotp.TOTP(self.secret).generate_otp(step)
+
     def code(self, steps_ahead: int = 0) -> str:
         """The authenticator's code now (or a step later: the next one it will show)."""
         assert self.secret

@@ -5,7 +5,6 @@ every spelling of an address counts as the address."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
 
@@ -92,17 +91,15 @@ async def test_a_burst_of_guesses_gets_one_past_each_wait(client):
 
 
 async def test_every_process_sees_the_same_count(client, settings, trained):
-    boss = ConsoleUser(client, "boss@example.com", PASSWORD)
-    for _ in range(3):
-        await boss.password_step("not the password")
     other_shop = Shop.from_settings(settings)  # another process: its own engine and pool
     app = create_app(settings, other_shop, nlu=trained, sweep_seconds=3600)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://test") as other:
-        started = time.monotonic()
+        boss = ConsoleUser(client, "boss@example.com", PASSWORD)
+        for _ in range(3):
+            assert (await boss.password_step("not the password")).status_code == 400
         refused = await ConsoleUser(other, "boss@example.com", PASSWORD).password_step()
         assert refused.status_code == 429, "the failures counted in the first process"
-        assert time.monotonic() - started < 1
     await other_shop.close()
 
 
