@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from bot import access_log
+
 
 class KeyValueFormatter(logging.Formatter):
     """`2026-11-24T18:00:00 INFO chatcart server.start database=sqlite redis=off`."""
@@ -36,6 +38,8 @@ def configure(level: str) -> None:
     logging.getLogger("alembic.runtime.migration").setLevel(max(root.level, logging.WARNING))
     # aiogram logs a line per update; our own turn and delivery events say more.
     logging.getLogger("aiogram.event").setLevel(max(root.level, logging.WARNING))
+    # uvicorn's access lines lose tokens and query values (added once: same function).
+    logging.getLogger(access_log.ACCESS_LOGGER).addFilter(access_log.redact)
 
 
 def safe_url(url: str) -> str:
