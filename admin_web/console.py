@@ -19,7 +19,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
-from core.accounts import staff
+from core.accounts import second_factor, staff
 from core.accounts.models import Role, User
 from core.audit import news
 from core.audit.actor import Actor, Channel
@@ -32,7 +32,7 @@ from core.support import service as support
 
 HERE = Path(__file__).parent
 SESSION, PENDING, CSRF = "cc_session", "cc_pending", "cc_csrf"
-PENDING_SECONDS = 600
+PENDING_SECONDS = int(second_factor.PENDING_LIFETIME.total_seconds())
 
 
 def console(request: Request) -> Console:
@@ -56,6 +56,11 @@ def status_of(problem: DomainError) -> int:
 
 def money(amount: int, currency: str) -> str:
     return format_amount(amount, currency)
+
+
+def _bytes(text: str) -> bytes:
+    """Text to compare in constant time (compare_digest takes str only when it is ASCII)."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def actor(user: User) -> Actor:
@@ -104,7 +109,9 @@ class Console:
         cookie's: the one place every form is checked."""
         data = await request.form()
         cookie = request.cookies.get(CSRF, "")
-        if not cookie or not hmac.compare_digest(cookie, str(data.get("csrf", ""))):
+        sent = data.get("csrf", "")
+        if not cookie or not isinstance(sent, str) or not hmac.compare_digest(
+                _bytes(cookie), _bytes(sent)):
             return None
         return data
 
@@ -113,28 +120,23 @@ class Console:
         data = await self.posted(request)
         return None if data is None else {k: v for k, v in data.items() if isinstance(v, str)}
 
-    async def awaiting(self, request: Request,
-                       stage: str) -> tuple[dict[str, str], int] | Response:
-        """A form posted between password and session (`stage` "code" or "enrol"): its
-        fields and the user it is for, else the response that sends them back."""
+    async def awaiting(self, request: Request) -> tuple[dict[str, str], str] | Response:
+        """A form posted between password and session: its fields and the pending sign-in's
+        token from its cookie (checked by core/accounts/second_factor.py, which finds no
+        sign-in for a token it did not issue), else the response that refuses the form."""
         data = await self.form(request)
         if data is None:
             return self.refused(request)
-        user_id = self.pending(request, stage)
-        if user_id is None:
-            return self.go(request, "/login")
-        return data, user_id
+        return data, self.pending(request)
 
     def refused(self, request: Request) -> HTMLResponse:
         return self.page(request, "login.html", 403, email="",
                          error="This form has expired. Please try again.")
 
-    def pending(self, request: Request, stage: str) -> int | None:
-        try:
-            data = self.signer.loads(request.cookies.get(PENDING, ""), max_age=PENDING_SECONDS)
-        except BadSignature:
-            return None
-        return int(data["user"]) if data.get("stage") == stage else None
+    @staticmethod
+    def pending(request: Request) -> str:
+        """The pending sign-in cookie's token, as sent (whatever it holds)."""
+        return request.cookies.get(PENDING, "")
 
     async def signed_in(self, request: Request) -> User | None:
         try:

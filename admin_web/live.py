@@ -1,5 +1,6 @@
 """Live news for open console pages (Server-Sent Events at /admin/live): a paid order, a
-shopper asking for a person, stock running low, with the nav's counts kept current.
+shopper asking for a person, stock running low, a staff account locked (to admins), with
+the nav's counts kept current.
 
 The audit log is the source: every page carries the id of the last news it shows, the
 stream sends what the log has after it, and the browser's reconnection (Last-Event-ID)
@@ -33,7 +34,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_web.console import Console, console
-from core.accounts.models import User
+from core.accounts.models import Role, User
 from core.audit import news
 from core.audit.news import News
 from core.catalog import service as catalog
@@ -55,9 +56,19 @@ class Headline:
     alert: bool  # shown to staff; otherwise only the counts change
 
 
-async def headline(session: AsyncSession, item: News, root: str) -> Headline:
-    """How the console tells `item`."""
+async def headline(session: AsyncSession, item: News, root: str,
+                   viewer: User | None = None) -> Headline | None:
+    """How the console tells `item` to `viewer`; None when it is not for them (a locked
+    staff account is for admins, who alone see staff accounts and unlock them)."""
     data = item.data
+    if item.action == "account.locked":
+        if viewer is None or viewer.role is not Role.ADMIN:
+            return None
+        person = (await session.get(User, int(item.subject_id))
+                  if item.subject_id.isdigit() else None)
+        text = (_("{email} is locked after too many wrong sign-in codes.", email=person.email)
+                if person else _("A staff account is locked after too many wrong sign-in codes."))
+        return Headline(text, f"{root}/users/{item.subject_id}", True)
     if item.action == "order.status_changed":
         number = data.get("number", f"#{item.subject_id}")
         paid = data.get("to") in ("paid", "authorized")
@@ -142,7 +153,8 @@ class Reader:
         return found
 
 
-async def _catch_up(site: Console, request: Request, reader: Reader) -> list[ServerSentEvent]:
+async def _catch_up(site: Console, request: Request, reader: Reader,
+                    viewer: User) -> list[ServerSentEvent]:
     """The events to send now, worked out in one short transaction (and sent after it:
     a slow browser must not hold the database)."""
     root = site.root(request)
@@ -151,11 +163,10 @@ async def _catch_up(site: Console, request: Request, reader: Reader) -> list[Ser
         if not items:
             return []
         counts = await site.counts(session)
-        said = [await headline(session, item, root) for item in items]
+        said = [(item, await headline(session, item, root, viewer)) for item in items]
     return [ServerSentEvent(id=str(item.id), event="news", data={
         "text": line.text, "link": line.link, "alert": line.alert, "action": item.action,
-        "subject": item.subject_id, "counts": counts}) for item, line in zip(items, said,
-                                                                               strict=True)]
+        "subject": item.subject_id, "counts": counts}) for item, line in said if line]
 
 
 @router.get("/live", response_class=EventSourceResponse)
@@ -176,7 +187,7 @@ async def live(request: Request,
                 start = await news.latest_id(session=session)
         reader = Reader(start)
         while True:
-            for event in await _catch_up(site, request, reader):
+            for event in await _catch_up(site, request, reader, user):
                 yield event
             moment = loop.time()
             if moment >= ends or shop.closing.is_set():

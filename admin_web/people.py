@@ -1,5 +1,6 @@
 """People: customers (support may look them up) and staff (admins only), one person's page
-with the chats linked to them and their orders, and admins' changes to roles and access."""
+with the chats linked to them and their orders, and admins' changes to roles and access
+(unlocking an account that too many wrong sign-in codes locked among them)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_web import forms
 from admin_web.console import actor, console, money, status_of
-from core.accounts import identities
+from core.accounts import identities, second_factor
 from core.accounts import service as accounts
 from core.accounts.models import Role, User
 from core.errors import DomainError, InvalidInput
@@ -95,6 +96,8 @@ async def change_user(request: Request, user_id: int, change: str) -> Response:
             elif change in ("enable", "disable"):
                 await accounts.set_active(session=session, user_id=user_id,
                                           active=change == "enable", actor=actor(user))
+            elif change == "unlock":
+                await second_factor.unlock(session=session, user_id=user_id, actor=actor(user))
             else:
                 return site.page(request, "base.html", 404, user=user, error="No such change.")
     except DomainError as problem:

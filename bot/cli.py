@@ -98,7 +98,7 @@ def _serve(settings: Settings, host: str, port: int, telegram_polling: bool = Fa
                nlu="rasa" if settings.rasa_url else "embedded")
     application = create_app(settings, nlu=nlu, telegram_polling=telegram_polling,
                              background=background)
-    run(application, host, port, settings.log_level.lower())
+    run(application, host, port, settings.log_level.lower(), settings.forwarded_allow_ips)
 
 
 Polling = Annotated[bool, typer.Option(
@@ -262,6 +262,29 @@ def create_user(
     typer.echo(f"Created {role.strip().lower()} {created}.")
     if generated:
         typer.echo(f"Generated password (shown once): {password}")
+
+
+@admin_app.command("unlock")
+def unlock_user(email: Annotated[str, typer.Option(help="The locked staff member's email.")],
+                ) -> None:
+    """Unlock a staff account that too many wrong sign-in codes locked (an admin can do it
+    on the person's page; this is for when no admin can sign in)."""
+    from core.accounts import second_factor
+    from core.accounts import service as accounts
+    from core.accounts.errors import AccountError
+    from core.audit.actor import Actor
+    from core.errors import NotFound
+
+    async def work(shop: Shop) -> str:
+        async with shop.transaction() as session:
+            user = await accounts.get_by_email(session=session, email=email)
+            if user is None:
+                raise NotFound(AccountError.NOT_FOUND, f"No account for {email}.")
+            await second_factor.unlock(session=session, user_id=user.id,
+                                       actor=Actor.cli("admin unlock"))
+            return user.email
+
+    typer.echo(f"Unlocked {_run(work)}: it can sign in again.")
 
 
 @catalog_app.command("import")

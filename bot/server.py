@@ -139,14 +139,16 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
     return app
 
 
-def run(app: FastAPI, host: str, port: int, log_level: str) -> None:
+def run(app: FastAPI, host: str, port: int, log_level: str,
+        forwarded_allow_ips: str = "127.0.0.1,::1") -> None:
     """Serve `app` with uvicorn until SIGTERM or SIGINT.
 
     uvicorn lets open requests finish before the app's own shutdown begins, so at the
     signal the shop is told it is closing: web chat polls and console streams answer at
     once (their clients reconnect, to another process when there are several). Anything
     still open 8 s later is cut (under Docker's 10 s before it kills). Once started, the
-    heap is settled (bot/heap.py).
+    heap is settled (bot/heap.py). Forwarded client addresses are believed from
+    `forwarded_allow_ips` only (FORWARDED_ALLOW_IPS).
     """
     import uvicorn
 
@@ -168,7 +170,8 @@ def run(app: FastAPI, host: str, port: int, log_level: str) -> None:
                 self.loop.call_soon_threadsafe(running.closing.set)
 
     Server(uvicorn.Config(app, host=host, port=port, log_config=None, log_level=log_level,
-                          proxy_headers=True, timeout_graceful_shutdown=8)).run()
+                          proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
+                          timeout_graceful_shutdown=8)).run()
 
 
 async def _start_channels(app: FastAPI, settings: Settings, polling: bool, limits: Limits | None,

@@ -1,6 +1,7 @@
 """Background upkeep (bot/jobs.py runs it in `chatcart serve` or `chatcart worker`): unpaid
 orders past their window are cancelled (and their payment pages closed), chats idle past
-their expiry are forgotten, old webhook receipts and delivered messages are dropped.
+their expiry are forgotten, old webhook receipts and delivered messages are dropped, and
+so are console sign-ins left unfinished and sign-in failures long past.
 
 Safe with several processes: the expiry is idempotent (conditional updates).
 """
@@ -12,6 +13,7 @@ import logging
 from collections.abc import Callable
 
 from bot import logs
+from core.accounts import second_factor, throttle
 from core.chats import service as chats
 from core.orders import service as orders
 from core.outbox import service as outbox
@@ -30,6 +32,8 @@ async def expire_once(shop: Shop) -> list[str]:
         await chats.purge_idle(session=session)
         await receipts.purge_old(session=session)
         await outbox.purge_sent(session=session)
+        await second_factor.purge(session=session)
+        await throttle.purge(session=session)
     for order_id in ids:  # after the expiry committed: a slow gateway can't hold it up
         async with shop.transaction() as session:
             await payments.close_open(session=session, order_id=order_id,

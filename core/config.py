@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     tax_rate: str = Field("0", validation_alias="TAX_RATE_PERCENT")
     payment_capture: str = Field("immediate", validation_alias="PAYMENT_CAPTURE")
+    # Peers whose X-Forwarded-For / -Proto `chatcart serve` believes (uvicorn's own variable):
+    # addresses or networks, comma-separated, or * for any. Sign-in slowing down counts
+    # per client address, so behind a proxy this must name the proxy.
+    forwarded_allow_ips: str = Field("127.0.0.1,::1", validation_alias="FORWARDED_ALLOW_IPS")
 
     telegram_bot_token: str | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_secret: str | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
@@ -143,6 +147,22 @@ class Settings(BaseSettings):
             raise ValueError("expected immediate (charge at checkout) or at_shipment "
                              "(authorize, capture when the order ships)")
         return mode
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        import ipaddress
+
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        for item in items:
+            if item == "*":
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network; expected e.g. "
+                                 "10.0.0.5,192.168.0.0/16 (or * to trust any peer)") from None
+        return ",".join(items)
 
     @property
     def tax_basis_points(self) -> int:

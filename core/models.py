@@ -4,8 +4,9 @@ from core.accounts.models import (
     AccountToken,
     ChatIdentity,
     LinkCode,
-    LoginAttempt,
+    PendingSignIn,
     RecoveryCode,
+    SignInThrottle,
     StaffSession,
     User,
 )
@@ -24,7 +25,8 @@ from core.webhooks.models import WebhookReceipt
 
 __all__ = [
     "AccountToken", "AuditEvent", "Base", "Cart", "CartLine", "Category", "ChatIdentity",
-    "ChatSession", "FaqEntry", "HandoffRequest", "LinkCode", "LoginAttempt", "Order", "OrderLine",
-    "OutboxMessage", "Payment", "Product", "ProductImage", "RecoveryCode", "Reservation",
-    "SavedAddress", "StaffSession", "StockAlert", "StockItem", "User", "WebhookReceipt",
+    "ChatSession", "FaqEntry", "HandoffRequest", "LinkCode", "Order", "OrderLine",
+    "OutboxMessage", "Payment", "PendingSignIn", "Product", "ProductImage", "RecoveryCode",
+    "Reservation", "SavedAddress", "SignInThrottle", "StaffSession", "StockAlert",
+    "StockItem", "User", "WebhookReceipt",
 ]

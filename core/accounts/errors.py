@@ -22,3 +22,5 @@ class AccountError(StrEnum):
     TOO_MANY_ATTEMPTS = "account.too_many_attempts"
     NOT_STAFF = "account.not_staff"
     TOTP_INVALID = "account.totp_invalid"
+    LOCKED = "account.locked"
+    NOT_LOCKED = "account.not_locked"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import now
@@ -21,6 +21,13 @@ class Role(StrEnum):
 class TokenPurpose(StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"
+
+
+class SignInStage(StrEnum):
+    """What a pending console sign-in waits for after the password."""
+
+    CODE = "code"    # a code from the authenticator already enrolled (or a recovery code)
+    ENROL = "enrol"  # a first code from the authenticator being set up
 
 
 class User(Base):
@@ -40,6 +47,11 @@ class User(Base):
     totp_sealed: Mapped[str | None] = mapped_column(Text)
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]      # a code is good once: its time step is kept
+    # Wrong second-factor codes in the day since the first of them (kept across sign-ins);
+    # too many lock the account until an admin unlocks it.
+    factor_failures: Mapped[int] = mapped_column(default=0)
+    factor_failures_since: Mapped[datetime | None]
+    locked_at: Mapped[datetime | None]
 
     identities: Mapped[list[ChatIdentity]] = relationship(back_populates="user")
 
@@ -129,15 +141,30 @@ class StaffSession(Base):
     revoked_at: Mapped[datetime | None]
 
 
-class LoginAttempt(Base):
-    """Sign-in attempts, counted to slow down password guessing (per address and per IP)."""
+class PendingSignIn(Base):
+    """A console sign-in between the password and the second factor, found by the keyed
+    hash of the random token in its cookie. It counts its own wrong codes, and for an
+    enrolment it holds the one secret that attempt shows (sealed with the Vault) until a
+    code confirms it."""
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"),
-                      Index("ix_login_attempts_ip_at", "ip", "at"))
+    __tablename__ = "pending_sign_ins"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
-    ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(default=now)
-    succeeded: Mapped[bool] = mapped_column(default=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[SignInStage] = mapped_column(str_enum(SignInStage, 8))
+    totp_sealed: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SignInThrottle(Base):
+    """Recent failed passwords under one key (a normalised address, or a client's network),
+    shared by every process: how long the next attempt under that key must wait."""
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime | None]

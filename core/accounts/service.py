@@ -26,6 +26,16 @@ def normalize_email(email: str) -> str:
     return result.normalized.lower()
 
 
+def sign_in_address(email: str) -> str:
+    """The address a sign-in is for, the way `authenticate` looks it up (one normalisation
+    for the account and for counting failures); text that is no address at all, trimmed
+    and lowered, since it still counts against whoever sends it."""
+    try:
+        return normalize_email(email)
+    except InvalidInput:
+        return email.strip().lower()[:254]
+
+
 def parse_role(value: str) -> Role:
     try:
         return Role(value.strip().lower())

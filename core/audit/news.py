@@ -1,6 +1,7 @@
 """What staff hear of as it happens: the audit events of a few kinds (an order paid, a
-shopper asking for a person, stock running low), told to whoever listens once the
-transaction that wrote them has committed, never before and never after a rollback.
+shopper asking for a person, stock running low, a staff account locked after wrong
+sign-in codes), told to whoever listens once the transaction that wrote them has
+committed, never before and never after a rollback.
 
 An item's id is its audit event's id, so it is the same in every process, and a console
 that lost its connection asks for the ones after the last it saw (`since`).
@@ -24,7 +25,7 @@ from core.clock import now
 
 ACTIONS = frozenset({"order.status_changed", "stock.low", "stock.adjusted",
                      "support.handoff_requested", "support.handoff_taken",
-                     "support.handoff_closed"})
+                     "support.handoff_closed", "account.locked"})
 PENDING = "chatcart.audit.news"  # session.info key: the events this transaction announced
 REPLAY = timedelta(hours=1)      # how far back a reconnecting console is caught up
 LIMIT = 200                      # items a read returns at most (callers read on)

@@ -38,7 +38,7 @@ async def _shelf(client) -> None:
 async def test_the_product_list_filters_by_category_and_stock_and_comes_in_pages(client):
     await _shelf(client)
     helper = ConsoleUser(client, "help@example.com", PASSWORD)
-    await helper.password_step()
+    await helper.sign_in()
     first = (await client.get("/admin/products")).text
     assert "Page 1 of 2 · 57 in all" in first and "Mug 00" in first and "Teapot" not in first
     following = re.search(r'href="(\?[^"]*page=2[^"]*)" rel="next"', first)
@@ -127,7 +127,7 @@ async def test_admins_keep_the_category_tree_and_support_only_read_it(client):
                               data={"csrf": token, "name": "home"})
     assert clash.status_code == 409 and "already a category" in clash.text
     helper = ConsoleUser(client, "help@example.com", PASSWORD)
-    await helper.password_step()
+    await helper.sign_in()
     page = await client.get("/admin/categories")
     assert page.status_code == 200 and "Rename" not in page.text
     refused = await client.post(f"/admin/categories/{kitchen.id}/delete",

@@ -15,7 +15,7 @@ async def test_a_request_from_the_chat_is_taken_by_one_person_and_closed(client)
     await shopper.say("can I talk to a human please")
     assert "join this chat" in shopper.text
     helper = ConsoleUser(client, "help@example.com", PASSWORD)
-    await helper.password_step()
+    await helper.sign_in()
     home = (await client.get("/admin/")).text
     assert '<p class="figure">1</p>' in home
     inbox = await client.get("/admin/handoffs")
@@ -28,8 +28,7 @@ async def test_a_request_from_the_chat_is_taken_by_one_person_and_closed(client)
     assert "help@example.com" in (await client.get("/admin/handoffs")).text
 
     boss = ConsoleUser(client, "boss@example.com", PASSWORD)
-    await boss.password_step()
-    await boss.enrol()
+    await boss.sign_in()
     page = await client.get("/admin/handoffs")
     token = csrf(page.text)
     taken = await client.post(f"/admin{take.group(1)}/take", data={"csrf": token})

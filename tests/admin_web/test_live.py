@@ -61,7 +61,7 @@ async def _until_closing(client, listening: asyncio.Task):
 async def test_staff_hear_a_request_for_a_person_and_the_badge_follows(client):
     client.console.live_seconds = 60
     helper = ConsoleUser(client, "help@example.com", PASSWORD)
-    await helper.password_step()
+    await helper.sign_in()
     url = await _page_stream(client)
     assert 'data-count="handoffs" title="shoppers waiting for a person" hidden' in (
         await client.get("/admin/handoffs")).text
@@ -115,8 +115,7 @@ async def test_a_late_commit_with_a_lower_id_is_still_told_once(client):
 async def test_a_reconnection_catches_up_and_low_stock_names_the_product(client):
     client.console.live_seconds = 0.5
     boss = ConsoleUser(client, "boss@example.com", PASSWORD)
-    await boss.password_step()
-    await boss.enrol()
+    await boss.sign_in()
     url = await _page_stream(client)
     async with client.shop.transaction() as session:
         mug = await factories.product(session, name="Tall <b>mug</b>", stock=5, threshold=2)
@@ -139,7 +138,7 @@ async def test_strangers_get_no_stream_and_signing_out_ends_one(client, monkeypa
     client.console.live_seconds = 30
     monkeypatch.setattr(live, "CHECK_SECONDS", 0.3)
     helper = ConsoleUser(client, "help@example.com", PASSWORD)
-    await helper.password_step()
+    await helper.sign_in()
     url = await _page_stream(client)
     listening = await _listen(client, url)
     page = await client.get("/admin/")

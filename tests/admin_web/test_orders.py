@@ -45,7 +45,7 @@ async def test_staff_find_orders_by_status_number_and_email(client):
     first = await _paid_order(client.shop, "ann@example.com")
     second = await _paid_order(client.shop, "bob@example.com")
     helper = ConsoleUser(client, "help@example.com", PASSWORD)
-    await helper.password_step()
+    await helper.sign_in()
     listing = (await client.get("/admin/orders")).text
     assert first in listing and second in listing and "€158.00" in listing
     by_email = (await client.get("/admin/orders", params={"q": "BOB@"})).text
@@ -64,7 +64,7 @@ async def test_staff_find_orders_by_status_number_and_email(client):
 async def test_support_cannot_act_even_by_posting_directly(client):
     number = await _paid_order(client.shop)
     helper = ConsoleUser(client, "help@example.com", PASSWORD)
-    await helper.password_step()
+    await helper.sign_in()
     page = await client.get(f"/admin/orders/{number}")
     refused = await client.post(f"/admin/orders/{number}/ship", data={
         "csrf": csrf(page.text), "carrier": "DHL", "tracking": "1"})
@@ -182,7 +182,7 @@ async def test_a_customers_orders_are_found_from_their_page(client):
                                          platform_user_id="555", display_name="Ann T")
         await identities.link(session=session, identity=chat, user=ann, actor=SYSTEM)
     helper = ConsoleUser(client, "help@example.com", PASSWORD)
-    await helper.password_step()
+    await helper.sign_in()
     person = (await client.get(f"/admin/users/{ann.id}")).text
     assert "telegram" in person and "Ann T" in person and number in person
     assert "Set role" not in person, "support read customers, they do not change them"

@@ -59,7 +59,7 @@ async def test_stock_is_adjusted_with_a_reason_and_the_low_count_follows(client)
 
 async def test_support_reads_stock_and_customers_but_changes_neither_nor_sees_staff(client):
     helper = ConsoleUser(client, "help@example.com", PASSWORD)
-    await helper.password_step()
+    await helper.sign_in()
     page = await client.get("/admin/inventory")
     assert page.status_code == 200 and "Apply</button>" not in page.text
     forced = await client.post("/admin/inventory/1", data={"csrf": csrf(page.text),
@@ -126,7 +126,7 @@ async def test_support_edits_the_faq_and_the_bot_answers_from_it(client):
     from core.support import service as support
 
     helper = ConsoleUser(client, "help@example.com", PASSWORD)
-    await helper.password_step()
+    await helper.sign_in()
     page = await client.get("/admin/faq")
     token = csrf(page.text)
     empty = await client.post("/admin/faq", data={"csrf": token, "question": "Hm",

@@ -75,7 +75,7 @@ async def test_bad_input_is_refused_with_the_reason_and_nothing_is_made(client):
 
 async def test_support_cannot_create_products(client):
     helper = ConsoleUser(client, "help@example.com", PASSWORD)
-    await helper.password_step()
+    await helper.sign_in()
     page = await client.get("/admin/products")
     assert "Create product" not in page.text
     refused = await client.post("/admin/products", data={"csrf": csrf(page.text), **FIELDS})

@@ -1,5 +1,6 @@
-"""Signing in to the console: password, then two-factor (admins must enrol), recovery codes,
-sessions, CSRF, rate limits, roles, and the headers every page sends."""
+"""Signing in to the console: password, then two-factor (every member of staff must enrol),
+recovery codes, sessions, CSRF, odd cookies and form values, roles, and the headers every
+page sends. Wrong codes: test_second_factor_limits.py; wrong passwords: test_slowing_down.py."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ async def test_a_code_and_a_recovery_code_work_only_once(client):
     await boss.enrol()  # used the current code
     client.cookies.clear()
     await boss.password_step()
-    replay = await boss.post("/login/code", code=boss.code())
+    replay = await boss.post("/login/code", code=boss.code_at(boss.last_step))
     assert replay.status_code == 400, "the code used for enrolment can't be used again"
     recovery = await boss.post("/login/code", code=boss.recovery[0])
     assert recovery.status_code == 303
@@ -50,14 +51,33 @@ async def test_a_code_and_a_recovery_code_work_only_once(client):
     assert again.status_code == 400
 
 
-async def test_customers_cannot_enter_and_support_may_skip_two_factor(client):
+async def test_customers_cannot_enter_and_support_must_enrol_two_factor(client):
     ann = ConsoleUser(client, "ann@example.com", PASSWORD)
     refused = await ann.password_step()
     assert refused.status_code == 400 and "for shop staff only" in refused.text
     helper = ConsoleUser(client, "help@example.com", PASSWORD)
-    let_in = await helper.password_step()
-    assert let_in.status_code == 303 and let_in.headers["location"] == "/admin/"
+    step = await helper.password_step()  # support read customers' addresses: 2FA too
+    assert step.status_code == 303 and step.headers["location"] == "/admin/enrol"
+    assert (await client.get("/admin/")).headers["location"] == "/admin/login"
+    assert (await client.get("/admin/orders")).headers["location"] == "/admin/login"
+    done = await helper.enrol()
+    assert done.status_code == 200 and len(helper.recovery) == 10
     assert "help@example.com (support)" in (await client.get("/admin/")).text
+
+
+async def test_a_support_session_from_before_two_factor_no_longer_opens_the_console(client):
+    from core.accounts import staff
+    from core.accounts.models import User
+    from core.audit.actor import Actor
+
+    shop = client.shop  # type: ignore[attr-defined]
+    async with shop.transaction() as session:  # signed in with a password alone, as before
+        helper = await session.scalar(select(User).where(User.email == "help@example.com"))
+        token = await staff.open_session(session=session, user=helper,
+                                         secret_key=shop.settings.secret_key,
+                                         actor=Actor.system("test"))
+    client.cookies.set("cc_session", client.console.signer.dumps(token))  # type: ignore[attr-defined]
+    assert (await client.get("/admin/orders")).headers["location"] == "/admin/login"
 
 
 async def test_a_form_without_its_csrf_token_is_refused(client):
@@ -70,21 +90,40 @@ async def test_a_form_without_its_csrf_token_is_refused(client):
     assert forged.status_code == 403
 
 
-async def test_sign_in_attempts_are_limited(client):
-    boss = ConsoleUser(client, "boss@example.com", PASSWORD)
-    for _ in range(5):
-        wrong = await boss.password_step("not the password")
-        assert wrong.status_code == 400 and "Wrong email or password" in wrong.text
-    blocked = await boss.password_step()  # even the right password, for now
-    assert blocked.status_code == 400 and "Too many sign-in attempts" in blocked.text
+async def test_a_non_ascii_csrf_value_is_refused_not_an_error(client):
+    client.cookies.set("cc_csrf", "abc", path="/admin")
+    for path in ("/admin/login", "/admin/login/code", "/admin/enrol", "/admin/logout"):
+        forged = await client.post(path, data={"csrf": "ä€", "email": "boss@example.com",
+                                               "password": PASSWORD})
+        assert forged.status_code == 403 and "expired" in forged.text, path
+    helper = ConsoleUser(client, "help@example.com", PASSWORD)
+    await helper.sign_in()
+    action = await client.post("/admin/faq", data={"csrf": "\u00e9t\u00e9", "question": "q"})
+    assert action.status_code == 403
+
+
+async def test_any_value_in_the_pending_cookie_sends_back_to_the_password(client):
+    helper = ConsoleUser(client, "help@example.com", PASSWORD)
+    await helper.sign_in()
+    session_cookie = client.cookies["cc_session"]
+    page = await client.get("/admin/login")
+    token = csrf(page.text)
+    for value in (session_cookie, "x" * 5000, "a.b.c", token, "é".encode().decode("latin-1")):
+        cookies = f"cc_csrf={token}; cc_pending={value}".encode("latin-1")  # bytes as sent
+        for path in ("/admin/login/code", "/admin/enrol"):
+            shown = await client.get(path, headers={"Cookie": cookies})
+            assert shown.status_code == 303 and shown.headers["location"] == "/admin/login"
+            sent = await client.post(path, data={"csrf": token, "code": "123456"},
+                                     headers={"Cookie": cookies})
+            assert sent.status_code == 303 and sent.headers["location"] == "/admin/login"
 
 
 async def test_signing_out_everywhere_ends_every_session(client):
     helper = ConsoleUser(client, "help@example.com", PASSWORD)
-    await helper.password_step()
+    await helper.sign_in()
     first_cookies = dict(client.cookies)
     client.cookies.clear()
-    await helper.password_step()  # a second browser
+    await helper.sign_in()  # a second browser
     home = await client.get("/admin/")
     out = await client.post("/admin/logout-everywhere", data={"csrf": csrf(home.text)})
     assert out.status_code == 303
@@ -130,7 +169,7 @@ async def test_the_home_page_shows_sales_low_stock_and_waiting_shoppers(client):
                                       chat_key="web:shopper-1", reason="where is my parcel",
                                       actor=system)
     helper = ConsoleUser(client, "help@example.com", PASSWORD)
-    await helper.password_step()
+    await helper.sign_in()
     home = (await client.get("/admin/")).text
     assert home.count("€158.00") == 3, "today, 7 days and 30 days"
     assert "<td>Desk lamp</td><td>2</td>" in home

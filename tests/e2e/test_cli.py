@@ -86,6 +86,35 @@ def test_staff_accounts_are_created_from_the_command_line(env, tmp_path):
     assert wrong_role.returncode == 2 and "admin or support" in wrong_role.stderr
 
 
+def test_a_locked_staff_account_is_unlocked_from_the_command_line(env, tmp_path):
+    import asyncio
+
+    from sqlalchemy import text
+
+    from core.db import create_engine
+
+    made = run(["admin", "create-user", "--email", "boss@example.com", "--role", "admin",
+                "--password", "a long enough secret"], env, tmp_path)
+    assert made.returncode == 0, made.stderr
+
+    async def lock() -> None:  # as ten wrong sign-in codes leave it
+        engine = create_engine(env["DATABASE_URL"])
+        async with engine.begin() as connection:
+            await connection.execute(text(
+                "UPDATE users SET locked_at = CURRENT_TIMESTAMP, factor_failures = 10 "
+                "WHERE email = 'boss@example.com'"))
+        await engine.dispose()
+
+    asyncio.run(lock())
+    unlocked = run(["admin", "unlock", "--email", "Boss@Example.com"], env, tmp_path)
+    assert unlocked.returncode == 0, unlocked.stderr
+    assert "Unlocked boss@example.com: it can sign in again." in unlocked.stdout
+    again = run(["admin", "unlock", "--email", "boss@example.com"], env, tmp_path)
+    assert again.returncode == 1 and "That account is not locked." in again.stderr
+    nobody = run(["admin", "unlock", "--email", "nobody@example.com"], env, tmp_path)
+    assert nobody.returncode == 1 and "No account for nobody@example.com." in nobody.stderr
+
+
 def test_a_broken_catalog_file_imports_nothing_and_names_every_bad_line(env, tmp_path):
     broken = tmp_path / "broken.csv"
     broken.write_text(
