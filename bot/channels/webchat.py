@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 
+from bot.bodies import BadBody, read_json
 from bot.messages import ChatRef, Incoming, Kind, Reply
 from core.outbox import service as outbox
 from core.shop import Shop
@@ -98,13 +99,10 @@ def webchat_router() -> APIRouter:
 
     @router.post("/webchat/api/messages")
     async def post_message(request: Request) -> JSONResponse:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return _error("That message is too long.", 413)
         try:
-            body = await request.json()
-        except ValueError:
-            return _error("The body must be JSON.")
+            body = await read_json(request, MAX_BODY)
+        except BadBody as bad:
+            return _error(bad.message, bad.status)
         incoming = _incoming(body)
         if isinstance(incoming, str):
             return _error(incoming)
