@@ -1,13 +1,61 @@
-"""`POST /slack/events`: the Events API and interactivity, handed to bolt (it checks the
-signature, answers url_verification, and acknowledges before the work is done).
+"""`POST /slack/events`: the Events API and interactivity, handed to bolt (it answers
+url_verification and acknowledges before the work is done).
+
+The signature and its timestamp are checked here, on the raw body, before bolt sees
+anything: bolt parses first and verifies after, so unsigned `null`, broken JSON,
+invalid UTF-8, `payload=1` or a timestamp of `abc` each raised inside it (445 of 878
+fuzzed unsigned requests got a 500), and it logged every refused body whole at INFO.
+A signed body is then read as bolt will read it, within core.bounded_json's bounds.
 """
 
 from __future__ import annotations
 
+import hmac
+import logging
+import time
+from urllib.parse import parse_qsl
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from slack_sdk.signature import SignatureVerifier
 
+from bot import logs
+from bot.bodies import BadBody, read_body
+from core.bounded_json import UnreadableJson, loads
+
+log = logging.getLogger("chatcart.slack")
 MAX_BODY = 1_000_000
+MAX_AGE = 300           # seconds either way, as Slack advises (replays of old requests)
+
+
+def signed(secret: str, body: bytes, timestamp: str, signature: str,
+           now: float | None = None) -> str | None:
+    """None when Slack signed `body` at `timestamp` within MAX_AGE, else why not."""
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) < 12):
+        return "bad timestamp"
+    if abs((time.time() if now is None else now) - int(timestamp)) > MAX_AGE:
+        return "stale timestamp"
+    if not signature.isascii():
+        return "bad signature"
+    expected = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+    if expected is None or not hmac.compare_digest(expected.encode(), signature.encode()):
+        return "bad signature"
+    return None
+
+
+def _readable(body: bytes, content_type: str) -> bool:
+    """Whether bolt can parse this signed body (its rules: JSON when it says so or looks
+    like it, else a form whose `payload` is JSON) into an object it can route."""
+    try:
+        text = body.decode("utf-8")
+        if content_type == "application/json" or text.startswith("{"):
+            return isinstance(loads(body, max_bytes=MAX_BODY), dict)
+        if "payload" in text:
+            payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+            return payload is None or isinstance(loads(payload, max_bytes=MAX_BODY), dict)
+        return True
+    except (UnicodeDecodeError, UnreadableJson):
+        return False
 
 
 def slack_router() -> APIRouter:
@@ -18,8 +66,21 @@ def slack_router() -> APIRouter:
         channel = request.app.state.slack
         if channel is None:
             return JSONResponse({"error": "Slack is not configured here."}, status_code=404)
-        if len(await request.body()) > MAX_BODY:
-            return JSONResponse({"error": "request too large"}, status_code=413)
+        try:
+            body = await read_body(request, MAX_BODY)
+        except BadBody as bad:
+            return bad.response()
+        problem = signed(channel.signing_secret, body,
+                         request.headers.get("X-Slack-Request-Timestamp", ""),
+                         request.headers.get("X-Slack-Signature", ""))
+        if problem is not None:
+            logs.event(log, "slack.refused", logging.WARNING, reason=problem, size=len(body),
+                       body=logs.excerpt(body))
+            return JSONResponse({"error": "invalid request signature"}, status_code=401)
+        if not _readable(body, request.headers.get("Content-Type", "")):
+            logs.event(log, "slack.unreadable", logging.WARNING, size=len(body),
+                       body=logs.excerpt(body))
+            return JSONResponse({"error": "not a Slack event or action"}, status_code=400)
         response: Response = await channel.handler.handle(request)
         return response
 
