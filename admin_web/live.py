@@ -26,6 +26,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin_web import forms
 from admin_web.console import Console, console
 from core.accounts.models import User
 from core.audit import news
@@ -84,7 +85,8 @@ def _start(after: str | None, last_event_id: str | None) -> int | None:
     """Where to start: the browser's last item on a reconnection, else the page's; None
     when neither says (then: from now)."""
     for raw in (last_event_id, after):
-        if raw is not None and raw.strip().isascii() and raw.strip().isdigit():
+        if raw is not None and raw.strip().isascii() and raw.strip().isdigit() and \
+                forms.fits(raw.strip()):
             return int(raw.strip())
     return None
 
