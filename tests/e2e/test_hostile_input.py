@@ -108,6 +108,7 @@ def signed_headers(path: str, body: bytes) -> dict[str, str]:
 async def test_unsigned_malformed_slack_requests_are_refused_not_errors(shop_on, log_lines):
     stamp = str(int(time.time()))
     cases = [(b"null", {}), (b"{broken", {}), (b"\xff\xfe\xfd", {}),
+             (b"\xff\xfe\xfd", {"X-Slack-Request-Timestamp": stamp}),
              (b"payload=1", {"Content-Type": "application/x-www-form-urlencoded"}),
              (b'{"type": "event_callback"}', {"X-Slack-Request-Timestamp": "abc"}),
              (b'{"type": "event_callback"}', {"X-Slack-Request-Timestamp": stamp,
