@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,6 +70,9 @@ async def served(folder: Path, seconds: float, per_case: int) -> tuple[Tally, in
                 server.wait(15)
             except subprocess.TimeoutExpired:
                 server.kill()
+    kept = Path(tempfile.gettempdir()) / "chatcart-fuzz-server.log"
+    shutil.copyfile(log_path, kept)
+    print(f"the server's log is kept in {kept}")
     return tally, _failures_logged(log_path), elapsed
 
 

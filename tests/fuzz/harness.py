@@ -47,6 +47,7 @@ class Tally:
     sent: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     hangs: int = 0
+    retried: int = 0          # sent again after a transport error on a kept-alive connection
     failures: list[str] = field(default_factory=list)   # a line for each 5xx or hang
 
     @property
@@ -68,6 +69,7 @@ class Tally:
         counts = ", ".join(f"{status}: {n}" for status, n in sorted(self.statuses.items()))
         return (f"requests sent: {self.sent} in {seconds:.0f} s ({self.sent / seconds:.0f}/s)\n"
                 f"statuses seen: {counts}\n5xx: {self.server_errors}\nhangs: {self.hangs}\n"
+                f"sent again after a transport error: {self.retried}\n"
                 f"tracebacks logged: {tracebacks}")
 
 
@@ -220,12 +222,20 @@ async def campaign(client: httpx.AsyncClient, schema: dict[str, Any], seconds: f
 
 async def _send(client: httpx.AsyncClient, request: httpx.Request, tally: Tally) -> None:
     request.url = client.base_url.join(request.url.raw_path.decode("ascii"))
-    try:
-        response = await asyncio.wait_for(client.send(request), TIMEOUT)
-    except TimeoutError:
-        tally.record(request, None)
+    for attempt in (1, 2):
+        try:
+            response = await asyncio.wait_for(client.send(request), TIMEOUT)
+        except TimeoutError:
+            tally.record(request, None)
+            return
+        except httpx.TransportError as problem:
+            # Once more on a new connection: a kept-alive one the server closed after its
+            # idle timeout (while the next batch was drawn) fails the same way. Twice is
+            # the server's doing, as bad as a 500.
+            if attempt == 2:
+                tally.record(request, 599, type(problem).__name__)
+                return
+            tally.retried += 1
+            continue
+        tally.record(request, response.status_code)
         return
-    except httpx.TransportError as problem:  # the server closed on us: as bad as a 500
-        tally.record(request, 599, type(problem).__name__)
-        return
-    tally.record(request, response.status_code)
