@@ -72,6 +72,9 @@ def configure(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Warnings (aiogram's about an unknown update prints the update) become log records,
+    # so they are escaped and bounded like the rest.
+    logging.captureWarnings(True)
     # /healthz reads the schema revision through Alembic, which announces itself each time.
     logging.getLogger("alembic.runtime.migration").setLevel(max(root.level, logging.WARNING))
     # aiogram logs a line per update; our own turn and delivery events say more.

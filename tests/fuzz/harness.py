@@ -63,7 +63,9 @@ class Tally:
         if status is None or status >= 500:
             if len(self.failures) < 50:
                 self.failures.append(f"{status or 'hang'} {request.method} {request.url} "
-                                     f"{note} body={request.content[:160]!r}")
+                                     f"{note} headers={request.headers.raw!r:.300} "
+                                     f"body={request.content[:160]!r} "
+                                     f"({len(request.content)} bytes)")
 
     def report(self, seconds: float, tracebacks: int) -> str:
         counts = ", ".join(f"{status}: {n}" for status, n in sorted(self.statuses.items()))
