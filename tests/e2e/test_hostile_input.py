@@ -178,7 +178,8 @@ async def test_signed_but_odd_payloads_are_refused_or_dropped_not_failed(shop_on
                             "channel_type": "im", "ts": "1.0"}}
     for odd in ({**no_channel, "enterprise": True}, {**no_channel, "event": {
             "type": "message", "channel": -2.47e16, "text": "hi", "channel_type": "im"}},
-                {**no_channel, "authorizations": [7]}, {**no_channel, "user": 5}):
+                {**no_channel, "authorizations": [7]}, {**no_channel, "user": 5},
+                {**no_channel, "event": 1.5}):
         body = json.dumps(odd).encode()
         response = await http.post("/slack/events", content=body, headers=slack_headers(body))
         assert response.status_code == 400, odd

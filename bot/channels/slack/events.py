@@ -52,13 +52,37 @@ def _readable(body: bytes, content_type: str) -> bool:
     try:
         text = body.decode("utf-8")
         if content_type == "application/json" or text.startswith("{"):
-            return isinstance(loads(body, max_bytes=MAX_BODY), dict)
+            return _shaped(loads(body, max_bytes=MAX_BODY))
         if "payload" in text:
             payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
-            return payload is None or isinstance(loads(payload, max_bytes=MAX_BODY), dict)
+            return payload is None or _shaped(loads(payload, max_bytes=MAX_BODY))
         return True
     except (UnicodeDecodeError, UnreadableJson):
         return False
+
+
+# The fields bolt's middleware reads with `.get` or `in`, and the kinds it takes them as.
+_OBJECTS = ("event", "container", "message", "view", "state")
+_OBJECTS_OR_IDS = ("team", "user", "channel", "enterprise")
+_LISTS_OF_OBJECTS = ("authorizations", "actions")
+
+
+def _shaped(value: object) -> bool:
+    """A JSON object whose fields bolt reads have the kinds it expects (a signed `event`
+    that was a number failed in bolt's middleware: a 500 and an ERROR with a traceback)."""
+    if not isinstance(value, dict):
+        return False
+    for key in _OBJECTS:
+        if key in value and not isinstance(value[key], dict):
+            return False
+    for key in _OBJECTS_OR_IDS:
+        if key in value and not isinstance(value[key], dict | str | None):
+            return False
+    for key in _LISTS_OF_OBJECTS:
+        if key in value and not (isinstance(value[key], list)
+                                 and all(isinstance(item, dict) for item in value[key])):
+            return False
+    return True
 
 
 def _bolt_reads(body: bytes, request: Request) -> bool:
