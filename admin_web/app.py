@@ -38,6 +38,7 @@ from admin_web import (
 from admin_web.console import Console
 from core.config import Settings
 from core.shop import Shop
+from core.slots import Slots
 
 HERE = Path(__file__).parent
 HEADERS = {
@@ -68,6 +69,8 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
     app = FastAPI(title="Chatcart console", docs_url=None, redoc_url=None, openapi_url=None,
                   dependencies=[Depends(_numbers_that_fit)])
     app.state.console = Console(settings, running_shop)
+    app.state.streams = Slots(settings.console_streams_per_staff,
+                              settings.console_streams_per_process)  # live.py's cap
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # The order routes are tried in: products keeps /products/import ahead of /{product_id}.

@@ -10,6 +10,12 @@ also reads the log every `LOOK_SECONDS` in case a wakeup was lost.
 
 A stream lives for `Console.live_seconds`, then the browser reconnects, signing in
 again: a session signed out meanwhile is refused then, or sooner at its next check.
+
+Streams open at once are capped per member of staff and per process
+(`CONSOLE_STREAMS_PER_STAFF`, 10, and `CONSOLE_STREAMS_PER_PROCESS`, 200): each holds a
+socket and a task for ten minutes, and a page only keeps one open while its tab is
+shown, so ten is more tabs in view than anyone has. A refused page works as ever, without
+live news, and tries again later (live.js waits longer each time).
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from core.audit import news
 from core.audit.news import News
 from core.catalog import service as catalog
 from core.errors import NotFound
+from core.i18n import _
+from core.slots import Full, Slots
 
 router = APIRouter()
 RETRY_MS = 3000       # the browser's pause before reconnecting
@@ -81,6 +89,27 @@ async def signed_in_staff(request: Request) -> User:
     return user
 
 
+async def stream_slot(request: Request,
+                      user: Annotated[User, Depends(signed_in_staff)]) -> AsyncIterator[User]:
+    """The signed-in member of staff, holding one of the open-stream slots until their
+    stream ends (a dependency of scope "request": it lets go after the last byte)."""
+    slots: Slots = request.app.state.streams
+    holder = str(user.id)
+    full = slots.take(holder)
+    if full is Full.HOLDER:
+        raise HTTPException(429, _("You have too many console pages showing live news. "
+                                   "Close one, and this page's news resumes."),
+                            headers={"Retry-After": "30"})
+    if full is Full.ALL:
+        raise HTTPException(429, _("Too many console pages are showing live news right "
+                                   "now. This page's news resumes in a minute."),
+                            headers={"Retry-After": "60"})
+    try:
+        yield user
+    finally:
+        slots.give_back(holder)
+
+
 def _start(after: str | None, last_event_id: str | None) -> int | None:
     """Where to start: the browser's last item on a reconnection, else the page's; None
     when neither says (then: from now)."""
@@ -101,7 +130,7 @@ class Reader:
 
     async def fresh(self, session: AsyncSession) -> list[News]:
         found: list[News] = []
-        for _ in range(10):  # a burst larger than one read: read on
+        for _read in range(10):  # a burst larger than one read: read on
             batch = await news.since(session=session, after_id=self.after, overlap=OVERLAP,
                                      floor_id=self.start)
             found += [item for item in batch if item.id not in self.told]
@@ -132,7 +161,8 @@ async def _catch_up(site: Console, request: Request, reader: Reader) -> list[Ser
 
 
 @router.get("/live", response_class=EventSourceResponse)
-async def live(request: Request, user: Annotated[User, Depends(signed_in_staff)],
+async def live(request: Request,
+               user: Annotated[User, Depends(stream_slot, scope="request")],
                after: Annotated[str | None, Query(max_length=20)] = None,
                last_event_id: Annotated[str | None, Header(max_length=20)] = None,
                ) -> AsyncIterator[ServerSentEvent]:

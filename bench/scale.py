@@ -58,7 +58,7 @@ async def _run(url: str, redis_url: str, folder: Path) -> dict[str, float]:
     build_embedded(data / "nlu-model.joblib")
     async with FakeTelegram() as api:
         ports = [servers.free_port(), servers.free_port()]
-        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
         env.update(DATABASE_URL=url, REDIS_URL=redis_url, CHATCART_DATA_DIR=str(data),
                    CHATCART_SECRET_KEY=KEY, TELEGRAM_BOT_TOKEN=BOT_TOKEN,
                    TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_API_BASE=api.url,

@@ -28,14 +28,15 @@ TEXTS = ["do you have blue mugs under 15", "show me lamps", "add two of the firs
          "make it 3", "what's in my cart"]
 
 
-async def _shopper(client: httpx.AsyncClient, n: int, latencies: list[float]) -> None:
-    session = f"bench-shopper-{n:04d}"
+async def _shopper(client: httpx.AsyncClient, latencies: list[float]) -> None:
+    session: dict[str, str] = {}  # the chat's token, once the server issued it
 
     async def post(body: dict[str, Any]) -> list[dict[str, Any]]:
         started = time.perf_counter()
-        response = await client.post("/webchat/api/messages", json={"session": session, **body})
+        response = await client.post("/webchat/api/messages", json={**session, **body})
         latencies.append(time.perf_counter() - started)
         response.raise_for_status()
+        session["session"] = response.json()["session"]
         return response.json()["replies"]
 
     def first_action(replies: list[dict[str, Any]], prefix: str) -> str:
@@ -59,7 +60,9 @@ async def measure(nlu: Understander) -> dict[str, float]:
         settings = load_settings(DATABASE_URL=f"sqlite+aiosqlite:///{folder}/bench.db",
                                  CHATCART_DATA_DIR=str(Path(folder) / "data"),
                                  CHATCART_SECRET_KEY="bench-secret-key-0123456789abcdef012345",
-                                 CHAT_FLOOD_LIMIT=0)  # scripted shoppers outpace any person
+                                 # scripted shoppers outpace any person, from one address
+                                 CHAT_FLOOD_LIMIT=0, WEBCHAT_NEW_CHATS_PER_MINUTE=0,
+                                 WEBCHAT_MESSAGES_PER_MINUTE=0)
         shop = Shop.from_settings(settings)
         await fill(shop)
         app = create_app(settings, shop, nlu=nlu, sweep_seconds=3600)
@@ -68,10 +71,10 @@ async def measure(nlu: Understander) -> dict[str, float]:
             heap.settle()  # as `chatcart serve` does once started
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://b") as client:
-                await _shopper(client, 9999, [])  # warm up
+                await _shopper(client, [])  # warm up
                 started = time.perf_counter()
-                await asyncio.gather(*(_shopper(client, n, latencies)
-                                       for n in range(SHOPPERS)))
+                await asyncio.gather(*(_shopper(client, latencies)
+                                       for _ in range(SHOPPERS)))
                 elapsed = time.perf_counter() - started
         await shop.close()
     ordered = sorted(latencies)

@@ -98,9 +98,9 @@ async def _refuse(send: Send, status: int, message: str) -> None:
 class BadBody(Exception):
     """A body a route will not read: `status` (400 or 413) and a sentence for the client."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, reason: str = "") -> None:
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.reason = status, message, reason or message
 
     def response(self) -> JSONResponse:
         return JSONResponse({"error": self.message}, status_code=self.status)
@@ -130,4 +130,4 @@ async def read_json(request: Request, cap: int = SERVER_CAP, what: str = "The bo
         return loads(raw, max_bytes=cap)
     except UnreadableJson as problem:
         raise BadBody(413 if problem.too_large else 400,
-                      f"{what} must be JSON ({problem}).") from None
+                      f"{what} must be JSON ({problem}).", str(problem)) from None

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from bot import access_log
+
 FIELD_CHARS = 300
 MESSAGE_CHARS = 2000
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators; in a field's
@@ -79,6 +81,8 @@ def configure(level: str) -> None:
     logging.getLogger("alembic.runtime.migration").setLevel(max(root.level, logging.WARNING))
     # aiogram logs a line per update; our own turn and delivery events say more.
     logging.getLogger("aiogram.event").setLevel(max(root.level, logging.WARNING))
+    # uvicorn's access lines lose tokens and query values (added once: same function).
+    logging.getLogger(access_log.ACCESS_LOGGER).addFilter(access_log.redact)
 
 
 def safe_url(url: str) -> str:

@@ -24,7 +24,7 @@ from bot.bodies import SMALL_CAP, BadBody, BodyLimit, read_json
 from bot.channels.delivery import Limits
 from bot.channels.slack.events import slack_router
 from bot.channels.telegram.webhook import telegram_router
-from bot.channels.webchat import Inbox, webchat_router
+from bot.channels.webchat import Gate, Inbox, webchat_router
 from bot.headers import SecurityHeaders
 from bot.health import health
 from bot.openapi import publish
@@ -69,6 +69,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         store = bootstrap.session_store(redis)
         app.state.pipeline = bootstrap.pipeline(running, nlu, store, redis) if nlu else None
         app.state.inbox = Inbox(running)
+        app.state.webchat_gate = Gate(running.settings, redis)
         app.state.telegram = app.state.slack = None
         if nlu is not None:  # before anything needs undoing: the database may be down
             await nlu.refresh_catalog(running)

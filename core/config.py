@@ -36,6 +36,20 @@ class Settings(BaseSettings):
                                      validation_alias="RESERVATION_MINUTES")
     # Messages one chat may send in 10 seconds before being asked to slow down (0: no limit).
     chat_flood_limit: int = Field(20, ge=0, le=10_000, validation_alias="CHAT_FLOOD_LIMIT")
+    # Per client address on the web chat (why these: bot/channels/webchat_limits.py); 0: none.
+    webchat_new_chats_per_minute: int = Field(
+        30, ge=0, le=1_000_000, validation_alias="WEBCHAT_NEW_CHATS_PER_MINUTE")
+    webchat_messages_per_minute: int = Field(
+        600, ge=0, le=1_000_000, validation_alias="WEBCHAT_MESSAGES_PER_MINUTE")
+    webchat_polls_per_client: int = Field(50, ge=0, le=1_000_000,
+                                          validation_alias="WEBCHAT_POLLS_PER_CLIENT")
+    webchat_polls_per_process: int = Field(1000, ge=0, le=1_000_000,
+                                           validation_alias="WEBCHAT_POLLS_PER_PROCESS")
+    # Console live streams (Server-Sent Events) open at once; 0: no cap.
+    console_streams_per_staff: int = Field(10, ge=0, le=10_000,
+                                           validation_alias="CONSOLE_STREAMS_PER_STAFF")
+    console_streams_per_process: int = Field(200, ge=0, le=1_000_000,
+                                             validation_alias="CONSOLE_STREAMS_PER_PROCESS")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     tax_rate: str = Field("0", validation_alias="TAX_RATE_PERCENT")
     payment_capture: str = Field("immediate", validation_alias="PAYMENT_CAPTURE")

@@ -31,8 +31,12 @@ _CHATCART_ENV = [
     "SLACK_API_BASE", "SLACK_APP_TOKEN", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
     "STRIPE_API_BASE",
     "PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_API_BASE", "PAYPAL_WEBHOOK_ID",
-    "RASA_URL", "SMTP_URL", "TAX_RATE_PERCENT", "PAYMENT_CAPTURE",
+    "RASA_URL", "SMTP_URL", "TAX_RATE_PERCENT", "PAYMENT_CAPTURE", "CHAT_FLOOD_LIMIT",
+    "WEBCHAT_NEW_CHATS_PER_MINUTE", "WEBCHAT_MESSAGES_PER_MINUTE", "WEBCHAT_POLLS_PER_CLIENT",
+    "WEBCHAT_POLLS_PER_PROCESS", "CONSOLE_STREAMS_PER_STAFF", "CONSOLE_STREAMS_PER_PROCESS",
 ]
+# Scripted shoppers all come from one address; the web chat's per-client limits are off.
+UNLIMITED_CLIENT = {"WEBCHAT_NEW_CHATS_PER_MINUTE": "0", "WEBCHAT_MESSAGES_PER_MINUTE": "0"}
 _numbers = itertools.count()
 # tests/rasa trains and runs a real Rasa server: minutes and gigabytes, so `make test-rasa`.
 collect_ignore = [] if os.environ.get("CHATCART_RASA_TESTS") else ["rasa"]
@@ -132,10 +136,12 @@ def database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -
 
 
 def make_settings(database_url: str, data_dir: Path, **extra: object) -> Settings:
-    """Test settings. Scripted shoppers type faster than people, so the flood guard is off
-    unless a test sets CHAT_FLOOD_LIMIT (tests/bot/sessions/test_flood.py does)."""
+    """Test settings. Scripted shoppers type faster than people, all from one address, so
+    the flood guard and the web chat's per-client limits are off unless a test sets them
+    (tests/bot/sessions/test_flood.py and tests/e2e/test_webchat_limits.py do)."""
     return load_settings(**{"DATABASE_URL": database_url, "CHATCART_DATA_DIR": str(data_dir),
-                            "CHATCART_SECRET_KEY": SECRET, "CHAT_FLOOD_LIMIT": 0, **extra})
+                            "CHATCART_SECRET_KEY": SECRET, "CHAT_FLOOD_LIMIT": 0,
+                            **UNLIMITED_CLIENT, **extra})
 
 
 @pytest.fixture

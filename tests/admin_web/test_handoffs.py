@@ -7,17 +7,13 @@ import re
 from core.support import service as support
 from tests.admin_web.conftest import PASSWORD
 from tests.admin_web.console import ConsoleUser, csrf
-
-
-async def _ask(client, session: str, text: str) -> str:
-    answer = await client.post("/webchat/api/messages", json={"session": session, "text": text})
-    assert answer.status_code == 200
-    return " ".join(reply["text"] for reply in answer.json()["replies"])
+from tests.e2e.webchat import Shopper
 
 
 async def test_a_request_from_the_chat_is_taken_by_one_person_and_closed(client):
-    said = await _ask(client, "shopper-hand-1", "can I talk to a human please")
-    assert "join this chat" in said
+    shopper = Shopper(client)
+    await shopper.say("can I talk to a human please")
+    assert "join this chat" in shopper.text
     helper = ConsoleUser(client, "help@example.com", PASSWORD)
     await helper.password_step()
     home = (await client.get("/admin/")).text
@@ -46,7 +42,8 @@ async def test_a_request_from_the_chat_is_taken_by_one_person_and_closed(client)
     assert late.status_code == 409 and "already closed" in late.text
     after = (await client.get("/admin/handoffs")).text
     assert "Nobody is waiting" in after and "Recently closed" in after
-    assert "join this chat" in await _ask(client, "shopper-hand-1", "talk to a person")
+    await shopper.say("talk to a person")  # the same chat asks again
+    assert "join this chat" in shopper.text
     async with client.shop.transaction() as session:  # type: ignore[attr-defined]
         assert len(await support.handoffs(session=session)) == 1, "a new request, not the old"
 

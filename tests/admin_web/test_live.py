@@ -1,6 +1,7 @@
 """Live news on open console pages: a shopper asking for a person and stock running low
 reach a signed-in member of staff's stream with the nav's counts; a reconnection catches
-up on what it missed; strangers and signed-out sessions get nothing."""
+up on what it missed; strangers and signed-out sessions get nothing; streams open at once
+are capped."""
 
 from __future__ import annotations
 
@@ -8,12 +9,18 @@ import asyncio
 import json
 import re
 
+import httpx
+
 from admin_web import live
+from bot.server import create_app
+from core.accounts.models import Role
 from core.audit import news
 from core.inventory import service as inventory
 from tests import factories
 from tests.admin_web.conftest import PASSWORD
 from tests.admin_web.console import ConsoleUser, csrf
+from tests.conftest import make_settings
+from tests.e2e.webchat import Shopper
 from tests.factories import ADMIN
 
 
@@ -59,9 +66,7 @@ async def test_staff_hear_a_request_for_a_person_and_the_badge_follows(client):
     assert 'data-count="handoffs" title="shoppers waiting for a person" hidden' in (
         await client.get("/admin/handoffs")).text
     listening = await _listen(client, url)
-    asked = await client.post("/webchat/api/messages",
-                              json={"session": "live-shopper-1", "text": "I want a human"})
-    assert asked.status_code == 200
+    await Shopper(client).say("I want a human")
     stream = await _until_closing(client, listening)
     assert stream.status_code == 200
     assert stream.headers["content-type"].startswith("text/event-stream")
@@ -144,3 +149,42 @@ async def test_strangers_get_no_stream_and_signing_out_ends_one(client, monkeypa
     assert stream.status_code == 200 and events(stream.text) == []
     assert client.shop.newsroom.listeners == 0
     assert (await client.get(url)).status_code == 401
+
+
+async def test_open_streams_are_capped_per_member_of_staff_and_in_all(shop, database_url,
+                                                                       tmp_path, trained):
+    settings = make_settings(database_url, tmp_path / "data", CONSOLE_STREAMS_PER_STAFF="2",
+                             CONSOLE_STREAMS_PER_PROCESS="3")
+    async with shop.transaction() as session:
+        for email in ("help@example.com", "boss@example.com"):
+            await factories.user(session, email, password=PASSWORD, role=Role.ADMIN)
+    app = create_app(settings, shop, nlu=trained, sweep_seconds=3600)
+    console = next(route.app for route in app.routes if getattr(route, "path", "") == "/admin")
+    console.state.console.live_seconds = 60
+    async with app.router.lifespan_context(app), \
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                              base_url="http://test") as one, \
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                              base_url="http://test") as two:
+        for client, email in ((one, "help@example.com"), (two, "boss@example.com")):
+            person = ConsoleUser(client, email, PASSWORD)
+            await person.password_step()
+            await person.enrol()
+        url = await _page_stream(one)
+        open_streams = [await _listen(one, url), await _listen(one, url)]
+        third = await one.get(url)
+        assert third.status_code == 429 and int(third.headers["Retry-After"]) > 0
+        assert "too many console pages showing live news" in third.text
+        open_streams.append(await _listen(two, url))  # the process's third
+        crowded = await two.get(url)
+        assert crowded.status_code == 429 and "Too many console pages" in crowded.text
+        shop.closing.set()
+        try:
+            ended = [await asyncio.wait_for(task, 10) for task in open_streams]
+        finally:
+            shop.closing.clear()
+        assert [stream.status_code for stream in ended] == [200, 200, 200]
+        console.state.console.live_seconds = 0.3
+        again = await one.get(url)
+        assert again.status_code == 200, "an ended stream gives its place back"
+        assert console.state.streams.open == 0

@@ -42,7 +42,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
     """A demo shop served by the real CLI: (base URL, admin email, admin password)."""
     folder = tmp_path_factory.mktemp("console")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
     env.update(CHATCART_DATA_DIR=str(folder / "data"),
                DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'shop.db'}")
     process = subprocess.Popen([sys.executable, "-m", "bot", "demo", "--port", str(port)],
@@ -104,7 +104,7 @@ async def test_an_admin_signs_in_with_two_factor_then_ships_and_refunds_an_order
         assert await page.locator("text=Low stock").is_visible()
         await page.screenshot(path=shots / "4-home.png", full_page=True)
 
-        number = buy_with_the_test_gateway(base, "browser-shopper-1")  # a shopper buys
+        number = buy_with_the_test_gateway(base)  # a shopper buys
         # The open page hears of it at once (live news), without being reloaded.
         await page.wait_for_selector(f"#news >> text=Order {number} is paid", timeout=10000)
         await page.click("nav >> text=Orders")
@@ -153,7 +153,7 @@ async def test_an_admin_signs_in_with_two_factor_then_ships_and_refunds_an_order
         await page.screenshot(path=shots / "10-inventory.png", full_page=True)
         async with httpx.AsyncClient(base_url=base, timeout=30) as chat:
             await chat.post("/webchat/api/messages", json={
-                "session": "browser-shopper-3", "text": "I want to talk to a person"})
+                "text": "I want to talk to a person"})  # a new chat
         await page.wait_for_selector("#news >> text=asking to talk to a person", timeout=10000)
         assert await page.inner_text("[data-count=handoffs]") == "1"
         await page.screenshot(path=shots / "13-live-news.png")
@@ -187,9 +187,12 @@ def _for_sale_in_the_web_chat(base: str) -> None:
     """The product just made in the console is for sale in the web chat, picture and all:
     a shopper browses to it with the buttons (words find it once the NLU's catalog index
     refreshes, within half a minute)."""
+    session: dict[str, str] = {}  # the token, once the server issued it
+
     def act(action: str) -> list[dict]:
         response = httpx.post(f"{base}/webchat/api/messages", timeout=30, json={
-            "session": "browser-shopper-2", "action": action})
+            **session, "action": action})
+        session["session"] = response.json()["session"]
         return list(response.json()["replies"])
 
     def press(replies: list[dict], label: str) -> list[dict]:

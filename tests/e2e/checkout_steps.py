@@ -37,14 +37,16 @@ async def place(shopper: Any, country: str = "FR", pay: str = "Pay €29.90") ->
     return str(shopper.text.split("Order ")[1].split(" ")[0])
 
 
-def buy_with_the_test_gateway(base: str, session: str = "cli-demo-1") -> str:
+def buy_with_the_test_gateway(base: str) -> str:
     """The demo's promise: shop in the web chat, pay on the test page, see it confirmed.
     The payment link must reach the server as started. Returns the order number."""
     chat = httpx.Client(base_url=base, timeout=30)
+    session: dict[str, str] = {}  # the token, once the server issued it
 
     def post(**body: str) -> list[dict]:
-        response = chat.post("/webchat/api/messages", json={"session": session, **body})
+        response = chat.post("/webchat/api/messages", json={**session, **body})
         assert response.status_code == 200, response.text
+        session["session"] = response.json()["session"]
         return response.json()["replies"]
 
     def press(replies: list[dict], label: str) -> list[dict]:
@@ -63,7 +65,8 @@ def buy_with_the_test_gateway(base: str, session: str = "cli-demo-1") -> str:
     assert url.startswith(f"{base}/pay/test/")
     assert "TEST PAYMENT" in httpx.get(url, timeout=10).text
     assert "Test payment done" in httpx.post(url, data={"outcome": "pay"}, timeout=10).text
-    news = chat.get("/webchat/api/messages", params={"session": session, "wait": 10})
+    news = chat.get("/webchat/api/messages", params={"wait": 10},
+                    headers={"X-Chat-Session": session["session"]})
     text = news.json()["replies"][0]["text"]
     assert "is confirmed" in text
     return text.split("Order ")[1].split(" ")[0]

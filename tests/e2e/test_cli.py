@@ -30,7 +30,7 @@ def run(args: list[str], env: dict[str, str], cwd: Path, stdin: str | None = Non
 
 @pytest.fixture
 def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    values = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    values = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
     values.update(DATABASE_URL=database_url, CHATCART_DATA_DIR=str(tmp_path / "data"),
                   CHATCART_SECRET_KEY=SECRET)
     return values
@@ -149,9 +149,12 @@ def test_demo_fills_a_shop_prints_the_login_and_serves_health(fresh_env, tmp_pat
         buy_with_the_test_gateway(f"http://127.0.0.1:{port}")
 
         # A shutdown does not wait for a browser's open poll: it is answered at once.
+        token = httpx.post(f"http://127.0.0.1:{port}/webchat/api/messages", timeout=10,
+                           json={"text": "hello"}).json()["session"]
         with ThreadPoolExecutor(1) as background:
             waiting = background.submit(httpx.get, f"http://127.0.0.1:{port}/webchat/api/"
-                                        "messages?session=closing-shop-1&wait=25", timeout=30)
+                                        "messages?wait=25", timeout=30,
+                                        headers={"X-Chat-Session": token})
             time.sleep(1.0)
             assert not waiting.done()
             stopping = time.monotonic()

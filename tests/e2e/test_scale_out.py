@@ -38,7 +38,7 @@ from core.outbox.models import OutboxMessage
 from core.shop import Shop
 from tests import factories
 from tests.admin_web.console import csrf
-from tests.conftest import SECRET, make_settings, new_database_url
+from tests.conftest import SECRET, UNLIMITED_CLIENT, make_settings, new_database_url
 from tests.e2e.checkout_steps import to_review
 from tests.e2e.conftest import TELEGRAM_SECRET
 from tests.e2e.platforms import TelegramUser
@@ -104,12 +104,12 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path, redis_server: Any,
 
     asyncio.run(prepare())
     ports = [free_port(), free_port()]
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
     env.update(DATABASE_URL=url, REDIS_URL=redis_server.url, CHATCART_DATA_DIR=str(data),
                CHATCART_SECRET_KEY=SECRET, TELEGRAM_BOT_TOKEN=BOT_TOKEN,
                TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET, TELEGRAM_API_BASE=telegram_api.url,
                PUBLIC_BASE_URL=f"http://127.0.0.1:{ports[0]}", LOG_LEVEL="WARNING",
-               CHAT_FLOOD_LIMIT="0")  # scripted shoppers type faster than people
+               CHAT_FLOOD_LIMIT="0", **UNLIMITED_CLIENT)  # scripted shoppers, one address
     processes = Processes(env, tmp_path)
     try:
         for n, port in enumerate(ports):
@@ -136,8 +136,8 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path, redis_server: Any,
 class Wandering(Shopper):
     """A web chat shopper whose every request reaches one process or the other."""
 
-    def __init__(self, clients: list[httpx.AsyncClient], session: str) -> None:
-        super().__init__(clients[0], session)
+    def __init__(self, clients: list[httpx.AsyncClient]) -> None:
+        super().__init__(clients[0])
         self.clients, self.confirmations = clients, []
 
     async def _post(self, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -217,7 +217,7 @@ async def test_two_servers_and_a_worker_sell_each_mug_once_and_confirm_each_orde
     random.seed(7)
     clients = [httpx.AsyncClient(base_url=base, timeout=30) for base in bases]
     try:
-        web = [Wandering(clients, f"scale-web-{n:04}") for n in range(WEB_BUYERS)]
+        web = [Wandering(clients) for _ in range(WEB_BUYERS)]
 
         async def settle() -> None:
             await asyncio.sleep(0.05)
@@ -227,8 +227,9 @@ async def test_two_servers_and_a_worker_sell_each_mug_once_and_confirm_each_orde
                     for n in range(TELEGRAM_BUYERS)]
         # Two messages of one chat at the same moment, one to each process: handled in
         # turn, so both land in the cart (a lost update would leave one mug).
-        both = Wandering(clients, "scale-both-0001")
+        both = Wandering(clients)
         await both.say("hello")  # the chat exists: nothing else holds its turns apart
+        # (its token, issued by one process, is taken by the other: they share the key)
         await asyncio.gather(clients[0].post("/webchat/api/messages", json={
             "session": both.session, "text": "add 1 red mug"}), clients[1].post(
             "/webchat/api/messages", json={"session": both.session, "text": "add 1 red mug"}))
@@ -256,7 +257,7 @@ async def test_two_servers_and_a_worker_sell_each_mug_once_and_confirm_each_orde
 
         # A browser waiting on one process hears of a payment made on the other at once:
         # through Redis, well before the process's own look every ten seconds.
-        prompt = Wandering(clients, "scale-prompt-01")
+        prompt = Wandering(clients)
         await to_review(prompt, items="1 red mug")
         await prompt.press("Pay €")
         prompt.client = clients[0]
@@ -304,13 +305,13 @@ async def test_two_servers_and_a_worker_sell_each_mug_once_and_confirm_each_orde
             assert stock.reserved == 0
             red = await catalog.get_by_sku(session=session, sku="MUG-RED-350")
             lines = await session.scalars(select(CartLine).join(Cart).where(
-                Cart.session_key == "web:scale-both-0001", CartLine.product_id == red.id))
+                Cart.session_key == both.chat_key, CartLine.product_id == red.id))
             assert [line.quantity for line in lines] == [2], "both messages counted"
             unsent = await session.scalar(select(func.count()).select_from(OutboxMessage)
                                           .where(OutboxMessage.sent_at.is_(None)))
             assert unsent == 0, processes.logs()
         redis = Redis.from_url(processes.env["REDIS_URL"])
-        state = json.loads(await redis.get("chatcart:chat:web:scale-both-0001"))
+        state = json.loads(await redis.get(f"chatcart:chat:{both.chat_key}"))
         await redis.aclose()
         assert state["turn"] == 3, "the chat's two turns must run one after the other, " \
             "not over each other (the Redis lock), each seeing the state the other left\n" + \

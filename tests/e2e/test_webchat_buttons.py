@@ -123,9 +123,9 @@ async def test_bad_messages_get_a_clear_answer_and_change_nothing(client):
     assert dora.text.startswith("I don't know the command /frobnicate")
     await dora.say("what is the meaning of life")
     assert dora.text.startswith("Sorry, I didn't understand that.")
-    for body, problem in [({"text": "hi"}, "session"), ({"session": "short", "text": "x"},
-                          "session"), ({"session": "abcdefgh12"}, "exactly one"),
-                          ({"session": "abcdefgh12", "text": 5}, "must be a string")]:
+    for body, problem in [(["hi"], "JSON object"), ({"session": dora.session}, "exactly one"),
+                          ({"text": "hi", "action": "menu"}, "exactly one"),
+                          ({"session": dora.session, "text": 5}, "must be a string")]:
         response = await client.post("/webchat/api/messages", json=body)
         assert response.status_code == 400 and problem in response.json()["error"]
     response = await client.post("/webchat/api/messages", content=b"\xff\xfe not json")
@@ -168,26 +168,22 @@ async def test_the_chat_page_and_its_assets_are_served(client):
 
 
 async def test_replies_the_bot_sends_on_its_own_wait_for_the_clients_poll(client):
-    empty = await client.get("/webchat/api/messages",
-                             params={"session": "pollsession1", "wait": 0.05})
-    assert empty.json() == {"replies": []}
+    gil = Shopper(client)
+    await gil.say("/start")
+    assert await gil.news(wait=0.05) == []
 
     async def queue_soon() -> None:
         await asyncio.sleep(0.2)
         async with client.shop.transaction() as session:
-            await outbox.enqueue(session=session, chat_key="web:pollsession1",
+            await outbox.enqueue(session=session, chat_key=gil.chat_key,
                                  text="Your order CC-7KX3MQ is paid.",
                                  buttons=[[{"label": "Order status", "action": "ord:CC-7KX3MQ"}]])
             await outbox.enqueue(session=session, chat_key="web:othersession", text="Not yours.")
 
     started = time.monotonic()
-    queued, _ = await asyncio.gather(client.get(
-        "/webchat/api/messages", params={"session": "pollsession1", "wait": 10}), queue_soon())
+    queued, _ = await asyncio.gather(gil.news(wait=10), queue_soon())
     assert time.monotonic() - started < 1.5, "the waiting poll is woken, not left to time out"
-    assert queued.json()["replies"] == [{
+    assert queued == [{
         "text": "Your order CC-7KX3MQ is paid.", "image": None, "links": [],
         "buttons": [{"label": "Order status", "action": "ord:CC-7KX3MQ"}]}]
-    again = await client.get("/webchat/api/messages", params={"session": "pollsession1"})
-    assert again.json() == {"replies": []}
-    refused = await client.get("/webchat/api/messages", params={"session": "x"})
-    assert refused.status_code == 400
+    assert await gil.news(wait=0) == []

@@ -39,10 +39,13 @@ def test_the_served_shop_asks_rasa_and_says_so_on_healthz(rasa_server, tmp_path:
                 time.sleep(0.2)
         assert health["nlu"]["backend"] == "rasa" and health["nlu"]["answered"] == 0
 
+        session: dict[str, str] = {}  # the token, once the server issued it
+
         def say(text: str) -> str:
             response = httpx.post(f"{url}/webchat/api/messages", timeout=10,
-                                  json={"session": "0123456789abcdef", "text": text})
+                                  json={**session, "text": text})
             assert response.status_code == 200, response.text
+            session["session"] = response.json()["session"]
             return "\n".join(reply["text"] for reply in response.json()["replies"])
 
         assert "Glass teapot" in say("show me the teapots")

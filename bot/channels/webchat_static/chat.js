@@ -4,15 +4,24 @@
   const log = document.getElementById("log");
   const form = document.getElementById("composer");
   const input = document.getElementById("text");
-  const session = (() => {
-    let id = localStorage.getItem("chatcart-session");
-    if (!id) {
-      const bytes = crypto.getRandomValues(new Uint8Array(12));
-      id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-      localStorage.setItem("chatcart-session", id);
+  // The chat's token is issued by the server with the first answer; it is kept here so a
+  // reload carries on the same chat, and shown in each message's body and each poll's
+  // X-Chat-Session header (never in a URL). A token the server no longer knows (an old
+  // one, from before tokens) is simply replaced by the next answer's.
+  const KEY = "chatcart-session";
+  let session = localStorage.getItem(KEY);
+  let started;
+  const ready = new Promise((resolve) => { started = resolve; });
+  const pause = (seconds) => new Promise((r) => setTimeout(r, seconds * 1000));
+
+  function keep(token) {
+    if (typeof token !== "string" || !token) return;
+    if (token !== session) {
+      session = token;
+      localStorage.setItem(KEY, token);
     }
-    return id;
-  })();
+    started();
+  }
 
   function bubble(kind) {
     const item = document.createElement("li");
@@ -59,19 +68,28 @@
     item.scrollIntoView({ behavior: "smooth", block: "end" });
   }
 
-  async function send(payload, shown) {
+  // One message at a time, in order: each waits for the answer before it, which also
+  // carries the token a new chat's next message must show.
+  let sending = Promise.resolve();
+  function send(payload, shown) {
     bubble("me").textContent = shown;
+    sending = sending.then(() => deliver(payload));
+  }
+
+  async function deliver(payload) {
     try {
       const response = await fetch("/webchat/api/messages", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(Object.assign({ session }, payload)),
+        body: JSON.stringify(Object.assign(
+          session ? { session } : {}, { locale: navigator.language }, payload)),
       });
       const body = await response.json();
       if (!response.ok) {
         render({ text: body.error || "Something went wrong." });
         return;
       }
+      keep(body.session);
       body.replies.forEach(render);
     } catch (error) {
       render({ text: "The shop can't be reached right now. Please try again." });
@@ -79,13 +97,22 @@
   }
 
   async function poll() {
+    await ready;
     for (;;) {
       try {
-        const response = await fetch(`/webchat/api/messages?session=${session}&wait=20`);
-        if (response.ok) (await response.json()).replies.forEach(render);
-        else await new Promise((r) => setTimeout(r, 5000));
+        const response = await fetch("/webchat/api/messages?wait=20", {
+          headers: { "X-Chat-Session": session },
+          cache: "no-store",
+        });
+        if (response.ok) {
+          (await response.json()).replies.forEach(render);
+        } else {
+          // 429: busy, come back when told; 401: the next message brings a new token.
+          const after = Number(response.headers.get("Retry-After"));
+          await pause(after > 0 && after <= 120 ? after : 5);
+        }
       } catch (error) {
-        await new Promise((r) => setTimeout(r, 5000));
+        await pause(5);
       }
     }
   }

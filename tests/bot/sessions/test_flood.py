@@ -29,17 +29,18 @@ async def test_a_burst_from_one_chat_is_answered_up_to_the_limit_then_slowed(
     app = create_app(settings, nlu=trained, sweep_seconds=3600)  # its own shop, limit 5
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        async def say(session: str, text: str) -> list[str]:
-            answer = await client.post("/webchat/api/messages",
-                                       json={"session": session, "text": text})
+        async def say(chat: dict[str, str], text: str) -> list[str]:
+            answer = await client.post("/webchat/api/messages", json={**chat, "text": text})
             assert answer.status_code == 200
+            chat["session"] = answer.json()["session"]
             return [reply["text"] for reply in answer.json()["replies"]]
 
+        flooding: dict[str, str] = {}
         await _early_in_a_window(WINDOW, 3)  # the burst must not straddle two windows
-        burst = [await say("flooding-chat", f"hello {n}") for n in range(8)]
+        burst = [await say(flooding, f"hello {n}") for n in range(8)]
         assert all(texts and SLOW_DOWN not in texts for texts in burst[:5])
         assert burst[5] == [SLOW_DOWN] and burst[6:] == [[], []]
-        assert await say("another-chat", "hello") != [SLOW_DOWN], "other chats carry on"
+        assert await say({}, "hello") != [SLOW_DOWN], "other chats carry on"
     async with shop.transaction() as session:
         seen = await session.scalar(select(func.count()).select_from(ChatIdentity))
         assert seen == 2, "the dropped messages never reached the database"
