@@ -4,8 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+FUZZ_MINUTES ?= 10
 
-.PHONY: run test test-rasa rasa bench lint install install-dev clean
+.PHONY: run test test-rasa rasa bench fuzz lint install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +47,12 @@ test-rasa: install-dev
 ## make bench: the figures (not timed tests); writes bench/results/latest.json
 bench: install-dev
 	$(BIN)/python -m bench
+
+## make fuzz: the long fuzz campaign (FUZZ_MINUTES, 10 by default) against a real
+## `chatcart demo` server with every channel and gateway on (their doubles); prints
+## requests sent, statuses seen and the 5xx count (tests/fuzz/__main__.py)
+fuzz: install-dev
+	$(BIN)/python -m tests.fuzz --minutes $(FUZZ_MINUTES)
 
 lint: install-dev
 	$(BIN)/ruff check bot core admin_web tests bench

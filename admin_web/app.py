@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -25,6 +25,7 @@ from admin_web import (
     audit_log,
     categories,
     faq,
+    forms,
     handoffs,
     home,
     live,
@@ -56,9 +57,17 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
+async def _numbers_that_fit(request: Request) -> None:
+    """Every route's path numbers at once: one too large for the database is a page that
+    does not exist (it was an OverflowError, a 500, on SQLite)."""
+    if not all(forms.fits(str(value)) for value in request.path_params.values()):
+        raise HTTPException(404, "Not Found")
+
+
 def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> FastAPI:
     """The console app; `running_shop()` gives the serving process's shop (built at start)."""
-    app = FastAPI(title="Chatcart console", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="Chatcart console", docs_url=None, redoc_url=None, openapi_url=None,
+                  dependencies=[Depends(_numbers_that_fit)])
     app.state.console = Console(settings, running_shop)
     app.state.streams = Slots(settings.console_streams_per_staff,
                               settings.console_streams_per_process)  # live.py's cap

@@ -1,4 +1,10 @@
-"""Reading what staff type into the console's forms: amounts, whole numbers and dates."""
+"""Reading what staff type into the console's forms (amounts, whole numbers and dates)
+and the numbers in its paths.
+
+Every number is bounded by what the database holds: an INTEGER column on PostgreSQL
+stops at 2**31 - 1, and SQLite raised OverflowError past 2**63 (a 500 for
+`/admin/users/99999999999999999999` or a price of 1e30).
+"""
 
 from __future__ import annotations
 
@@ -10,20 +16,41 @@ from core.errors import InvalidInput
 from core.money import parse_amount
 from core.orders.errors import OrderError
 
+LARGEST = 2**31 - 1
+
+
+def fits(text: str) -> bool:
+    """Whether a path segment, if it is a number, is one the database can hold."""
+    digits = text.lstrip("+-")
+    return not (digits.isascii() and digits.isdigit()) or len(digits) <= 10 and int(
+        digits) <= LARGEST
+
 
 def amount(text: str, currency: str, code: StrEnum = OrderError.REFUND_INVALID) -> int:
     try:
-        return parse_amount(text.strip(), currency)
+        minor = parse_amount(text.strip()[:40], currency)
     except ValueError as problem:
         raise InvalidInput(code, f"“{text.strip()[:20]}” is not an amount: {problem}.") \
             from None
+    if minor > LARGEST:
+        raise InvalidInput(code, f"“{text.strip()[:20]}” is more than this shop can record.")
+    return minor
 
 
 def whole(text: str, label: str, code: StrEnum = CatalogError.PRICE_INVALID) -> int:
+    """A whole number, signed (a stock change) or not, within what the database holds."""
+    digits = text.strip().replace(" ", "") or "0"
+    if len(digits) > 11 or not digits.lstrip("+-").isascii():
+        raise InvalidInput(code, f"{label} is a whole number between {-LARGEST} and "
+                                 f"{LARGEST}.")
     try:
-        return int(text.strip() or "0")
+        number = int(digits)
     except ValueError:
         raise InvalidInput(code, f"{label} is a whole number, like 12.") from None
+    if abs(number) > LARGEST:
+        raise InvalidInput(code, f"{label} is a whole number between {-LARGEST} and "
+                                 f"{LARGEST}.")
+    return number
 
 
 def ident(text: str) -> int | None:

@@ -33,6 +33,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin_web import forms
 from admin_web.console import Console, console
 from core.accounts.models import Role, User
 from core.audit import news
@@ -124,7 +125,8 @@ def _start(after: str | None, last_event_id: str | None) -> int | None:
     """Where to start: the browser's last item on a reconnection, else the page's; None
     when neither says (then: from now)."""
     for raw in (last_event_id, after):
-        if raw is not None and raw.strip().isascii() and raw.strip().isdigit():
+        if raw is not None and raw.strip().isascii() and raw.strip().isdigit() and \
+                forms.fits(raw.strip()):
             return int(raw.strip())
     return None
 

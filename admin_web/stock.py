@@ -6,9 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from admin_web import forms
 from admin_web.console import actor, console, status_of
 from core.accounts.models import Role, User
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
 from core.inventory import service as inventory
 
 router = APIRouter()
@@ -41,11 +42,13 @@ async def adjust_stock(request: Request, product_id: int) -> Response:
     if isinstance(checked, Response):
         return checked
     user, data = checked
-    try:
-        delta = int(data.get("delta", "").strip().replace(" ", ""))
-    except ValueError:
+    if not data.get("delta", "").strip():
         return await stock_page(request, user, status=400,
                                 error="The change is a whole number, like +10 or -2.")
+    try:
+        delta = forms.whole(data.get("delta", ""), "The change")
+    except InvalidInput as problem:
+        return await stock_page(request, user, status=400, error=problem.message)
     try:
         async with site.shop().transaction() as session:
             await inventory.adjust(session=session, product_id=product_id, delta=delta,

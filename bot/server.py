@@ -1,6 +1,7 @@
-"""The one ASGI app `chatcart serve` runs: health, media, the web chat, `/nlu/parse`, and the
-Telegram and Slack channels whose credentials are set. The payment webhooks and the
-admin console join it with their issues (their paths are reserved in DESIGN.md).
+"""The one ASGI app `chatcart serve` runs: health, media, the web chat, `/nlu/parse`, the
+Telegram and Slack channels whose credentials are set, the payment webhooks and the
+admin console. Around all of it: bounded request bodies (bot.bodies) and security
+headers (bot.headers); its OpenAPI document is at /openapi.json (bot.openapi).
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot import bootstrap, heap, jobs, logs
+from bot.bodies import SMALL_CAP, BadBody, BodyLimit, read_json
 from bot.channels.delivery import Limits
 from bot.channels.slack.events import slack_router
 from bot.channels.telegram.webhook import telegram_router
 from bot.channels.webchat import Gate, Inbox, webchat_router
+from bot.headers import SecurityHeaders
 from bot.health import health
+from bot.openapi import publish
 from bot.payments.routes import payments_router
 from bot.pipeline import Understander
 from bot.relay import Relay
@@ -32,6 +36,7 @@ from core.config import Settings
 from core.shop import Shop
 
 log = logging.getLogger("chatcart")
+CONSOLE_CAP = 10 * 1024 * 1024  # a product's picture (8 MiB) or a catalog file (5 MiB)
 
 
 async def _keep_catalog_current(nlu: Understander, shop: Shop, seconds: float) -> None:
@@ -109,7 +114,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
                 await running.close()
 
     app = FastAPI(title="Chatcart", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+                  openapi_url="/openapi.json")
 
     @app.get("/healthz")
     async def healthz(request: Request) -> JSONResponse:
@@ -124,18 +129,23 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         @app.post("/nlu/parse")
         async def parse(request: Request) -> JSONResponse:
             try:
-                body = await request.json()
-            except ValueError:
-                body = None
+                body = await read_json(request, SMALL_CAP)
+            except BadBody as bad:
+                return bad.response()
             if not isinstance(body, dict) or not isinstance(body.get("text"), str):
                 return JSONResponse({"error": "Send {\"text\": \"...\"}."}, status_code=400)
             text = body["text"][:4000]
             return JSONResponse((await nlu.understand(text)).to_rasa_json(text))
     app.include_router(payments_router())
+    caps = {"/webchat/": SMALL_CAP, "/nlu/": SMALL_CAP}
     for console in entry_points(group="chatcart.consoles"):
         app.mount(f"/{console.name}", console.load()(settings, lambda: app.state.shop))
+        caps[f"/{console.name}/"] = CONSOLE_CAP
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+    app.add_middleware(BodyLimit, caps=caps)
+    app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
+    publish(app)
     return app
 
 

@@ -32,6 +32,8 @@ def parse_amount(text: str | int | Decimal, currency: str) -> int:
         raise ValueError(f"{raw!r} is not an amount like 12.50")
     if value < 0:
         raise ValueError("an amount cannot be negative")
+    if value.adjusted() >= 15:  # "1e999999999" would be a billion-digit integer
+        raise ValueError(f"{raw[:20]!r} is too large an amount")
     exponent = currency_exponent(currency)
     minor = value.scaleb(exponent)
     if minor != minor.to_integral_value():

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from redis.asyncio import Redis
 
+from bot.bodies import BadBody, read_json
 from bot.channels.chat_tokens import ChatTokens
 from bot.channels.webchat_limits import ClientLimits, Refusal, client_key
 from bot.messages import ChatRef, Incoming, Kind, Reply
@@ -145,13 +146,13 @@ def webchat_router() -> APIRouter:
 
     @router.post("/webchat/api/messages")
     async def post_message(request: Request) -> JSONResponse:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return _error(_("That message is too long.", locale=_locale(request)), 413)
-        try:
-            body = await request.json()
-        except ValueError:
-            return _error(_("The body must be JSON.", locale=_locale(request)))
+        try:  # bounded: size, nesting, lone surrogates (bot.bodies)
+            body = await read_json(request, MAX_BODY)
+        except BadBody as bad:
+            return _error(_("That message is too long.", locale=_locale(request)) if
+                          bad.status == 413 else _("The body must be JSON ({problem}).",
+                                                   locale=_locale(request),
+                                                   problem=bad.reason), bad.status)
         locale = _locale(request, body)
         message = _message(body, locale)
         if isinstance(message, str):

@@ -1,26 +1,31 @@
-"""`POST /payments/{gateway}/webhook` (signature checked by the gateway, events applied
-once) and the offline gateway's test page at `/pay/test/{token}`.
+"""`POST /payments/stripe/webhook` and `/payments/paypal/webhook` (the body read within
+bounds, the signature checked by the gateway, events applied once) and the offline
+gateway's test page at `/pay/test/{token}`.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from bot import logs
+from bot.bodies import BadBody, read_body
+from core.errors import DomainError
 from core.money import format_amount
 from core.orders.models import Order
 from core.payments import service as payments
-from core.payments.gateway import BadSignature
+from core.payments.gateway import BadSignature, WebhookThrottled
 from core.payments.models import Payment, PaymentStatus
 from core.payments.offline import OfflineGateway
 from core.shop import Shop
 
 log = logging.getLogger("chatcart.payments")
 MAX_BODY = 1_000_000
+WEBHOOKS = ("stripe", "paypal")
 HEADERS = {"X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                       "form-action 'self'"}
@@ -29,32 +34,9 @@ HEADERS = {"X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
 def payments_router() -> APIRouter:
     router = APIRouter()
 
-    @router.post("/payments/{name}/webhook")
-    async def webhook(name: str, request: Request) -> Response:
-        shop: Shop = request.app.state.shop
-        gateway = shop.gateways.get(name)
-        if gateway is None or gateway.is_test:
-            return JSONResponse({"error": f"no {name[:20]} gateway here"}, status_code=404)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": "too large"}, status_code=413)
-        try:
-            events = await gateway.parse_webhook(request.headers, body)
-        except BadSignature as refused:
-            logs.event(log, "payment.webhook_refused", logging.WARNING, gateway=name,
-                       reason=str(refused)[:120])
-            return JSONResponse({"error": "invalid signature or payload"}, status_code=400)
-        unknown = False
-        async with shop.transaction() as session:
-            for event in events:
-                outcome = await payments.apply_event(session=session, event=event,
-                                                     gateway=gateway, vault=shop.vault)
-                unknown = unknown or outcome == "unknown"
-                logs.event(log, "payment.event", gateway=name, kind=event.kind,
-                           event=event.event_id, outcome=outcome)
-        if unknown:  # the gateway retries later, when the payment it refers to is known
-            return JSONResponse({"error": "payment not known yet"}, status_code=503)
-        return JSONResponse({"received": True})
+    for name in WEBHOOKS:
+        router.add_api_route(f"/payments/{name}/webhook", _webhook(name), methods=["POST"],
+                             name=f"{name}_webhook")
 
     @router.get("/pay/done")
     async def done(order: str = "", cancelled: str = "") -> Response:
@@ -98,6 +80,46 @@ def payments_router() -> APIRouter:
                      "close this page; the chat has your confirmation.</p>")
 
     return router
+
+
+def _webhook(name: str) -> Callable[[Request], Awaitable[Response]]:
+    async def webhook(request: Request) -> Response:
+        shop: Shop = request.app.state.shop
+        gateway = shop.gateways.get(name)
+        if gateway is None or gateway.is_test:
+            return JSONResponse({"error": f"no {name} gateway here"}, status_code=404)
+        try:
+            body = await read_body(request, MAX_BODY)
+            events = await gateway.parse_webhook(request.headers, body)
+        except BadBody as bad:
+            return bad.response()
+        except WebhookThrottled as throttled:
+            logs.event(log, "payment.webhook_throttled", logging.WARNING, gateway=name)
+            return JSONResponse({"error": "too many webhooks to verify; retry later"},
+                                status_code=429,
+                                headers={"Retry-After": str(throttled.retry_after)})
+        except BadSignature as refused:
+            logs.event(log, "payment.webhook_refused", logging.WARNING, gateway=name,
+                       reason=str(refused)[:120])
+            return JSONResponse({"error": "invalid signature or payload"}, status_code=400)
+        unknown = False
+        try:
+            async with shop.transaction() as session:
+                for event in events:
+                    outcome = await payments.apply_event(session=session, event=event,
+                                                         gateway=gateway, vault=shop.vault)
+                    unknown = unknown or outcome == "unknown"
+                    logs.event(log, "payment.event", gateway=name, kind=event.kind,
+                               event=event.event_id, outcome=outcome)
+        except DomainError as problem:  # rolled back: the gateway's retry applies it later
+            logs.event(log, "payment.event_deferred", logging.WARNING, gateway=name,
+                       code=problem.code, reason=problem.message)
+            return JSONResponse({"error": "not applied now; retry later"}, status_code=503)
+        if unknown:  # the gateway retries later, when the payment it refers to is known
+            return JSONResponse({"error": "payment not known yet"}, status_code=503)
+        return JSONResponse({"received": True})
+
+    return webhook
 
 
 async def _test_payment(request: Request, token: str) -> tuple[Payment, Order] | Response:

@@ -62,6 +62,10 @@ class SmtpMailer:
 
 
 def mailer_for(smtp_url: str | None, public_host: str) -> Mailer:
+    """The mailer for `SMTP_URL`; without one, a warning at start: link codes and
+    sign-in mail then sit in the log, readable by whoever reads the log."""
     if not smtp_url:
+        log.warning("mail.log_only note=\"SMTP_URL is not set: mail (link codes included) "
+                    "is written to this log, not sent\"")
         return LogMailer()
     return SmtpMailer(smtp_url, f"no-reply@{public_host}")

@@ -15,6 +15,15 @@ class BadSignature(ValueError):
     """A webhook that is unsigned, forged, stale or unreadable: answered 400, changes nothing."""
 
 
+class WebhookThrottled(Exception):
+    """Too many webhooks to verify just now (each costs a call to the gateway): answered
+    429, changes nothing; a genuine sender retries later."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
 class GatewayDown(Exception):
     """The gateway timed out or failed; the same call may be retried (idempotency keys)."""
 

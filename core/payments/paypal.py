@@ -2,18 +2,28 @@
 the payer approves, the shop captures (or authorizes) it; webhooks are verified by
 PayPal's own verify-webhook-signature call. Writes carry `PayPal-Request-Id`, so a call
 repeated after a timeout is not applied twice.
+
+Each webhook verified is a call out to PayPal, so a forged one is first held to what
+costs nothing: the headers PayPal always sends (SHA256withRSA, a certificate on
+PayPal's own https hosts, a transmission time within days), a readable event; then
+at most `VERIFY_PER_MINUTE` verify calls a minute in this process (429 past that:
+PayPal retries its deliveries for three days). PayPal unreachable is a refusal too
+(400), not a 500: the delivery is retried.
 """
 
 from __future__ import annotations
 
-import json
 import time
+from collections import deque
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
+from core.bounded_json import UnreadableJson, loads
 from core.config import Settings
 from core.money import currency_exponent, parse_amount
 from core.orders.models import Order
@@ -24,6 +34,7 @@ from core.payments.gateway import (
     GatewayDown,
     GatewayEvent,
     GatewayRefused,
+    WebhookThrottled,
 )
 from core.payments.models import Payment
 
@@ -33,6 +44,49 @@ SIGNATURE_HEADERS = {"auth_algo": "paypal-auth-algo", "cert_url": "paypal-cert-u
                      "transmission_id": "paypal-transmission-id",
                      "transmission_sig": "paypal-transmission-sig",
                      "transmission_time": "paypal-transmission-time"}
+VERIFY_PER_MINUTE = 60
+# PayPal redelivers a webhook for up to three days; a time far outside that is not PayPal.
+TRANSMITTED_WITHIN = (timedelta(days=3, hours=1), timedelta(minutes=10))
+
+
+def implausible(proof: Mapping[str, str], now: datetime) -> str | None:
+    """Why these signature headers cannot be PayPal's, or None: checked before any call."""
+    if proof["auth_algo"] != "SHA256withRSA":
+        return "unexpected auth algorithm"
+    cert = urlsplit(proof["cert_url"])
+    host = (cert.hostname or "").lower()
+    if cert.scheme != "https" or not (host == "paypal.com" or host.endswith(".paypal.com")):
+        return "certificate not on PayPal's https hosts"
+    if not (0 < len(proof["transmission_id"]) <= 100 and 0 < len(proof["transmission_sig"])
+            <= 2000):
+        return "bad transmission id or signature"
+    try:
+        sent = datetime.fromisoformat(proof["transmission_time"].replace("Z", "+00:00"))
+    except ValueError:
+        return "bad transmission time"
+    if sent.tzinfo is None:
+        return "bad transmission time"
+    late, early = TRANSMITTED_WITHIN
+    if not now - late <= sent <= now + early:
+        return "transmission time out of range"
+    return None
+
+
+class CallBudget:
+    """At most `per_minute` calls in any 60 seconds (a moving window, this process)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._calls: deque[float] = deque()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        while self._calls and self._calls[0] <= now - 60:
+            self._calls.popleft()
+        if len(self._calls) >= self.per_minute:
+            return False
+        self._calls.append(now)
+        return True
 
 
 def _value(amount_minor: int, currency: str) -> str:
@@ -56,6 +110,7 @@ class PayPalGateway:
         self.webhook_id = settings.paypal_webhook_id
         self.base_url = settings.base_url
         self._token: tuple[str, float] | None = None
+        self.verifies = CallBudget(VERIFY_PER_MINUTE)
 
     async def _request(self, method: str, path: str, body: dict[str, Any] | None = None,
                        request_id: str | None = None) -> dict[str, Any]:
@@ -71,10 +126,15 @@ class PayPalGateway:
             raise GatewayDown(type(exc).__name__) from None
         if response.status_code >= 500 or response.status_code == 429:
             raise GatewayDown(f"PayPal answered {response.status_code}")
+        try:
+            answer = response.json() if response.content else {}
+        except ValueError:
+            raise GatewayDown(f"PayPal answered {response.status_code} without JSON") from None
+        if not isinstance(answer, dict):
+            raise GatewayDown("PayPal answered something other than an object")
         if response.status_code >= 400:
-            details = response.json() if response.content else {}
-            raise GatewayRefused(details.get("message") or "PayPal refused the request.")
-        return response.json() if response.content else {}
+            raise GatewayRefused(str(answer.get("message") or "PayPal refused the request."))
+        return answer
 
     async def _access_token(self) -> str:
         if self._token and self._token[1] > time.monotonic() + 60:
@@ -143,21 +203,34 @@ class PayPalGateway:
             raise BadSignature("PAYPAL_WEBHOOK_ID is not set")
         lowered = {k.lower(): v for k, v in headers.items()}
         try:
-            event = json.loads(body)
             proof = {field: lowered[header] for field, header in SIGNATURE_HEADERS.items()}
-        except (ValueError, KeyError):
-            raise BadSignature("missing PayPal signature headers or bad JSON") from None
+        except KeyError:
+            raise BadSignature("missing PayPal signature headers") from None
+        if problem := implausible(proof, datetime.now(UTC)):
+            raise BadSignature(problem)
+        try:
+            event = loads(body)
+        except UnreadableJson as unreadable:
+            raise BadSignature(f"bad JSON: {unreadable}") from None
+        if not (isinstance(event, dict) and isinstance(event.get("id"), str)
+                and isinstance(event.get("event_type"), str)
+                and isinstance(event.get("resource"), dict)):
+            raise BadSignature("not a PayPal event")
+        if not self.verifies.take():
+            raise WebhookThrottled(60)
         try:
             verdict = await self._request("POST", "/v1/notifications/verify-webhook-signature",
                                           {**proof, "webhook_id": self.webhook_id,
                                            "webhook_event": event})
         except GatewayRefused:
             raise BadSignature("PayPal refused to verify it") from None
+        except GatewayDown as down:
+            raise BadSignature(f"PayPal could not be asked to verify it ({down})") from None
         if verdict.get("verification_status") != "SUCCESS":
             raise BadSignature("PayPal says the signature is not valid")
         try:
-            found = self._event(str(event["id"]), str(event["event_type"]), event["resource"])
-        except (KeyError, TypeError, ValueError):
+            found = self._event(event["id"], event["event_type"], event["resource"])
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             raise BadSignature("not a PayPal event we can read") from None
         return [found] if found else []
 

@@ -6,13 +6,13 @@ retried after a timeout never charges or refunds twice.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 import stripe
 
+from core.bounded_json import loads
 from core.config import Settings
 from core.orders.models import Order
 from core.payments.gateway import (
@@ -85,21 +85,34 @@ class StripeGateway:
                             ) -> list[GatewayEvent]:
         if not self.webhook_secret:
             raise BadSignature("STRIPE_WEBHOOK_SECRET is not set")
+        header = headers.get("Stripe-Signature")
+        if not header or not header.isascii():
+            raise BadSignature("no Stripe-Signature header")
         try:
-            stripe.WebhookSignature.verify_header(body.decode(), headers.get(
-                "Stripe-Signature"), self.webhook_secret, tolerance=300)
-            event = json.loads(body)
-            kind, data = str(event["type"]), event["data"]["object"]
-            event_id = str(event["id"])
-        except (stripe.SignatureVerificationError, ValueError, KeyError, TypeError) as exc:
+            stripe.WebhookSignature.verify_header(body.decode(), header, self.webhook_secret,
+                                                  tolerance=300)
+        except (stripe.SignatureVerificationError, ValueError, IndexError) as exc:
             raise BadSignature(str(exc)[:120]) from None
-        return [e for e in [self._event(event_id, kind, data)] if e is not None]
+        # Signed by Stripe from here on, but still read with care: an odd event is refused
+        # (400) rather than failing inside the shop.
+        try:
+            event = loads(body)
+            kind, data = str(event["type"]), event["data"]["object"]
+            event_id = event["id"]
+            if not isinstance(data, dict) or not isinstance(event_id, str):
+                raise TypeError("an event's object and id are an object and a string")
+            found = self._event(event_id, kind, data)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise BadSignature(f"not a Stripe event we can read: {str(exc)[:80]}") from None
+        return [found] if found is not None else []
 
     def _event(self, event_id: str, kind: str, data: dict[str, Any]) -> GatewayEvent | None:
         if kind in SESSION_EVENTS:
             if "payment" not in (data.get("metadata") or {}):
                 return None  # a session of another integration on the same account
             amount, currency = data.get("amount_total"), str(data.get("currency", "")).upper()
+            if amount is not None and type(amount) is not int:
+                raise TypeError("amount_total is not a whole number")
             intent = _id(data.get("payment_intent"))
             if kind == "checkout.session.completed" and data.get("payment_status") == "unpaid":
                 manual = (data.get("metadata") or {}).get("capture") == "manual"
@@ -111,11 +124,15 @@ class StripeGateway:
                 outcome = EventKind.PAID
             else:
                 outcome = EventKind.FAILED
-            return GatewayEvent(self.name, event_id, outcome, str(data["id"]), amount, currency,
+            if not isinstance(data.get("id"), str):
+                raise KeyError("id")
+            return GatewayEvent(self.name, event_id, outcome, data["id"], amount, currency,
                                 intent)
         if kind == "charge.refunded":
-            return GatewayEvent(self.name, event_id, EventKind.REFUNDED, "",
-                                int(data.get("amount_refunded", 0)),
+            refunded = data.get("amount_refunded", 0)
+            if type(refunded) is not int:
+                raise TypeError("amount_refunded is not a whole number")
+            return GatewayEvent(self.name, event_id, EventKind.REFUNDED, "", refunded,
                                 str(data.get("currency", "")).upper(),
                                 _id(data.get("payment_intent")))
         return None

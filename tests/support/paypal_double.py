@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -97,4 +98,5 @@ class FakePayPal(RecordingServer):
                       "PAYPAL-CERT-URL": "https://api-m.sandbox.paypal.com/v1/notifications/certs/CERT-1",
                       "PAYPAL-TRANSMISSION-ID": f"tx-{next(_ids)}",
                       "PAYPAL-TRANSMISSION-SIG": signature,
-                      "PAYPAL-TRANSMISSION-TIME": "2026-11-29T10:00:00Z"}
+                      "PAYPAL-TRANSMISSION-TIME":
+                          datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}

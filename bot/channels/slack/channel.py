@@ -65,6 +65,11 @@ class _DropMessage(logging.Filter):
         return self.fragment not in record.getMessage()
 
 
+def _names(*values: object) -> bool:
+    """Whether each is a Slack id (a channel, a user): a short non-empty string."""
+    return all(isinstance(v, str) and 0 < len(v) <= 64 for v in values)
+
+
 def _person(body: dict[str, Any], event: dict[str, Any]) -> str:
     """The sender as `TEAM:USER`, by the user's own workspace (the same for their clicks,
     even in an org-wide Enterprise Grid install)."""
@@ -90,6 +95,7 @@ class SlackChannel:
                                 signing_secret=settings.slack_signing_secret)
         finally:
             log.removeFilter(quiet)
+        self.signing_secret = settings.slack_signing_secret
         self.app.event("message")(self._on_message)
         self.app.event("app_mention")(self._on_mention)
         self.app.action(re.compile(".*"))(self._on_action)
@@ -105,10 +111,18 @@ class SlackChannel:
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, our own messages, channel chatter
+        if not _names(event.get("channel"), event.get("user")) or not isinstance(
+                event.get("text", ""), str):
+            logs.event(log, "slack.event_unusable", logging.WARNING,
+                       event=str(body.get("event_id", ""))[:40])
+            return  # nowhere to answer: it queued a message to chat None, retried 2 minutes
         await self._turn(event["channel"], _person(body, event), plain_text(event.get("text", "")),
                          f"event:{body.get('event_id', event.get('ts'))}")
 
     async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if not _names(event.get("channel"), event.get("user")) or not isinstance(
+                event.get("text", ""), str):
+            return
         with self.turns:
             user = event.get("user", "")
             text = plain_text(event.get("text", "")) or "hi"
@@ -135,7 +149,8 @@ class SlackChannel:
         message_ts = (body.get("container") or {}).get("message_ts") or (
             body.get("message") or {}).get("ts")
         user = body.get("user") or {}
-        if not channel or not user.get("id"):
+        if not isinstance(user, dict) or not _names(channel, user.get("id")) or not isinstance(
+                action.get("value"), str):
             return
         team = user.get("team_id") or (body.get("team") or {}).get("id") or "-"
         await self._turn(channel, f"{team}:{user['id']}", action["value"],

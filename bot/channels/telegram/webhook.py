@@ -1,4 +1,6 @@
-"""`POST /telegram/webhook`: Telegram's secret header checked, the update handled, 200."""
+"""`POST /telegram/webhook`: Telegram's secret header checked, the update handled, 200.
+The body is read within bounds (bot.bodies): a deeply nested update is refused before
+pydantic recurses into it."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import hmac
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+
+from bot.bodies import BadBody, read_json
 
 MAX_BODY = 1_000_000
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -23,11 +27,10 @@ def telegram_router() -> APIRouter:
         given = request.headers.get(HEADER, "")
         if not hmac.compare_digest(given.encode(), channel.secret.encode()):
             return JSONResponse({"error": "bad secret token"}, status_code=401)
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return JSONResponse({"error": "update too large"}, status_code=413)
         try:
-            update = channel.parse(await request.json())
+            update = channel.parse(await read_json(request, MAX_BODY, "An update"))
+        except BadBody as bad:
+            return bad.response()
         except ValueError:
             return JSONResponse({"error": "not a Telegram update"}, status_code=400)
         # Handled before answering, so Telegram sends a chat's next update after this one.
