@@ -3,9 +3,7 @@ an image), archive or restore, and import many at once from a CSV or JSON file."
 
 from __future__ import annotations
 
-import tempfile
 from decimal import Decimal
-from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -144,9 +142,10 @@ async def import_products(request: Request) -> Response:
     running = site.shop()
     currency = running.settings.shop_currency
     try:
-        with tempfile.TemporaryDirectory() as nowhere:  # pictures: upload per product
-            rows = importer.read_rows(content, filename=upload.filename, currency=currency,
-                                      base=Path(nowhere))
+        # No folder: an image path names a file on this server, never one of the upload's,
+        # so it is refused (the page says so); pictures are uploaded on a product's page.
+        rows = importer.read_rows(content, filename=upload.filename, currency=currency,
+                                  base=None)
         async with running.transaction() as session:
             report = await importer.import_rows(
                 session=session, rows=rows, storage=running.images, currency=currency,

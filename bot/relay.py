@@ -62,7 +62,9 @@ class Relay:
         for message_id, chat_key, payload in taken:
             platform, _, chat_id = chat_key.partition(":")
             try:
-                pending = self.deliver(platform, chat_id, [Reply.from_payload(payload)])
+                contents = outbox.opened(payload, self.shop.vault)
+                pending = None if contents is None else self.deliver(
+                    platform, chat_id, [Reply.from_payload(contents)])
             except Exception:  # noqa: BLE001 - a message that cannot even be rendered
                 log.exception("relay.unsendable message=%s", message_id)
                 pending = None

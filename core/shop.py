@@ -62,8 +62,10 @@ class Shop:
         engine = create_engine(settings.database_url)
         storage = LocalImageStorage(settings.media_dir, f"{settings.base_url}/media")
         mailer = mailer_for(settings.smtp_url, settings.public_base_url.host or "localhost")
-        return cls(settings, engine, session_factory(engine), storage, mailer,
-                   Vault(settings.secret_key), configured(settings))
+        vault = Vault(settings.secret_key)
+        sessions = session_factory(engine)
+        sessions.configure(info={outbox.VAULT: vault})  # what core.outbox seals with
+        return cls(settings, engine, sessions, storage, mailer, vault, configured(settings))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

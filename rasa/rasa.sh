@@ -8,7 +8,8 @@
 #   rasa/rasa.sh serve   env, train, then serve /model/parse on RASA_HOST:RASA_PORT
 #
 # Then run Chatcart with RASA_URL=http://127.0.0.1:5005.
-# RASA_PYTHON picks the interpreter; otherwise python3.10 on PATH, then pyenv's 3.10.
+# RASA_PYTHON picks the interpreter; otherwise python3.10 on PATH if it runs, then the
+# newest 3.10 in pyenv's versions folder (selected or not).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,14 +23,29 @@ export RASA_TELEMETRY_ENABLED=false
 # Rasa's pinned libraries warn about themselves at length; its own log stays.
 export PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
 
+# A candidate counts only once it has run: wherever pyenv is, its shim for python3.10 is on
+# PATH, and it fails ("python3.10: command not found") when a 3.10 is installed but not
+# the one selected. That one is then found in pyenv's versions folder.
+runs_for_rasa() {
+    "$1" -c 'import sys; sys.exit(not (3, 8) <= sys.version_info[:2] <= (3, 10))' \
+        >/dev/null 2>&1
+}
+
 find_python() {
-    if [ -n "${RASA_PYTHON:-}" ]; then echo "$RASA_PYTHON"; return 0; fi
-    if command -v python3.10 >/dev/null 2>&1; then command -v python3.10; return 0; fi
-    if command -v pyenv >/dev/null 2>&1; then
-        local found
-        found="$(ls -d "$(pyenv root)"/versions/3.10.*/bin/python 2>/dev/null | sort -V | tail -1)"
-        if [ -n "$found" ]; then echo "$found"; return 0; fi
+    local candidate root
+    if [ -n "${RASA_PYTHON:-}" ]; then
+        if runs_for_rasa "$RASA_PYTHON"; then echo "$RASA_PYTHON"; return 0; fi
+        echo "RASA_PYTHON=$RASA_PYTHON does not run as a Python 3.8-3.10." >&2
+        return 1
     fi
+    if candidate="$(command -v python3.10)" && runs_for_rasa "$candidate"; then
+        echo "$candidate"
+        return 0
+    fi
+    root="$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")"
+    while IFS= read -r candidate; do
+        if runs_for_rasa "$candidate"; then echo "$candidate"; return 0; fi
+    done < <(ls -d "$root"/versions/3.10.*/bin/python 2>/dev/null | sort -rV)
     return 1
 }
 

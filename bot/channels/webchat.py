@@ -58,7 +58,8 @@ class Inbox:
         async with self.shop.transaction() as db:
             messages = await outbox.claim(session=db, chat_keys=[f"web:{session}"])
             await outbox.delivered(session=db, message_ids=[m.id for m in messages])
-            return [Reply.from_payload(m.payload) for m in messages]
+            opened = [outbox.opened(m.payload, self.shop.vault) for m in messages]
+            return [Reply.from_payload(payload) for payload in opened if payload is not None]
 
     async def take(self, session: str, wait: float,
                    gone: Callable[[], Awaitable[bool]] | None = None) -> list[Reply]:

@@ -2,7 +2,14 @@
 
 Format (DESIGN.md): `sku, name, category, price, stock` required; `description,
 low_stock_threshold, image, attributes` optional; price a decimal in the shop currency.
-An existing SKU is updated, a new one created. Images are paths relative to the file.
+An existing SKU is updated, a new one created.
+
+Images are paths to files in the import file's own folder, for the command line. Whatever
+a path says (absolute, `../..`, a symlink out, /proc/self/environ, a device), only a
+regular file inside that folder is read, and at most `MAX_BYTES` of it; a path outside
+gets the same answer whether or not something is there. The console's upload has no
+folder of its own (`base=None`): an image path there is refused, and pictures are added
+on each product's page.
 """
 
 from __future__ import annotations
@@ -10,6 +17,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +29,9 @@ from core.audit import service as audit
 from core.audit.actor import Actor
 from core.catalog import service as catalog
 from core.catalog.errors import CatalogError
-from core.catalog.images import CheckedImage, ImageStorage, check_image
+from core.catalog.images import MAX_BYTES, CheckedImage, ImageStorage, check_image
 from core.errors import DomainError, InvalidInput
+from core.i18n import _
 from core.inventory import service as inventory
 from core.money import parse_amount
 
@@ -194,8 +204,44 @@ def _attributes(raw: Any) -> dict[str, str]:
     return {str(k).strip(): str(v).strip() for k, v in raw.items()}
 
 
-def _check(line: int, record: dict[str, Any], currency: str, base: Path) -> tuple[Row | None,
-                                                                                    list[str]]:
+class ImageRefused(Exception):
+    """An image path that names nothing this import may read; the message says so."""
+
+
+def _image_bytes(base: Path | None, name: str) -> bytes:
+    """The file `name` names inside `base`, symlinks resolved first, read up to one byte
+    past the size limit (check_image refuses that). Only a regular file: a FIFO or a
+    device would block or never end, so it is opened without waiting and looked at first."""
+    if base is None:
+        raise ImageRefused(_("Pictures cannot be given by path here: add them on the "
+                             "product's page (the image column is for the command line)."))
+    try:
+        folder = base.resolve()
+        path = (folder / name).resolve()
+    except (OSError, ValueError, RuntimeError):  # a NUL, a name too long, a symlink loop
+        path = None
+    if path is None or path == folder or not path.is_relative_to(folder):
+        raise ImageRefused(_("The image {name} is not a file in the import file's folder.",
+                             name=repr(name)))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except FileNotFoundError:
+        raise ImageRefused(f"image {name!r} not found next to the file") from None
+    except OSError:
+        raise ImageRefused(_("The image {name} cannot be read.", name=repr(name))) from None
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise ImageRefused(_("The image {name} is not a regular file.", name=repr(name)))
+        try:
+            return file.read(MAX_BYTES + 1)
+        except OSError:
+            raise ImageRefused(_("The image {name} cannot be read.",
+                                 name=repr(name))) from None
+
+
+def _check(line: int, record: dict[str, Any], currency: str,
+           base: Path | None) -> tuple[Row | None, list[str]]:
     errors: list[str] = []
     sku, name, category = _text(record, "sku"), _text(record, "name"), _text(record, "category")
     if not sku:
@@ -234,21 +280,21 @@ def _check(line: int, record: dict[str, Any], currency: str, base: Path) -> tupl
         errors.append(str(exc))
     image = None
     if image_name := _text(record, "image"):
-        path = (base / image_name).expanduser()
         try:
-            image = check_image(path.read_bytes())
-        except FileNotFoundError:
-            errors.append(f"image {image_name!r} not found next to the file")
-        except (OSError, InvalidInput) as exc:
-            errors.append(f"image {image_name!r}: {getattr(exc, 'message', exc)}")
+            image = check_image(_image_bytes(base, image_name))
+        except ImageRefused as refused:
+            errors.append(str(refused))
+        except InvalidInput as exc:
+            errors.append(f"image {image_name!r}: {exc.message}")
     if errors:
         return None, errors
     return Row(line, sku, name, category, price_minor, stock, _text(record, "description"),
                threshold, attributes, image), []
 
 
-def read_rows(data: bytes, *, filename: str, currency: str, base: Path) -> list[Row]:
-    """Parse and check a whole file; raise ImportFailed listing every bad row."""
+def read_rows(data: bytes, *, filename: str, currency: str, base: Path | None) -> list[Row]:
+    """Parse and check a whole file; raise ImportFailed listing every bad row. Images are
+    read from the folder `base` (the file's own); None refuses every image path."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -2,20 +2,33 @@
 
 A message is claimed on a lease, delivered, then marked sent; a failure puts it back with
 a growing pause, and after `MAX_ATTEMPTS` it is given up (and logged by the deliverer).
+
+What a message says is sealed with the shop's Vault as it is queued (an order's
+confirmation quotes the shopper's name and address, and waits up to `KEEP` for a web
+chat to come back): the row, the database file and its WAL hold only the sealed token.
+The key comes with the session (`VAULT` in `session.info`, put there by Shop), so that
+whatever queues a message needs no key of its own. The deliverer opens the payload with
+`opened`. Rows queued before sealing began hold the payload as it is, and are delivered
+as they are; they go with `purge_sent` as ever.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import now
+from core.crypto import Vault
 from core.outbox.models import OutboxMessage
 
+log = logging.getLogger("chatcart.outbox")
 QUEUED = "chatcart.outbox.queued"  # session.info key: chat keys given messages in it
+VAULT = "chatcart.vault"           # session.info key: the Vault payloads are sealed with
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12                      # 5 s doubling, capped: about 1.7 hours of tries
 BACKOFF_CAP = timedelta(minutes=30)
@@ -25,12 +38,28 @@ KEEP = timedelta(days=7)               # an undelivered message older than this 
 async def enqueue(*, session: AsyncSession, chat_key: str, text: str,
                   buttons: list[list[dict[str, str]]] | None = None,
                   links: list[dict[str, str]] | None = None) -> OutboxMessage:
-    message = OutboxMessage(chat_key=chat_key, payload={
-        "text": text, "buttons": buttons or [], "links": links or []})
+    vault = session.info.get(VAULT)
+    if not isinstance(vault, Vault):
+        raise RuntimeError("outbox.enqueue needs the shop's Vault in session.info[VAULT]")
+    sealed = vault.seal({"text": text, "buttons": buttons or [], "links": links or []})
+    message = OutboxMessage(chat_key=chat_key, payload={"sealed": sealed})
     session.add(message)
     await session.flush()
     session.info.setdefault(QUEUED, set()).add(chat_key)  # Shop.transaction tells listeners
     return message
+
+
+def opened(payload: dict[str, Any], vault: Vault) -> dict[str, Any] | None:
+    """A message's text, buttons and links as queued; None when it was sealed with a key
+    this shop no longer has (nothing can ever read it: the deliverer gives it up)."""
+    token = payload.get("sealed")
+    if not isinstance(token, str):
+        return payload  # queued before payloads were sealed
+    try:
+        return vault.open(token)
+    except ValueError:
+        log.warning("outbox.unreadable reason=sealed_with_another_key")
+        return None
 
 
 def _due() -> list[object]:

@@ -3,7 +3,7 @@ or given up; a message for a platform this process cannot reach is left to one t
 
 import asyncio
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot import jobs
 from bot.channels.delivery import Outcome
@@ -113,3 +113,17 @@ async def test_the_workers_heartbeat_stops_when_its_relay_keeps_failing(
     finally:
         stopping.set()
         await asyncio.wait_for(worker, 15)
+
+
+async def test_a_message_no_key_of_this_shop_opens_is_given_up_and_the_rest_go_on(shop):
+    async with shop.transaction() as session:
+        lost = await outbox.enqueue(session=session, chat_key="telegram:8", text="lost")
+        await outbox.enqueue(session=session, chat_key="telegram:9", text="Order confirmed")
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id == lost.id)
+                              .values(payload={"sealed": "gAAAAAB-sealed-with-an-old-key"}))
+    platform = Platform(Outcome.SENT)
+    relay = Relay(shop, platform.deliver, ["telegram"])
+    assert await relay.once() == 2
+    await asyncio.gather(*relay._settling)
+    assert platform.sent == [("telegram", "9", ["Order confirmed"])]
+    assert await _states(shop) == {"telegram:8": (False, True, 1), "telegram:9": (True, False, 1)}

@@ -1,8 +1,9 @@
 """The outbox: leased to one deliverer at a time, retried with growing pauses, given up
-after a few tries, and kept only a day once done."""
+after a few tries, and kept only a day once done; what each says is sealed in its row."""
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from core.clock import now
@@ -67,3 +68,20 @@ async def test_a_chat_that_cannot_be_reached_is_given_up_at_once_and_purged_late
         await outbox.delivered(session=session, message_ids=[sent])
         assert await outbox.purge_sent(session=session) == 0  # a day's grace
         assert await outbox.purge_sent(session=session, keep=timedelta(seconds=-1)) == 2
+
+
+async def test_what_a_message_says_is_sealed_in_its_row_and_opened_for_delivery(shop):
+    async with shop.transaction() as session:
+        queued = await outbox.enqueue(session=session, chat_key="web:abcdefgh",
+                                      text="Ships to: Ann Lee, 12 Rue de Rivoli",
+                                      links=[{"label": "Pay", "url": "https://pay/1"}])
+    async with shop.transaction() as session:
+        row = await session.get(OutboxMessage, queued.id)
+        assert list(row.payload) == ["sealed"] and "Rivoli" not in row.payload["sealed"]
+        assert outbox.opened(row.payload, shop.vault) == {
+            "text": "Ships to: Ann Lee, 12 Rue de Rivoli", "buttons": [],
+            "links": [{"label": "Pay", "url": "https://pay/1"}]}
+    async with shop.sessions() as session:  # a session not made by the shop has no key
+        with pytest.raises(RuntimeError, match="Vault"):
+            session.info.pop(outbox.VAULT)
+            await outbox.enqueue(session=session, chat_key="web:abcdefgh", text="plain")
