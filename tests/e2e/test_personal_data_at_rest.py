@@ -7,7 +7,6 @@ logs of the whole journey."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -16,6 +15,7 @@ from core.outbox import service as outbox
 from tests.e2e.checkout_steps import place
 from tests.e2e.conftest import served
 from tests.e2e.webchat import Shopper
+from tests.support.at_rest import stored_as_is
 
 # What the FR address of checkout_steps quotes, each as it would be written in plain text
 # (the postcode alone only quoted, as JSON would hold it: bare, it turns up in timestamps).
@@ -26,25 +26,6 @@ PLAIN = [b"Ann Lee", b"Rue de Rivoli", b"75001 Paris", b'"75001"', b"612345678"]
 async def client(settings, trained):
     async with served(settings, trained) as http:
         yield http
-
-
-def sqlite_files(url: str) -> list[Path]:
-    database = Path(url.split("///", 1)[1])
-    return [path for path in (database, database.with_name(database.name + "-wal"))
-            if path.exists()]
-
-
-async def stored_as_is(client, settings) -> list[bytes]:
-    """What an attacker reads at rest: the files on SQLite; on PostgreSQL the outbox's
-    column as stored, and every other table's rows as text."""
-    if settings.is_sqlite:
-        return [path.read_bytes() for path in sqlite_files(settings.database_url)]
-    async with client.shop.transaction() as session:
-        tables = (await session.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).scalars().all()
-        return [str((await session.execute(text(
-            f'SELECT coalesce(string_agg(t::text, E\'\\n\'), \'\') FROM "{table}" t'
-        ))).scalar()).encode() for table in tables]
 
 
 async def chat_key(client) -> str:
@@ -62,7 +43,7 @@ async def test_an_order_confirmation_waiting_for_its_chat_is_sealed_at_rest(clie
     number = await place(ann)
     paid = await client.post(ann.payment_path(), data={"outcome": "pay"})
     assert paid.status_code == 200
-    stored = await stored_as_is(client, settings)
+    stored = await stored_as_is(client.shop)
     assert stored and sum(len(chunk) for chunk in stored) > 10_000
     for plain in PLAIN:
         assert not any(plain in chunk for chunk in stored), f"{plain!r} is stored in plain"
