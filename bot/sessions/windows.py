@@ -40,7 +40,7 @@ class Windows:
                 return [int(count) for count in counted[::2]]
             except RedisError as problem:
                 logs.event(log, "flood.redis_failed", logging.WARNING,
-                           error=type(problem).__name__)
+                           error=type(problem).__name__, detail=str(problem)[:120])
                 return [0] * len(keys)
         counts = []
         for key in keys:

@@ -4,12 +4,12 @@ transaction, which does not wait on it; text for a dialog (an email) is not sent
 import asyncio
 
 from bot import bootstrap
-from bot.demo import fill
 from bot.messages import ChatRef, Incoming, Kind
 from bot.sessions.store import DatabaseSessionStore
 from bot.turn import Understanding
 from core.chats.models import ChatSession
 from core.clock import now
+from tests.support.demo_copy import demo_filled
 
 CHAT = ChatRef("web", "slow-nlu", "u1", "Ann")
 
@@ -37,7 +37,7 @@ class ThinkingNlu:
 
 
 async def test_free_text_is_understood_before_the_transaction(shop, trained):
-    await fill(shop)
+    await demo_filled(shop)
     await trained.refresh_catalog(shop)
     nlu = ThinkingNlu(trained, shop)
     pipeline = bootstrap.pipeline(shop, nlu, DatabaseSessionStore())

@@ -14,13 +14,13 @@ import pytest
 from fastapi import FastAPI
 
 from bot.channels.delivery import Limits
-from bot.demo import fill
 from bot.nlu.embedded import EmbeddedNlu
 from bot.server import create_app
 from core.config import Settings
 from core.shop import Shop
 from tests.conftest import make_settings
 from tests.e2e.platforms import SlackUser, TelegramUser
+from tests.support.demo_copy import demo_filled
 from tests.support.platforms import BOT_TOKEN, FakeSlack, FakeTelegram
 
 TELEGRAM_SECRET = "tg-webhook-secret-0123456789"
@@ -55,7 +55,7 @@ def channel_settings(database_url: str, data_dir: Path, telegram: FakeTelegram,
 async def served(settings: Settings, nlu: EmbeddedNlu) -> AsyncIterator[httpx.AsyncClient]:
     """The demo shop served with these settings; the client carries the shop as `.shop`."""
     shop = Shop.from_settings(settings)
-    await fill(shop)
+    await demo_filled(shop)
     app = create_app(settings, shop, nlu=nlu, sweep_seconds=3600)
     try:
         async with app.router.lifespan_context(app):
@@ -97,7 +97,7 @@ async def platforms(database_url: str, tmp_path: Path, trained: EmbeddedNlu,
     """The demo shop served with both channels on; Telegram and Slack are the doubles."""
     settings = channel_settings(database_url, tmp_path / "data", telegram_api, slack_api)
     shop = Shop.from_settings(settings)
-    await fill(shop)
+    await demo_filled(shop)
     app = create_app(settings, shop, nlu=trained, sweep_seconds=3600, limits=FAST)
     try:
         async with app.router.lifespan_context(app):

@@ -26,7 +26,6 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import func, select
 
-from bot.demo import fill
 from bot.nlu.embedded import build_embedded
 from core.accounts.models import Role
 from core.carts.models import Cart, CartLine
@@ -44,6 +43,7 @@ from tests.e2e.conftest import TELEGRAM_SECRET
 from tests.e2e.platforms import TelegramUser
 from tests.e2e.webchat import Shopper
 from tests.factories import ADMIN
+from tests.support.demo_copy import demo_filled
 from tests.support.platforms import BOT_TOKEN, FakeTelegram
 from tests.support.servers import free_port
 
@@ -91,7 +91,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path, redis_server: Any,
 
     async def prepare() -> None:
         shop = Shop.from_settings(settings)
-        await fill(shop)
+        await demo_filled(shop)
         async with shop.transaction() as session:
             mug = await catalog.get_by_sku(session=session, sku="MUG-BLUE-350")
             await inventory.set_on_hand(session=session, product_id=mug.id, on_hand=MUGS,

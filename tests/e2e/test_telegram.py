@@ -9,7 +9,6 @@ import asyncio
 import httpx
 from sqlalchemy import func, select
 
-from bot.demo import fill
 from bot.pipeline import SLOW_DOWN
 from bot.server import create_app
 from bot.sessions.flood import WINDOW
@@ -19,6 +18,7 @@ from core.webhooks.models import WebhookReceipt
 from tests.bot.sessions.test_flood import _early_in_a_window
 from tests.e2e.conftest import FAST, Platforms, channel_settings
 from tests.e2e.platforms import keyboard_labels
+from tests.support.demo_copy import demo_filled
 
 
 async def test_browse_to_cart_with_buttons_and_words(platforms: Platforms):
@@ -241,7 +241,7 @@ async def test_every_button_press_stops_its_spinner_even_when_a_flood_is_dropped
     settings = channel_settings(database_url, tmp_path / "data", telegram_api, slack_api,
                                 CHAT_FLOOD_LIMIT="4")
     shop = Shop.from_settings(settings)
-    await fill(shop)
+    await demo_filled(shop)
     app = create_app(settings, shop, nlu=trained, sweep_seconds=3600, limits=FAST)
     try:
         async with app.router.lifespan_context(app), httpx.AsyncClient(

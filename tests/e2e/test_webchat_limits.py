@@ -5,6 +5,7 @@ A refused request gets a 429 that says why and changes nothing."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -138,6 +139,9 @@ async def test_every_process_counts_an_address_together(
             app_for(settings, trained, shop) as (two, _), \
             client_at(one, "203.0.113.50") as first, client_at(two, "203.0.113.50") as second:
         await _early_in_the_minute(5)
+        # Late in a full run the heap is large: a full collection stalling the loop past
+        # Redis's 1 s timeout fails one count open (by design), seen once as a fifth 200.
+        gc.collect()
         statuses = [(await (first if n % 2 else second).post(
             "/webchat/api/messages", json={"text": "hello"})).status_code for n in range(8)]
         assert statuses == [200] * 4 + [429] * 4, "four a minute between both processes"

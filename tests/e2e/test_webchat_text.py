@@ -5,18 +5,18 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.demo import fill
 from bot.server import create_app
 from core.carts import service as carts
 from core.catalog import service as catalog
 from core.orders import service as orders
 from tests import factories
 from tests.e2e.webchat import Shopper
+from tests.support.demo_copy import demo_filled
 
 
 @pytest.fixture
 async def client(shop, settings, trained):
-    await fill(shop)
+    await demo_filled(shop)
     await trained.refresh_catalog(shop)
     app = create_app(settings, shop, nlu=trained, sweep_seconds=3600)
     async with app.router.lifespan_context(app):

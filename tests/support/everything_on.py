@@ -14,12 +14,12 @@ import httpx
 from fastapi import FastAPI
 
 from bot.channels.delivery import Limits
-from bot.demo import fill
 from bot.nlu.embedded import EmbeddedNlu
 from bot.server import create_app
 from core.config import Settings
 from core.shop import Shop
 from tests.conftest import SECRET, make_settings
+from tests.support.demo_copy import demo_filled
 from tests.support.paypal_double import CLIENT_ID, CLIENT_SECRET, FakePayPal
 from tests.support.platforms import BOT_TOKEN, FakeSlack, FakeTelegram
 from tests.support.stripe_double import FakeStripe
@@ -77,7 +77,7 @@ async def everything_on(database_url: str, data_dir: Path, nlu: EmbeddedNlu,
         settings = make_settings(database_url, data_dir,
                                  **{**platforms.environment(public_url), **extra})
         shop = Shop.from_settings(settings)
-        await fill(shop)
+        await demo_filled(shop)
         app = create_app(settings, shop, nlu=nlu, sweep_seconds=3600, limits=FAST)
         try:
             async with app.router.lifespan_context(app):
