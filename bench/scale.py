@@ -68,7 +68,10 @@ async def _run(url: str, redis_url: str, folder: Path) -> dict[str, float]:
         processes = [await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", *args, env=env, cwd=folder,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for args in commands]
-        clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60)
+        # Idle connections are dropped before uvicorn's 5 s keep-alive ends: reusing one
+        # the server was just closing failed a whole run with ReadError (seen once).
+        clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60,
+                                     limits=httpx.Limits(keepalive_expiry=2.0))
                    for port in ports]
         try:
             for client in clients:
