@@ -156,6 +156,14 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "requestBody": _json(_STRIPE_EVENT),
         "responses": _answers(RECEIVED, 400, 404, 413),
     },
+    ("/help", "get"): {
+        "summary": "The help centre: the shop's FAQ as a page, searchable",
+        "parameters": [{"name": "q", "in": "query", "required": False,
+                        "schema": {"type": "string", "maxLength": 200},
+                        "description": "words to search for (longer searches are cut)"}],
+        "responses": {"200": {"description": "the page", "content": {
+            "text/html": {"schema": {"type": "string"}}}}},
+    },
     ("/payments/paypal/webhook", "post"): {
         "summary": "PayPal events (verified with PayPal after cheap checks)",
         "parameters": [_header(f"PAYPAL-{name}", f"PayPal's {name.lower()}") for name in (

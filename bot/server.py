@@ -1,7 +1,8 @@
-"""The one ASGI app `chatcart serve` runs: health, media, the web chat, `/nlu/parse`, the
-Telegram and Slack channels whose credentials are set, the payment webhooks and the
-admin console. Around all of it: bounded request bodies (bot.bodies) and security
-headers (bot.headers); its OpenAPI document is at /openapi.json (bot.openapi).
+"""The one ASGI app `chatcart serve` runs: health, media, the web chat, the help centre,
+`/nlu/parse`, the Telegram and Slack channels whose credentials are set, the payment
+webhooks and the admin console. Around all of it: bounded request bodies (bot.bodies)
+and security headers (bot.headers); its OpenAPI document is at /openapi.json
+(bot.openapi).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bot.channels.telegram.webhook import telegram_router
 from bot.channels.webchat import Gate, Inbox, webchat_router
 from bot.headers import SecurityHeaders
 from bot.health import health
+from bot.help_centre import help_router
 from bot.openapi import publish
 from bot.payments.routes import payments_router
 from bot.pipeline import Understander
@@ -137,6 +139,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
             text = body["text"][:4000]
             return JSONResponse((await nlu.understand(text)).to_rasa_json(text))
     app.include_router(payments_router())
+    app.include_router(help_router())
     caps = {"/webchat/": SMALL_CAP, "/nlu/": SMALL_CAP}
     for console in entry_points(group="chatcart.consoles"):
         app.mount(f"/{console.name}", console.load()(settings, lambda: app.state.shop))

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
         AnyHttpUrl("http://127.0.0.1:8000"), validation_alias="PUBLIC_BASE_URL"
     )
     shop_currency: str = Field("EUR", validation_alias="SHOP_CURRENCY")
+    # The shop's name as shoppers read it (the help centre's title).
+    shop_name: str = Field("Chatcart", max_length=80, validation_alias="SHOP_NAME")
     reservation_minutes: int = Field(30, ge=1, le=7 * 24 * 60,
                                      validation_alias="RESERVATION_MINUTES")
     # Messages one chat may send in 10 seconds before being asked to slow down (0: no limit).
@@ -123,6 +125,11 @@ class Settings(BaseSettings):
         code = value.strip().upper()
         currency_exponent(code)  # raises ValueError for an unknown code
         return code
+
+    @field_validator("shop_name")
+    @classmethod
+    def _shop_name(cls, value: str) -> str:
+        return " ".join(value.split()) or "Chatcart"  # unset (empty) reads as the default
 
     @field_validator("log_level")
     @classmethod

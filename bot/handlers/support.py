@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from bot import replies
-from bot.messages import Button, Reply
+from bot.help_centre import anchor
+from bot.messages import Button, Link, Reply
 from bot.router import Router
 from bot.turn import Turn
+from core.i18n import _
 from core.support import service as support
 
 router = Router()
@@ -34,22 +36,33 @@ async def returns(turn: Turn) -> list[Reply]:
                           "I'll pass your return request to our team.")
 
 
+def help_centre(turn: Turn, entry_id: int | None = None) -> Link:
+    """A link to the help centre (GET /help), at one answer when given."""
+    url = f"{turn.shop.settings.base_url}/help"
+    if entry_id is None:
+        return Link(_("All questions in the help centre"), url)
+    return Link(_("Read it in the help centre"), f"{url}#{anchor(entry_id)}")
+
+
 @router.action("faq")
-async def faq_list(turn: Turn) -> list[Reply]:
+async def faq_list(turn: Turn, opening: str | None = None) -> list[Reply]:
     entries = await support.published(session=turn.session)
     if not entries:
         return [Reply("Ask me anything about the shop, or talk to a person.", buttons=(HUMAN,))]
-    text = "Common questions — just ask one in your own words:\n" + "\n".join(
-        f"• {entry.question}" for entry in entries[:10])
-    return [Reply(text, buttons=(HUMAN,))]
+    text = (opening or _("Common questions — just ask one in your own words:")) + "\n" + \
+        "\n".join(f"• {entry.question}" for entry in entries[:10])
+    return [Reply(text, buttons=(HUMAN,), links=(help_centre(turn),))]
 
 
 @router.intent("faq")
 async def faq(turn: Turn) -> list[Reply]:
+    """The answer that fits, linked to its place in the help centre; else no guess."""
     entry = await support.best_answer(session=turn.session, text=turn.msg.text)
     if entry is None:
-        return await faq_list(turn)
-    return [Reply(f"{entry.question}\n{entry.answer}", buttons=(HUMAN,))]
+        return await faq_list(turn, _("I don't know the answer to that one. A person can "
+                                      "help, or one of these may be what you mean:"))
+    return [Reply(f"{entry.question}\n{entry.answer}", buttons=(HUMAN,),
+                  links=(help_centre(turn, entry.id),))]
 
 
 TOPICS = {"notification_preferences": "your notification settings",

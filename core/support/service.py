@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -14,16 +13,9 @@ from core.audit import service as audit
 from core.audit.actor import Actor
 from core.clock import now
 from core.errors import Conflict, InvalidInput, NotFound
+from core.support import faq_search
 from core.support.errors import SupportError
 from core.support.models import FaqEntry, HandoffRequest, HandoffStatus
-
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset("a an and are can do does for how i in is it my of on or the to what when "
-                  "where which who why will with you your".split())
-
-
-def _words(text: str) -> set[str]:
-    return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
 async def published(*, session: AsyncSession) -> list[FaqEntry]:
@@ -33,16 +25,10 @@ async def published(*, session: AsyncSession) -> list[FaqEntry]:
 
 
 async def best_answer(*, session: AsyncSession, text: str) -> FaqEntry | None:
-    """The entry whose words overlap the question most (cosine); None when none share any."""
-    asked = _words(text)
-    best, best_score = None, 0.0
-    for entry in await published(session=session):
-        known = _words(f"{entry.question} {entry.keywords}")
-        shared = len(asked & known)
-        score = shared / ((len(asked) * len(known)) ** 0.5 or 1)
-        if shared and score > best_score:
-            best, best_score = entry, score
-    return best
+    """The published entry that answers `text` (BM25, core/support/faq_search.py); None
+    when none does, so the shopper hears "I don't know" and is offered a person."""
+    found = faq_search.rank(await published(session=session), text)
+    return found[0] if found else None
 
 
 def _check_faq(question: str, answer: str) -> None:

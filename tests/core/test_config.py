@@ -22,14 +22,20 @@ def test_every_bad_variable_is_named_with_what_is_wrong(monkeypatch):
     monkeypatch.setenv("CHATCART_SECRET_KEY", "short")
     monkeypatch.setenv("PUBLIC_BASE_URL", "not a url")
     monkeypatch.setenv("SHOP_CURRENCY", "EURO")
+    monkeypatch.setenv("SHOP_NAME", "x" * 81)
     with pytest.raises(ConfigError) as caught:
         load_settings()
     message = str(caught.value)
     for variable in ("DATABASE_URL", "REDIS_URL", "CHATCART_SECRET_KEY", "PUBLIC_BASE_URL",
-                     "SHOP_CURRENCY"):
+                     "SHOP_CURRENCY", "SHOP_NAME"):
         assert f"{variable}:" in message
     assert "unsupported database 'mysql'" in message
     assert "at least 32 characters" in message
+
+
+def test_the_shop_name_is_tidied_and_an_empty_one_is_the_default():
+    assert load_settings(SHOP_NAME="  Mugs \n & Co ").shop_name == "Mugs & Co"
+    assert load_settings(SHOP_NAME="").shop_name == "Chatcart"
 
 
 def test_secret_values_are_not_echoed_in_config_errors(monkeypatch):

@@ -235,7 +235,7 @@ async def test_every_page_forbids_framing_and_sniffing_and_https_adds_hsts(shop_
                                                                           tmp_path, trained):
     (shop_on.settings.media_dir / "mug.png").write_bytes(b"\x89PNG fake")
     for path in ("/chat", "/chat/chat.js", "/media/mug.png", "/healthz", "/openapi.json",
-                 "/admin/login", "/pay/done"):
+                 "/admin/login", "/pay/done", "/help", "/help?q=shipping", "/help/help.css"):
         response = await shop_on.http.get(path)
         assert response.status_code < 500, path
         headers = response.headers
@@ -297,3 +297,5 @@ async def test_the_openapi_document_describes_the_chat_nlu_and_webhook_bodies(sh
     assert not [p for p in poll if p["in"] == "query" and p["name"] == "session"]
     assert set(paths["/slack/events"]["post"]["requestBody"]["content"]) == {
         "application/json", "application/x-www-form-urlencoded"}
+    (search,) = paths["/help"]["get"]["parameters"]  # the help centre's search is fuzzed too
+    assert search["name"] == "q" and search["schema"]["maxLength"] == 200
