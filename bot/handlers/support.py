@@ -66,8 +66,8 @@ async def _handoff(turn: Turn, reason: str, opening: str) -> list[Reply]:
             sentences.append(_("Nobody is online now; we answer here by {when}.",
                                when=_when(hours, moment)))
         else:
-            sentences.append(_("Nobody from our team is online right now; we answer here as "
-                               "soon as someone is back."))
+            sentences.append(_("Nobody from our team is online right now; someone will join "
+                               "this chat as soon as they are back."))
         sentences.append(_("Your request is kept, so you can leave this chat meanwhile."))
         if email:
             sentences.append(_("We will also send our answer to {email}.", email=email))

@@ -5,6 +5,7 @@ chat through its JSON API and Telegram through its double, on SQLite and Postgre
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from sqlalchemy import select
 
@@ -124,7 +125,8 @@ async def test_web_shopper_leaves_the_queue_and_hears_the_waiting_notice_once(
 
 
 async def test_nobody_online_is_said_honestly_and_the_answer_still_arrives_later(
-        platforms: Platforms):
+        platforms: Platforms, caplog):
+    caplog.set_level(logging.INFO, logger="chatcart.mail")
     ann = Shopper(platforms.http)
     await ann.say("agent")
     assert "Nobody from our team is online right now" in ann.text
@@ -136,6 +138,11 @@ async def test_nobody_online_is_said_honestly_and_the_answer_still_arrives_later
     sam = await _agent(platforms)
     await _reply(platforms, request.id, sam, "Sorry for the wait: here is your answer.")
     await _until(ann, "here is your answer")
+    for _ in range(50):  # and by email, through the outbox (no SMTP here: the mail log)
+        if "to=ann@example.com" in caplog.text:
+            break
+        await asyncio.sleep(0.1)
+    assert "to=ann@example.com" in caplog.text and "here is your answer" in caplog.text
 
 
 async def test_telegram_shopper_hears_the_agent_and_a_block_closes_the_conversation(
@@ -165,3 +172,15 @@ async def test_telegram_shopper_hears_the_agent_and_a_block_closes_the_conversat
         await asyncio.sleep(0.1)
     found = await _request(platforms, chat_key)
     assert found.status is HandoffStatus.CLOSED and found.close_reason == "undeliverable"
+
+
+async def test_after_three_misunderstood_messages_the_bot_offers_a_person(
+        platforms: Platforms):
+    ann = Shopper(platforms.http)
+    await ann.say("zqxv blorp")
+    await ann.say("vrrk mnuh")
+    assert "Talk to a person" not in ann.text
+    await ann.say("plifz qworn")
+    assert "keep misunderstanding" in ann.text and "Talk to a person" in ann.buttons()
+    await ann.press("Talk to a person")
+    assert "queue" in ann.text or "online" in ann.text
