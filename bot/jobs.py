@@ -24,9 +24,11 @@ from bot import heap, logs
 from bot.channels.delivery import Limits, Outcome
 from bot.messages import Reply
 from bot.relay import Relay
+from bot.support_mail import SupportMail
 from bot.sweeper import run_forever as sweeper_loop
 from core.config import Settings
 from core.shop import Shop
+from core.support.conversations import EMAIL_PLATFORM
 
 log = logging.getLogger("chatcart.jobs")
 
@@ -85,6 +87,7 @@ async def run_worker(settings: Settings, sweep_seconds: float = 30.0,
     shop = Shop.from_settings(settings)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     channels = sending_channels(settings, limits)
+    channels[EMAIL_PLATFORM] = SupportMail(shop)  # support answers by email
     relay = Relay(shop, deliver_through(channels), list(channels))
     wakeups = Wakeups(redis, [lambda keys: relay.wake()])
     shop.commit_listeners.append(wakeups.committed)

@@ -33,9 +33,11 @@ from bot.openapi import publish
 from bot.payments.routes import payments_router
 from bot.pipeline import Understander
 from bot.relay import Relay
+from bot.support_mail import SupportMail
 from bot.wakeups import Wakeups
 from core.config import Settings
 from core.shop import Shop
+from core.support.conversations import EMAIL_PLATFORM
 
 log = logging.getLogger("chatcart")
 CONSOLE_CAP = 10 * 1024 * 1024  # a product's picture (8 MiB) or a catalog file (5 MiB)
@@ -86,6 +88,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
                    if "offline" in gateways else "live gateways")
         channels = {name: channel for name in ("telegram", "slack")
                     if (channel := getattr(app.state, name)) is not None}
+        channels[EMAIL_PLATFORM] = SupportMail(running)  # support answers by email
         app.state.relay = relay = Relay(running, jobs.deliver_through(channels), list(channels))
         wakeups = Wakeups(redis, [app.state.inbox.notify, lambda keys: relay.wake()],
                           running.newsroom)

@@ -152,7 +152,7 @@ async def test_orders_of_other_people_are_indistinguishable_from_missing_ones(sh
 async def test_asking_for_a_person_is_recorded_once(shop, client):
     fay = Shopper(client)
     await fay.act("human")
-    assert "A member of our team will join this chat" in fay.text
+    assert "join this chat" in fay.text  # (nobody is online here: it says so)
     await fay.act("human")
     assert "already in the queue" in fay.text
     async with shop.transaction() as session:
