@@ -28,12 +28,6 @@ async def human(turn: Turn) -> list[Reply]:
     return await _handoff(turn, turn.msg.text[:500], "Sure.")
 
 
-@router.intent("return_request")
-async def returns(turn: Turn) -> list[Reply]:
-    return await _handoff(turn, f"return request: {turn.msg.text[:480]}",
-                          "I'll pass your return request to our team.")
-
-
 @router.action("faq")
 async def faq_list(turn: Turn) -> list[Reply]:
     entries = await support.published(session=turn.session)

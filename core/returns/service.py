@@ -130,7 +130,7 @@ async def returnable(*, session: AsyncSession, order: Order) -> dict[int, int]:
                          taken.get(line.id, (0, ""))[0]) for line in order.lines}
 
 
-async def _checked_units(session: AsyncSession, order: Order,
+async def check_units(session: AsyncSession, order: Order,
                          quantities: Mapping[int, int]) -> dict[int, int]:
     lines = {line.id: line for line in order.lines}
     taken = await _spoken_for(session, order)
@@ -183,7 +183,7 @@ async def request(*, session: AsyncSession, order: Order, quantities: Mapping[in
     if len(words) > MAX_DETAILS:
         raise InvalidInput(ReturnError.REASON_INVALID, _(
             "Please say it in at most {count} characters.", count=MAX_DETAILS))
-    wanted = await _checked_units(session, order, quantities)
+    wanted = await check_units(session, order, quantities)
     number = _new_number()
     while await session.scalar(select(func.count()).where(ReturnRequest.number == number)):
         number = _new_number()
