@@ -360,7 +360,7 @@ async def for_shopper(*, session: AsyncSession, user_id: int | None, identity_id
         select(ReturnRequest, Order).join(Order, Order.id == ReturnRequest.order_id)
         .where(or_(*owner)).order_by(ReturnRequest.created_at.desc(), ReturnRequest.id.desc())
         .limit(limit))
-    return [(ret, order) for ret, order in rows.tuples()]
+    return [(ret, order) for ret, order in rows]
 
 
 async def for_order(*, session: AsyncSession, order_id: int) -> list[ReturnRequest]:
