@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from PIL import Image
@@ -13,6 +14,7 @@ from sqlalchemy import select
 
 from core.accounts.models import Role
 from core.audit.actor import Actor
+from core.audit.models import AuditEvent
 from core.inventory.models import StockItem
 from core.orders import service as orders
 from core.orders.models import Order
@@ -222,9 +224,6 @@ async def test_the_return_window_closes_days_after_delivery(client):
     number = await paid_and_sent(client, ann)
     async with client.shop.transaction() as session:
         order = await session.scalar(select(Order).where(Order.number == number))
-        from core.audit.models import AuditEvent
-        from datetime import timedelta
-
         for event in await session.scalars(select(AuditEvent).where(
                 AuditEvent.subject_type == "order", AuditEvent.subject_id == str(order.id))):
             event.occurred_at -= timedelta(days=31)
