@@ -35,9 +35,20 @@ VERBS: dict[str, int] = {
     "tobot": 0,    # leave the queue / the person: back to the bot
     "rate": 2,     # handoff id, rating 1..5
     "ratenc": 1,   # handoff id: no comment on the rating
+    # returns (bot/dialogs/returns.py); retord:CC-7KX3MQ picks the order
+    "returns": 0,  # start a return, and the shopper's returns so far
+    "retline": 1,  # an order line to return units of
+    "retqty": 2,   # order line id, units
+    "retnext": 0,  # the units are chosen: on to the reason
+    "retwhy": 1,   # the reason, by its place in the list
+    "retskip": 0,  # no words to add
+    "retphoto": 0,  # a photo arrived (the channel sends it so, with the file)
+    "retdone": 0,  # no more photos
+    "retstop": 0,  # leave the return dialog
 }
-# Verbs whose argument is an order number: its status, paying for it again.
-_ORDER = re.compile(r"^(ord|repay):(CC-[2-9A-HJKMNP-TV-Z]{6})$")
+# Verbs whose argument is an order number: its status, paying again, returning from it,
+# cancelling it once the shopper confirmed.
+_ORDER = re.compile(r"^(ord|repay|retord|cancelok):(CC-[2-9A-HJKMNP-TV-Z]{6})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +80,7 @@ def decode(text: str) -> Action | None:
     if match := _ORDER.match(text):
         return Action(match.group(1), order_number=match.group(2))
     verb, *raw = text.split(":")
-    if VERBS.get(verb) != len(raw) or verb in ("ord", "repay"):
+    if VERBS.get(verb) != len(raw) or verb in ("ord", "repay", "retord", "cancelok"):
         return None
     try:
         args = tuple(int(part) for part in raw)

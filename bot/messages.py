@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from core.catalog.images import MAX_BYTES as MAX_IMAGE_BYTES
+
 ACTION_BYTES = 64  # Telegram's callback_data limit; Slack's action values allow more
 
 
@@ -42,12 +44,27 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """A file the shopper sent (a photo), read by the channel within `MAX_UPLOAD` bytes;
+    `too_large` when the platform said it was bigger and it was not fetched."""
+
+    data: bytes
+    too_large: bool = False
+
+
+MAX_UPLOAD = MAX_IMAGE_BYTES  # what core's check_image takes: a channel fetches no more
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     chat: ChatRef
     kind: Kind
     text: str = ""
     action: str = ""
     delivery: Delivery | None = None
+    # Files that came with the message; the channel hands them in as the action
+    # `retphoto` (bot/dialogs/returns.py), so a photo needs no text to be understood.
+    files: tuple[Upload, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

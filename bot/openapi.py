@@ -115,6 +115,18 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             "session": {"type": "string"}, "replies": {"type": "array", "items": _REPLY}}},
             400, 413, 429),
     },
+    ("/webchat/api/photos", "post"): {
+        "summary": "Send a photo for the return under way in this chat",
+        "description": "The body is the image itself (PNG, JPEG, WebP or GIF, checked by "
+                       "its bytes), at most 8 MiB; the answer has a message's shape. Only "
+                       "a chat the server issued: no session, no upload.",
+        "parameters": [_header("X-Chat-Session", "the chat's token (or the cookie)")],
+        "requestBody": {"required": True, "content": {"image/*": {"schema": {
+            "type": "string", "format": "binary"}}}},
+        "responses": _answers({"type": "object", "required": ["replies"], "properties": {
+            "session": {"type": "string"}, "replies": {"type": "array", "items": _REPLY}}},
+            401, 413, 415, 429),
+    },
     ("/webchat/api/messages", "get"): {
         "summary": "Take the messages the shop queued for this chat (a long poll)",
         "parameters": [

@@ -25,10 +25,11 @@ from bot.bodies import SMALL_CAP, BadBody, BodyLimit, read_json
 from bot.channels.delivery import Limits
 from bot.channels.slack.events import slack_router
 from bot.channels.telegram.webhook import telegram_router
-from bot.channels.webchat import Gate, Inbox, webchat_router
+from bot.channels.webchat import PHOTO_PATH, Gate, Inbox, webchat_router
 from bot.headers import SecurityHeaders
 from bot.health import health
 from bot.help_centre import help_router
+from bot.messages import MAX_UPLOAD
 from bot.openapi import publish
 from bot.payments.routes import payments_router
 from bot.pipeline import Understander
@@ -143,7 +144,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
             return JSONResponse((await nlu.understand(text)).to_rasa_json(text))
     app.include_router(payments_router())
     app.include_router(help_router())
-    caps = {"/webchat/": SMALL_CAP, "/nlu/": SMALL_CAP}
+    caps = {"/webchat/": SMALL_CAP, "/nlu/": SMALL_CAP, PHOTO_PATH: MAX_UPLOAD}
     for console in entry_points(group="chatcart.consoles"):
         app.mount(f"/{console.name}", console.load()(settings, lambda: app.state.shop))
         caps[f"/{console.name}/"] = CONSOLE_CAP

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     shop_name: str = Field("Chatcart", max_length=80, validation_alias="SHOP_NAME")
     reservation_minutes: int = Field(30, ge=1, le=7 * 24 * 60,
                                      validation_alias="RESERVATION_MINUTES")
+    # Days after delivery a shopper may still ask to return items (core/returns).
+    return_window_days: int = Field(30, ge=1, le=3650, validation_alias="RETURN_WINDOW_DAYS")
     # Messages one chat may send in 10 seconds before being asked to slow down (0: no limit).
     chat_flood_limit: int = Field(20, ge=0, le=10_000, validation_alias="CHAT_FLOOD_LIMIT")
     # Per client address on the web chat (why these: bot/channels/webchat_limits.py); 0: none.

@@ -20,6 +20,7 @@ from core.inventory.models import Reservation, StockAlert, StockItem
 from core.orders.models import Order, OrderLine
 from core.outbox.models import OutboxMessage
 from core.payments.models import Payment
+from core.returns.models import ReturnLine, ReturnPhoto, ReturnRequest
 from core.support.models import (
     FaqEntry,
     HandoffRequest,
@@ -33,6 +34,7 @@ __all__ = [
     "AccountToken", "AuditEvent", "Base", "Cart", "CartLine", "Category", "ChatIdentity",
     "ChatSession", "FaqEntry", "HandoffRequest", "LinkCode", "Order", "OrderLine",
     "OutboxMessage", "Payment", "PendingSignIn", "Product", "ProductImage", "RecoveryCode",
-    "Reservation", "SavedAddress", "SavedReply", "SignInThrottle", "StaffPresence",
-    "StaffSession", "StockAlert", "StockItem", "SupportMessage", "User", "WebhookReceipt",
+    "Reservation", "ReturnLine", "ReturnPhoto", "ReturnRequest", "SavedAddress",
+    "SavedReply", "SignInThrottle", "StaffPresence", "StaffSession", "StockAlert",
+    "StockItem", "SupportMessage", "User", "WebhookReceipt",
 ]

@@ -20,10 +20,10 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from redis.asyncio import Redis
 
-from bot.bodies import BadBody, read_json
+from bot.bodies import BadBody, read_body, read_json
 from bot.channels.chat_tokens import ChatTokens
 from bot.channels.webchat_limits import ClientLimits, Refusal, client_key
-from bot.messages import ChatRef, Incoming, Kind, Reply
+from bot.messages import MAX_UPLOAD, ChatRef, Incoming, Kind, Reply, Upload
 from core.config import Settings
 from core.i18n import _
 from core.outbox import service as outbox
@@ -31,6 +31,7 @@ from core.shop import Shop
 
 STATIC = Path(__file__).parent / "webchat_static"
 MAX_BODY = 16_384
+PHOTO_PATH = "/webchat/api/photos"  # a return's photo: the one web chat body over MAX_BODY
 MAX_WAIT = 25.0
 COOKIE = "cc_chat"
 COOKIE_SECONDS = 30 * 24 * 3600  # the page keeps its token longer (localStorage) and shows it
@@ -179,6 +180,39 @@ def webchat_router() -> APIRouter:
         response.set_cookie(COOKIE, str(token), max_age=COOKIE_SECONDS, path="/",
                             secure=gate.secure, httponly=True, samesite="strict")
         return response
+
+    @router.post(PHOTO_PATH)
+    async def post_photo(request: Request,
+                         x_chat_session: Annotated[str | None, Header(
+                             description="the chat's token (else the cookie)")] = None,
+                         ) -> JSONResponse:
+        """A photo for the return under way: the image's bytes as the body (its type in
+        Content-Type), within MAX_UPLOAD; the answer is a message's: replies."""
+        locale = _locale(request)
+        gate: Gate = request.app.state.webchat_gate
+        token = x_chat_session or request.cookies.get(COOKIE)
+        chat_id = gate.tokens.chat_id(token)
+        if chat_id is None:
+            return _error(_("A photo belongs to a chat: send the \"session\" of your last "
+                            "answer in the X-Chat-Session header.", locale=locale), 401)
+        if not request.headers.get("content-type", "").startswith("image/"):
+            return _error(_("Send the photo itself as the body, with its image type as "
+                            "Content-Type (image/jpeg, image/png, image/webp or image/gif).",
+                            locale=locale), 415)
+        client = client_key(request.client.host if request.client else None)
+        refused = await gate.limits.admit(client, new_chat=False, locale=locale)
+        if refused is not None:
+            return _refused(refused)
+        try:
+            data = await read_body(request, MAX_UPLOAD)
+        except BadBody:
+            return _error(_("That photo is larger than {size} MB. Please send a smaller one.",
+                            locale=locale, size=MAX_UPLOAD // (1024 * 1024)), 413)
+        chat = ChatRef("web", chat_id, chat_id)
+        answers = await request.app.state.pipeline.handle(Incoming(
+            chat, Kind.ACTION, action="retphoto", files=(Upload(data),)))
+        return JSONResponse({"replies": [reply.to_json() for reply in answers],
+                             "session": token}, headers=NO_STORE)
 
     @router.get("/webchat/api/messages")
     async def poll(request: Request,

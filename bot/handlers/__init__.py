@@ -6,9 +6,9 @@ from bot.router import Router
 
 
 def shop_router() -> Router:
-    from bot.handlers import account, cart, catalog, checkout, menu, orders, support
+    from bot.handlers import account, cart, catalog, checkout, menu, orders, returns, support
 
     router = Router()
-    for module in (menu, catalog, cart, orders, support, checkout, account):
+    for module in (menu, catalog, cart, orders, support, checkout, account, returns):
         router.include(module.router)
     return router

@@ -1,4 +1,5 @@
-"""A shopper's orders: history, status by number, and cancelling one not yet paid."""
+"""A shopper's orders: history, status by number (with its returns), and cancelling one
+not yet shipped (a paid one only once the shopper confirms with a button)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from bot.messages import Button, Reply
 from bot.router import Router
 from bot.turn import Turn
 from core.errors import InvalidInput, NotFound
+from core.i18n import _
 from core.orders import service as orders
 from core.orders.models import Order
-from core.orders.states import LABELS, NOT_SHIPPED, OrderStatus
+from core.orders.states import LABELS, OrderStatus
 from core.payments import service as payments
+from core.returns import service as returns
+from core.returns import states as return_states
 
 router = Router()
 
@@ -68,21 +72,59 @@ async def status(turn: Turn) -> list[Reply]:
     lines.append(f"Total: {replies.money(order.total_minor, order.currency)}")
     if tracking := await _tracking(turn, order):
         lines.append(tracking)
+    for ret in await returns.for_order(session=turn.session, order_id=order.id):
+        lines.append(_("Return {number}: {state}", number=ret.number,
+                       state=return_states.label(ret.status)))
     return [Reply("\n".join(lines), buttons=((Button("My orders", "orders"),
                                               Button("Menu", "menu")),))]
 
 
+# Money has been held or taken in these: cancelling gives it back, so the shopper confirms.
+PAID = frozenset({OrderStatus.AUTHORIZED, OrderStatus.PAID, OrderStatus.PROCESSING,
+                  OrderStatus.PARTIALLY_REFUNDED})
+
+
 @router.intent("cancel_order")
 async def cancel(turn: Turn) -> list[Reply]:
+    """One sentence never cancels a paid order: the shopper confirms with a button."""
     order, answer = await _find(turn)
     if order is None:
         return answer
+    refused = _cannot_cancel(order)
+    if refused is not None:
+        return refused
+    if order.status in PAID:
+        return [Reply(_("Cancel order {number}? The {amount} you paid will be refunded.",
+                        number=order.number,
+                        amount=replies.money(order.total_minor - order.refunded_minor,
+                                             order.currency)),
+                      buttons=((Button(_("Yes, cancel {number}", number=order.number),
+                                       f"cancelok:{order.number}"),
+                                Button(_("Keep the order"), "menu")),))]
+    return await _cancel(turn, order)
+
+
+@router.action("cancelok")
+async def confirmed_cancel(turn: Turn) -> list[Reply]:
+    order, answer = await _find(turn)
+    if order is None:
+        return answer
+    return _cannot_cancel(order) or await _cancel(turn, order)
+
+
+def _cannot_cancel(order: Order) -> list[Reply] | None:
     if order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
         return [replies.menu(f"Order {order.number} is already {LABELS[order.status]}.")]
-    if order.status not in NOT_SHIPPED:
-        return [Reply(f"Order {order.number} is {LABELS[order.status]}, so it can't be "
-                      "cancelled any more; a person can arrange a return.",
-                      buttons=((Button("Talk to a person", "human"), Button("Menu", "menu")),))]
+    if not payments.unshipped(order):
+        return [Reply(_("Order {number} is {state}, so it can't be cancelled any more; you "
+                        "can return items from it instead.", number=order.number,
+                        state=LABELS[order.status]),
+                      buttons=((Button(_("Return items"), f"retord:{order.number}"),
+                                Button(_("Menu"), "menu")),))]
+    return None
+
+
+async def _cancel(turn: Turn, order: Order) -> list[Reply]:
     refunded = await payments.cancel_order(session=turn.session, order=order,
                                            gateways=turn.shop.gateways, actor=turn.actor,
                                            reason="shopper cancelled in chat", notify=False)

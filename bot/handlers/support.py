@@ -84,12 +84,6 @@ async def human(turn: Turn) -> list[Reply]:
     return await _handoff(turn, turn.msg.text[:500], _("Sure."))
 
 
-@router.intent("return_request")
-async def returns(turn: Turn) -> list[Reply]:
-    return await _handoff(turn, f"return request: {turn.msg.text[:480]}",
-                          _("I'll pass your return request to our team."))
-
-
 @router.action("tobot")
 async def back_to_bot(turn: Turn) -> list[Reply]:
     """Leave the queue, or end the talk with a person: the bot answers again."""

@@ -90,9 +90,10 @@ class ImageStorage(Protocol):
 class LocalImageStorage:
     """Files named by their content hash: saving the same image twice stores it once."""
 
-    def __init__(self, directory: Path, base_url: str) -> None:
+    def __init__(self, directory: Path, base_url: str, folder: str = "products") -> None:
         self.directory = directory
         self.base_url = base_url.rstrip("/")
+        self.folder = folder  # the first part of every key
 
     def _path(self, key: str) -> Path:
         path = (self.directory / key).resolve()
@@ -102,7 +103,7 @@ class LocalImageStorage:
 
     def save(self, image: CheckedImage) -> str:
         digest = hashlib.sha256(image.data).hexdigest()
-        key = f"products/{digest[:2]}/{digest}{EXTENSIONS[image.content_type]}"
+        key = f"{self.folder}/{digest[:2]}/{digest}{EXTENSIONS[image.content_type]}"
         path = self._path(key)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -71,6 +71,8 @@ async def test_approve_on_paypal_then_the_shop_captures_and_confirms(client, pay
     assert await ann.news(wait=0.3) == []
 
     await ann.say(f"cancel order {number}")
+    assert "you paid will be refunded" in ann.text  # a paid order: the shopper confirms
+    await ann.press("Yes, cancel")
     assert "€29.90 is being refunded" in ann.text
     (refund,) = [c for c in paypal_api.calls if c.method.endswith("/refund")]
     assert refund.params["amount"] == {"currency_code": "EUR", "value": "29.90"}

@@ -144,6 +144,8 @@ async def test_a_cancel_refunds_through_stripe_with_an_idempotency_key(
                                                                   payment_intent=intent))
     await ann.news()
     await ann.say(f"cancel order {number}")
+    assert "you paid will be refunded" in ann.text  # a paid order: the shopper confirms
+    await ann.press("Yes, cancel")
     assert "€29.90 is being refunded" in ann.text
     (refund,) = stripe_api.of("refunds")
     assert refund.params["payment_intent"] == intent and refund.params["amount"] == "2990"

@@ -116,9 +116,26 @@ class FakeTelegram(RecordingServer):
         self._message_ids = itertools.count(500)
         self.messages: dict[tuple[str, int], dict[str, Any]] = {}
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.files: dict[str, bytes] = {}  # file_id -> what a shopper sent (getFile, download)
 
     def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
+
+    def upload(self, data: bytes) -> dict[str, Any]:
+        """A file a shopper sends: kept here, described as a message's PhotoSize is."""
+        file_id = f"AgAD-sent-{len(self.files) + 1}"
+        self.files[file_id] = data
+        return {"file_id": file_id, "file_unique_id": f"s{len(self.files)}", "width": 800,
+                "height": 600, "file_size": len(data)}
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """The Bot API's file download: /file/bot<token>/<file_path from getFile>."""
+        self.calls.append(Call("downloadFile", {"path": request.match_info["path"]}))
+        file_id = request.match_info["path"].removeprefix("photos/")
+        if request.match_info["token"] != BOT_TOKEN or file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id], content_type="application/octet-stream")
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -191,6 +208,12 @@ class FakeTelegram(RecordingServer):
             message["reply_markup"] = params.get("reply_markup")
             message["edit_date"] = int(time.time())
             return message
+        if method == "getFile":
+            file_id = str(params.get("file_id"))
+            if file_id not in self.files:
+                return self._bad("Bad Request: invalid file_id")
+            return {"file_id": file_id, "file_unique_id": f"u-{file_id}",
+                    "file_size": len(self.files[file_id]), "file_path": f"photos/{file_id}"}
         if method == "getUpdates":
             try:
                 update = await asyncio.wait_for(self.updates.get(), 0.5)

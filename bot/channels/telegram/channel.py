@@ -16,6 +16,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import aiohttp
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
@@ -50,7 +51,7 @@ from bot.channels.pacing import pacing_for
 from bot.channels.telegram import responses
 from bot.channels.telegram.render import Outgoing, render
 from bot.channels.telegram.wire import JsonSession
-from bot.messages import ChatRef, Delivery, Incoming, Kind, Reply
+from bot.messages import MAX_UPLOAD, ChatRef, Delivery, Incoming, Kind, Reply, Upload
 from bot.pipeline import Pipeline
 from core.config import Settings
 
@@ -68,6 +69,12 @@ def webhook_secret(settings: Settings) -> str:
         return settings.telegram_webhook_secret
     return hmac.new(settings.secret_key.encode(), b"telegram-webhook",
                     hashlib.sha256).hexdigest()
+
+
+def _image_document(message: Message) -> bool:
+    """An image sent "as a file" (uncompressed), which Telegram does not call a photo."""
+    document = message.document
+    return document is not None and (document.mime_type or "").startswith("image/")
 
 
 class RegistrationFailed(Exception):
@@ -144,6 +151,9 @@ class TelegramChannel:
                     message.chat.id, Outgoing("I take orders in a private chat: open a chat "
                                               "with me and say hi."))])
             return
+        if message.photo or _image_document(message):
+            await self._photo_message(message, event_update, user)
+            return
         kind = Kind.TEXT
         if text.startswith("/"):
             command, _, rest = text.partition(" ")
@@ -154,6 +164,37 @@ class TelegramChannel:
         assert self.pipeline is not None
         answers = await self.pipeline.handle(incoming)
         self.sender.submit(str(message.chat.id), self._jobs(message.chat.id, answers, None))
+
+    async def _photo_message(self, message: Message, event_update: Update,
+                             user: object) -> None:
+        """A photo (or an image sent as a file) goes to the pipeline as the `retphoto`
+        action with its bytes: fetched through the Bot API (getFile, then the file), never
+        more than MAX_UPLOAD bytes, and not at all when Telegram says it is larger."""
+        upload = await self._download(message)
+        incoming = Incoming(self._chat(message.chat.id, user), Kind.ACTION, action="retphoto",
+                            text=message.caption or "", files=(upload,) if upload else (),
+                            delivery=Delivery(self.source, str(event_update.update_id)))
+        assert self.pipeline is not None
+        answers = await self.pipeline.handle(incoming)
+        self.sender.submit(str(message.chat.id), self._jobs(message.chat.id, answers, None))
+
+    async def _download(self, message: Message) -> Upload | None:
+        sent = message.photo[-1] if message.photo else message.document  # the largest size
+        if sent is None:
+            return None
+        if (sent.file_size or 0) > MAX_UPLOAD:
+            return Upload(b"", too_large=True)
+        try:
+            found = await self.bot.get_file(sent.file_id)
+            if (found.file_size or 0) > MAX_UPLOAD or not found.file_path:
+                return Upload(b"", too_large=bool(found.file_path))
+            buffer = await self.bot.download_file(found.file_path, timeout=API_TIMEOUT)
+        except (TelegramAPIError, aiohttp.ClientError, TimeoutError) as problem:
+            logs.event(log, "telegram.download_failed", logging.WARNING,
+                       reason=type(problem).__name__)
+            return None
+        data = buffer.read(MAX_UPLOAD + 1) if buffer is not None else b""
+        return Upload(b"", too_large=True) if len(data) > MAX_UPLOAD else Upload(data)
 
     async def _callback(self, query: CallbackQuery, event_update: Update) -> None:
         message = query.message

@@ -1,0 +1,1 @@
+"""Returns asked for by shoppers: a record per request, its lines, photos and states."""
