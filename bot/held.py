@@ -33,6 +33,9 @@ RATING_FLOW = "rating"
 _PERSON = re.compile(r"\b(humans?|agents?|real person|real people)\b", re.IGNORECASE)
 _LEAVE = re.compile(r"^\W*(back to (the )?bot|leave (the )?queue|cancel (my |the )?request|"
                     r"never ?mind)\W*$", re.IGNORECASE)
+# A return is the shopper's own to start (bot/dialogs/returns.py): while they wait, words
+# like these are passed on and also get the button that starts one, so none is lost.
+_RETURN = re.compile(r"\b(return|returns|returning|refund|send (it|them) back)\b", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,24}$")
 
 
@@ -89,10 +92,15 @@ async def _while_held(turn: Turn, request: HandoffRequest) -> list[Reply]:
         answer = _("Thank you: we will also send our answer to {email}.", email=text)
     else:
         answer = await _waiting_text(turn, request)
+    rows: tuple[tuple[Button, ...], ...] = (leave_row(),)
+    if request.status is HandoffStatus.OPEN and _RETURN.search(text):
+        rows = ((Button(_("Return items"), "returns"),), leave_row())
+        answer = answer or _("Your message was passed on to our team. You can also start "
+                             "the return yourself now.")
     if answer is None:
         return []
     await conversations.record_bot_reply(session=session, handoff_id=request.id, text=answer)
-    return [Reply(answer, buttons=(leave_row(),))]
+    return [Reply(answer, buttons=rows)]
 
 
 async def run(turn: Turn, dispatch: Callable[[], Awaitable[list[Reply]]],

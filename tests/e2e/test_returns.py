@@ -22,6 +22,7 @@ from core.orders.states import OrderStatus
 from core.payments import service as payments
 from core.returns.models import ReturnRequest
 from core.returns.states import ReturnStatus
+from core.support import conversations
 from tests import factories
 from tests.admin_web.console import ConsoleUser, csrf
 from tests.e2e.checkout_steps import place
@@ -239,6 +240,13 @@ async def test_a_return_request_is_not_lost_while_a_person_is_awaited(client):
     await ann.press("Talk to a person")
     assert "join this chat" in ann.text
     await ann.say("I want to return an item")
+    assert "passed on to our team" in ann.text           # the words reach the agent...
+    async with client.shop.transaction() as session:
+        request = await conversations.active_for_chat(session=session,
+                                                      chat_key=ann.chat_key)
+        said = await conversations.transcript(session=session, handoff_id=request.id)
+    assert "I want to return an item" in [entry.text for entry in said]
+    await ann.press("Return items")                      # ...and the return can start now
     assert "Which order would you like to return items from?" in ann.text
     assert number in ann.buttons()[0]
 
