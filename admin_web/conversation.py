@@ -58,7 +58,7 @@ class Beside:
     orders: list[Order]
 
 
-async def beside(session: AsyncSession, handoff: HandoffRequest, currency: str) -> Beside:
+async def beside(session: AsyncSession, handoff: HandoffRequest) -> Beside:
     """The shopper's account, chats, cart and last orders, read without changing anything
     (a chat with no cart yet gets none made)."""
     identity = await session.get(ChatIdentity, handoff.identity_id)
@@ -152,13 +152,13 @@ async def draw(request: Request, user: User, handoff_id: int, status: int = 200,
         lines = [Line.of(entry, name) for entry in
                  await talk.transcript(session=session, handoff_id=handoff.id)]
         holder = await _holder(session, handoff)
-        shopper = await beside(session, handoff, running.settings.currency)
+        shopper = await beside(session, handoff)
         staff = await _staff(session)
         rating_comment = talk.unseal(session, handoff.rating_comment)
         saved = await saved_replies.all_replies(session=session)
         session.expunge_all()
     return site.page(
-        request, "conversation.html", status, user=user, handoff=handoff, name=name,
+        request, "conversation.html", status, user=user, handoff=handoff, shopper_name=name,
         entries=lines, last_id=lines[-1].id if lines else 0, state=state_of(handoff),
         state_key=state_key(handoff),
         state_text=state_text(handoff, holder), beside=shopper, staff=staff, money=money,
