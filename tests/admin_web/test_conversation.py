@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from core.audit import service as audit
 from core.carts import service as carts
+from core.support import conversations as talk
 from core.support.models import SupportMessage
 from tests import factories
 from tests.admin_web.conftest import PASSWORD
@@ -67,6 +68,9 @@ async def test_an_agent_answers_notes_and_resolves_from_the_conversation_page(cl
     page = await client.get(f"/admin/handoffs/{number}")
     assert page.status_code == 200
     assert "Waiting for a person." in page.text
+    assert re.search(r'class="entry shopper context"[^>]*>.*?before the request.*?<p>hello</p>',
+                     page.text, re.S), "the turns before the request, marked"
+    assert "<p>can I talk to a human please</p>" in page.text
     assert "2 × Blue mug" in page.text and "MUG-BLUE" in page.text, "the cart beside it"
     assert "guest" in page.text and 'src="/admin/static/conversation.js"' in page.text
     assert f'data-stream="/admin/handoffs/{number}/live?after=' in page.text
@@ -78,8 +82,11 @@ async def test_an_agent_answers_notes_and_resolves_from_the_conversation_page(cl
     heard = await _heard(shopper, "I am Sam")
     assert "Hello, I am Sam <b>from the shop</b>." in heard, heard
 
+    await shopper.say("thanks! where is my parcel?")
+    assert not shopper.last, "the bot stays silent while a person holds the chat"
     page = await client.get(f"/admin/handoffs/{number}")
     assert "With help@example.com." in page.text
+    assert "<p>thanks! where is my parcel?</p>" in page.text
     assert "Hello, I am Sam &lt;b&gt;from the shop&lt;/b&gt;." in page.text, "escaped"
     assert "took the conversation" in page.text
     noted = await client.post(f"/admin/handoffs/{number}/note", data={
@@ -145,9 +152,13 @@ async def test_an_agent_answers_notes_and_resolves_from_the_conversation_page(cl
 async def test_transfer_saved_replies_and_presence(client):
     shopper = Shopper(client)
     await shopper.say("I want to talk to a person")
+    async with client.shop.transaction() as session:
+        assert await talk.staff_online(session=session) == 0
     boss = ConsoleUser(client, "boss@example.com", PASSWORD)
     await boss.sign_in()
     saved = await client.get("/admin/saved-replies")
+    async with client.shop.transaction() as session:
+        assert await talk.staff_online(session=session) == 1, "using the console is presence"
     assert saved.status_code == 200 and "No saved replies yet" in saved.text
     added = await client.post("/admin/saved-replies", data={
         "csrf": csrf(saved.text), "title": "Delivery", "text": "We ship within two days."})
