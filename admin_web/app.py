@@ -8,7 +8,8 @@ CSRF token matched against its cookie; pages send a strict CSP and no inline scr
 
 What every page shares is in console.py (the one CSRF check is `Console.posted`); each
 group of pages is a router of its own: sign_in, home, orders, products, categories, stock,
-people, handoffs, returns, faq and audit_log; live streams news to open pages.
+people, handoffs (the inbox), conversation (one conversation, live), saved_replies,
+returns, faq and audit_log; live streams news to open pages.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from admin_web import (
     audit_log,
     categories,
+    conversation,
     faq,
     forms,
     handoffs,
@@ -33,6 +35,7 @@ from admin_web import (
     people,
     products,
     returns,
+    saved_replies,
     sign_in,
     stock,
 )
@@ -75,7 +78,8 @@ def create_console(settings: Settings, running_shop: Callable[[], Shop]) -> Fast
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # The order routes are tried in: products keeps /products/import ahead of /{product_id}.
-    for pages in (sign_in, home, live, orders, stock, people, handoffs, returns, faq, audit_log,
-                  categories, products):
+    # conversation's /handoffs/{id}/reply, /note, /transfer ahead of handoffs' /{id}/{change}.
+    for pages in (sign_in, home, live, orders, stock, people, conversation, handoffs,
+                  saved_replies, returns, faq, audit_log, categories, products):
         app.include_router(pages.router)
     return app

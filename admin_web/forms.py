@@ -37,6 +37,13 @@ def amount(text: str, currency: str, code: StrEnum = OrderError.REFUND_INVALID) 
     return minor
 
 
+def bounded(text: str, most: int) -> str:
+    """Free text from a form, cut to what its rule allows at most plus one character (so a
+    longer text is still refused by that rule, with its message, rather than cut short
+    silently) and never longer than that in a page or a log."""
+    return text[:most + 1]
+
+
 def whole(text: str, label: str, code: StrEnum = CatalogError.PRICE_INVALID) -> int:
     """A whole number, signed (a stock change) or not, within what the database holds."""
     digits = text.strip().replace(" ", "") or "0"

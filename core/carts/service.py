@@ -87,6 +87,15 @@ async def cart_for(
     return cart
 
 
+async def find(*, session: AsyncSession, user_id: int | None = None,
+               session_key: str | None = None) -> Cart | None:
+    """The account's cart (else the chat session's) if it has one: a reader's look, as
+    staff take beside a conversation, that makes no cart."""
+    if user_id is not None:
+        return await _read(session, "user_id", user_id, False)
+    return await _read(session, "session_key", session_key, False) if session_key else None
+
+
 @dataclass(frozen=True, slots=True)
 class _OnSale:
     """What a cart needs of a product, read as a plain row."""

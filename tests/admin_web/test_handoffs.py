@@ -11,11 +11,11 @@ from tests.e2e.webchat import Shopper
 
 
 async def test_a_request_from_the_chat_is_taken_by_one_person_and_closed(client):
+    helper = ConsoleUser(client, "help@example.com", PASSWORD)
+    await helper.sign_in()  # someone is online: the shopper is told a person will join
     shopper = Shopper(client)
     await shopper.say("can I talk to a human please")
     assert "join this chat" in shopper.text
-    helper = ConsoleUser(client, "help@example.com", PASSWORD)
-    await helper.sign_in()
     home = (await client.get("/admin/")).text
     assert '<p class="figure">1</p>' in home
     inbox = await client.get("/admin/handoffs")
