@@ -182,12 +182,12 @@ class SlackChannel:
     def _jobs(self, channel: str, answers: list[Reply], edit_ts: str | None) -> list[Job]:
         jobs = []
         for n, reply in enumerate(answers):
-            message = render(reply)
-            if n == 0 and message.edit and edit_ts:
-                jobs.append(Job(lambda m=message: self._update(channel, edit_ts, m),
-                                "chat.update"))
-            else:
-                jobs.append(self._post_job(channel, message))
+            for message in render(reply):
+                if n == 0 and message.edit and edit_ts:
+                    jobs.append(Job(lambda m=message: self._update(channel, edit_ts, m),
+                                    "chat.update"))
+                else:
+                    jobs.append(self._post_job(channel, message))
         return jobs
 
     def _post_job(self, channel: str, message: SlackMessage, thread: str | None = None) -> Job:
