@@ -20,13 +20,19 @@ from core.inventory.models import Reservation, StockAlert, StockItem
 from core.orders.models import Order, OrderLine
 from core.outbox.models import OutboxMessage
 from core.payments.models import Payment
-from core.support.models import FaqEntry, HandoffRequest
+from core.support.models import (
+    FaqEntry,
+    HandoffRequest,
+    SavedReply,
+    StaffPresence,
+    SupportMessage,
+)
 from core.webhooks.models import WebhookReceipt
 
 __all__ = [
     "AccountToken", "AuditEvent", "Base", "Cart", "CartLine", "Category", "ChatIdentity",
     "ChatSession", "FaqEntry", "HandoffRequest", "LinkCode", "Order", "OrderLine",
     "OutboxMessage", "Payment", "PendingSignIn", "Product", "ProductImage", "RecoveryCode",
-    "Reservation", "SavedAddress", "SignInThrottle", "StaffSession", "StockAlert",
-    "StockItem", "User", "WebhookReceipt",
+    "Reservation", "SavedAddress", "SavedReply", "SignInThrottle", "StaffPresence",
+    "StaffSession", "StockAlert", "StockItem", "SupportMessage", "User", "WebhookReceipt",
 ]

@@ -9,3 +9,7 @@ class SupportError(StrEnum):
     HANDOFF_NOT_FOUND = "support.handoff_not_found"
     HANDOFF_TAKEN = "support.handoff_taken"
     HANDOFF_CLOSED = "support.handoff_closed"
+    MESSAGE_INVALID = "support.message_invalid"
+    STAFF_INVALID = "support.staff_invalid"
+    RATING_INVALID = "support.rating_invalid"
+    SAVED_REPLY_INVALID = "support.saved_reply_invalid"

@@ -12,8 +12,8 @@ from sqlalchemy.orm import aliased
 from core.accounts.models import ChatIdentity, User
 from core.audit import service as audit
 from core.audit.actor import Actor
-from core.clock import now
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
+from core.support import conversations
 from core.support.errors import SupportError
 from core.support.models import FaqEntry, HandoffRequest, HandoffStatus
 
@@ -90,18 +90,8 @@ async def update_faq(*, session: AsyncSession, entry_id: int, question: str, ans
 async def request_handoff(*, session: AsyncSession, identity_id: int, chat_key: str,
                           reason: str, actor: Actor) -> tuple[HandoffRequest, bool]:
     """Open a request, or return the one already open for this chat (and False)."""
-    existing = await session.scalar(
-        select(HandoffRequest).where(HandoffRequest.chat_key == chat_key,
-                                     HandoffRequest.status != HandoffStatus.CLOSED))
-    if existing is not None:
-        return existing, False
-    request = HandoffRequest(identity_id=identity_id, chat_key=chat_key,
-                             reason=reason.strip()[:1000])
-    session.add(request)
-    await session.flush()
-    await audit.record(session=session, actor=actor, action="support.handoff_requested",
-                       subject_type="handoff", subject_id=request.id)
-    return request, True
+    return await conversations.ask(session=session, identity_id=identity_id,
+                                   chat_key=chat_key, reason=reason, actor=actor)
 
 
 async def waiting_count(*, session: AsyncSession) -> int:
@@ -141,40 +131,19 @@ async def handoffs(*, session: AsyncSession, closed: bool = False,
             for request, platform, name, email, taken in rows.all()]
 
 
-async def _handoff(session: AsyncSession, request_id: int) -> HandoffRequest:
-    request = await session.get(HandoffRequest, request_id, with_for_update=True)
-    if request is None:
-        raise NotFound(SupportError.HANDOFF_NOT_FOUND, "No such support request.")
-    return request
-
-
 async def take_handoff(*, session: AsyncSession, request_id: int, staff_id: int,
                        actor: Actor) -> HandoffRequest:
     """A staff member takes a request; taking one someone else has is refused by name."""
-    request = await _handoff(session, request_id)
-    if request.status is HandoffStatus.CLOSED:
-        raise Conflict(SupportError.HANDOFF_CLOSED, "That request is already closed.")
-    if request.status is HandoffStatus.TAKEN:
-        if request.taken_by_id == staff_id:
-            return request
-        taker = await session.get(User, request.taken_by_id) if request.taken_by_id else None
-        raise Conflict(SupportError.HANDOFF_TAKEN,
-                       f"{taker.email if taker else 'Someone'} has already taken it.")
-    request.status, request.taken_by_id = HandoffStatus.TAKEN, staff_id
-    await audit.record(session=session, actor=actor, action="support.handoff_taken",
-                       subject_type="handoff", subject_id=request.id)
-    return request
+    return await conversations.take(session=session, handoff_id=request_id,
+                                    staff_id=staff_id, actor=actor)
 
 
 async def close_handoff(*, session: AsyncSession, request_id: int,
                         actor: Actor) -> HandoffRequest:
-    """The shopper was helped (or left): the chat may ask for a person again. Any staff
-    member may close a request (a colleague's too, when they are away); closing one that is
-    closed already changes nothing."""
-    request = await _handoff(session, request_id)
-    if request.status is HandoffStatus.CLOSED:
-        return request
-    request.status, request.closed_at = HandoffStatus.CLOSED, now()
-    await audit.record(session=session, actor=actor, action="support.handoff_closed",
-                       subject_type="handoff", subject_id=request.id)
-    return request
+    """The shopper was helped: resolved, back to the bot (with the notice and the rating
+    question). Any staff member may close a request (a colleague's too, when they are
+    away); closing one that is closed already changes nothing."""
+    if actor.user_id is None:
+        return await conversations.leave(session=session, handoff_id=request_id, actor=actor)
+    return await conversations.resolve(session=session, handoff_id=request_id,
+                                       staff_id=actor.user_id, actor=actor)
