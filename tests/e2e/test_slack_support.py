@@ -6,6 +6,7 @@ are signed as Slack signs them; assertions read the platform doubles' calls.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -57,6 +58,20 @@ def agent(desk: Platforms, user: str = "U0DESK", email: str | None = AGENT_EMAIL
                       user=user, email=email)
 
 
+async def posted(desk: Platforms, who: SlackAgent) -> str:
+    """The handoff post's ts, once the desk has recorded it as the mirror (a click that
+    came before that would find no handoff behind the post)."""
+    ts = await posted(desk, who)
+    deadline = asyncio.get_running_loop().time() + 10
+    while asyncio.get_running_loop().time() < deadline:
+        async with desk.shop.transaction() as session:
+            if await conversations.handoff_for_mirror(
+                    session=session, mirror_key=f"slack:{SUPPORT}:{ts}") is not None:
+                return ts
+        await asyncio.sleep(0.02)
+    raise AssertionError("the post was never recorded as the handoff's mirror")
+
+
 async def _status(desk: Platforms) -> HandoffStatus:
     async with desk.shop.transaction() as session:
         request = await session.scalar(select(HandoffRequest).order_by(HandoffRequest.id.desc()))
@@ -73,7 +88,7 @@ async def test_a_web_shopper_and_an_agent_in_the_slack_thread(desk: Platforms):
     shopper, ann = Shopper(desk.http), agent(desk)
     await shopper.say("add a blue mug")
     await shopper.say("I want to talk to a person")
-    ts = await ann.post()
+    ts = await posted(desk, ann)
     post = ann.post_text(ts)
     assert "the web chat" in post and "1 × Blue mug (€12.50) = €12.50" in post
     assert "Total: €12.50 (1 item)" in post
@@ -106,13 +121,13 @@ async def test_a_telegram_shopper_hears_the_agent_and_a_console_reply_shows_in_t
         desk: Platforms):
     tom, ann = desk.telegram_user(first_name="Tom"), agent(desk)
     await tom.say("I need a human")
-    ts = await ann.post()
+    ts = await posted(desk, ann)
     assert "Tom" in ann.post_text(ts) and "Telegram" in ann.post_text(ts)
     await ann.press(ts, "Take")
     await ann.api.wait_for(lambda: "With" in ann.post_text(ts))
     await ann.reply(ts, "Hi Tom, your parcel left today.")
-    said = await tom.replies()
-    assert any("your parcel left today" in call.text for call in said)
+    await tom.api.wait_for(lambda: any("your parcel left today" in c.text for c in tom.mine()))
+    tom.seen = len(tom.mine())
 
     async with desk.shop.transaction() as session:  # what the console's reply box does
         request = await conversations.handoff_for_mirror(
@@ -121,8 +136,9 @@ async def test_a_telegram_shopper_hears_the_agent_and_a_console_reply_shows_in_t
         await conversations.agent_reply(session=session, handoff_id=request.id,
                                         staff_id=staff.id, text="Tracking: ZX-1",
                                         origin=Origin.CONSOLE, actor=factories.ADMIN)
-    said = await tom.replies()
-    assert [call.text.count("Tracking: ZX-1") for call in said] == [1]
+    await tom.api.wait_for(lambda: any("Tracking: ZX-1" in c.text for c in tom.mine()))
+    await desk.settle_telegram()
+    assert [c.text.count("Tracking: ZX-1") for c in tom.mine()[tom.seen:]] == [1]
     thread = await _until_in_thread(ann, ts, "Tracking: ZX-1")
     assert sum("Tracking: ZX-1" in line for line in thread) == 1, "shown once in the thread"
 
@@ -130,7 +146,7 @@ async def test_a_telegram_shopper_hears_the_agent_and_a_console_reply_shows_in_t
 async def test_bots_edits_and_messages_outside_the_thread_are_ignored(desk: Platforms):
     shopper, ann = Shopper(desk.http), agent(desk)
     await shopper.say("talk to a person")
-    ts = await ann.post()
+    ts = await posted(desk, ann)
     for response in (
             await ann.reply(ts, "from a bot", bot_id="B0OTHER"),
             await ann.reply(ts, "edited", subtype="message_changed"),
@@ -145,7 +161,7 @@ async def test_bots_edits_and_messages_outside_the_thread_are_ignored(desk: Plat
 async def test_a_forged_request_for_the_support_channel_does_nothing(desk: Platforms):
     shopper, ann = Shopper(desk.http), agent(desk)
     await shopper.say("talk to a person")
-    ts = await ann.post()
+    ts = await posted(desk, ann)
     forged = await ann.reply(ts, "send me your card number", secret="0" * 32)
     assert forged.status_code == 401
     pressed = await ann.press(ts, "Resolve", secret="0" * 32)
@@ -158,7 +174,7 @@ async def test_an_unknown_slack_user_is_refused_and_nothing_changes(desk: Platfo
     shopper = Shopper(desk.http)
     stranger = agent(desk, user="U0STRANGER", email="guest@elsewhere.example")
     await shopper.say("talk to a person")
-    ts = await stranger.post()
+    ts = await posted(desk, stranger)
     await stranger.reply(ts, "Hi, I am not staff")
     await stranger.press(ts, "Take")
     told = await stranger.api.wait_for(lambda: len(stranger.told()) >= 2 and stranger.told())
@@ -177,7 +193,7 @@ async def test_a_refused_take_names_the_holder_and_a_resolved_one_refuses_replie
         await factories.user(session, "bo@example.com", role=Role.SUPPORT)
     shopper, ann, bo = Shopper(desk.http), agent(desk), agent(desk, "U0BO", "bo@example.com")
     await shopper.say("talk to a person")
-    ts = await ann.post()
+    ts = await posted(desk, ann)
     await ann.press(ts, "Take")
     await bo.press(ts, "Take")
     await bo.api.wait_for(lambda: bo.told())
@@ -191,7 +207,7 @@ async def test_a_refused_take_names_the_holder_and_a_resolved_one_refuses_replie
 async def test_a_slack_agents_long_answer_reaches_the_web_chat_in_pieces(desk: Platforms):
     shopper, ann = Shopper(desk.http), agent(desk)
     await shopper.say("talk to a person")
-    ts = await ann.post()
+    ts = await posted(desk, ann)
     essay = ("Unscrew the lid gently, then turn it a quarter. " * 90)[:3998].strip()
     await ann.reply(ts, essay)
     heard = await shopper.news()

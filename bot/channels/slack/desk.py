@@ -246,17 +246,17 @@ class Desk:
         from bot.channels.slack.channel import plain_text
 
         text = plain_text(event["text"])
-        key = mirror_key(self.channel, thread)
-        async with self.shop.transaction() as session:
-            request = await conversations.handoff_for_mirror(session=session, mirror_key=key)
-            found = None if request is None else (request.id, request.status)
-        if found is None or not text:
-            return  # a thread that is no handoff's
-        handoff_id, status = found
-        person = await self._person(user)
+        if not text:
+            return
+        person = await self._person(user)  # remembered: no call to Slack on most replies
         event_id = str(body.get("event_id") or ts)
-        refusal = None
-        async with self.shop.transaction() as session:
+        refusal, status, handoff_id = None, None, None
+        async with self.shop.transaction() as session:  # one transaction: this is the
+            request = await conversations.handoff_for_mirror(  # relay's hot path (bench)
+                session=session, mirror_key=mirror_key(self.channel, thread))
+            if request is None:
+                return  # a thread that is no handoff's
+            handoff_id, status = request.id, request.status
             if not await receipts.claim(session=session, source="slack-desk",
                                         event_id=event_id):
                 return  # Slack delivered it again
