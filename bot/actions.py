@@ -31,6 +31,10 @@ VERBS: dict[str, int] = {
     "coedit": 1,   # change the address (0) or the shipping method (1)
     "copay": 2,    # gateway (place in the list), the total the shopper saw (minor units)
     "cocancel": 0,
+    # live support
+    "tobot": 0,    # leave the queue / the person: back to the bot
+    "rate": 2,     # handoff id, rating 1..5
+    "ratenc": 1,   # handoff id: no comment on the rating
 }
 # Verbs whose argument is an order number: its status, paying for it again.
 _ORDER = re.compile(r"^(ord|repay):(CC-[2-9A-HJKMNP-TV-Z]{6})$")

@@ -10,7 +10,7 @@ import unicodedata
 import uuid
 from typing import Protocol
 
-from bot import actions, logs, replies
+from bot import actions, held, logs, replies
 from bot.messages import Incoming, Kind, Reply
 from bot.router import Router
 from bot.sessions.flood import FloodGuard, Verdict
@@ -100,7 +100,8 @@ class Pipeline:
                         platform_user_id=msg.chat.user_id, display_name=msg.chat.display_name)
                     state = await self.store.load(session, key)
                     turn = Turn(msg, session, self.shop, state, seen)
-                    result = await self._dispatch(turn, understood)
+                    result = await held.run(
+                        turn, lambda: self._dispatch(turn, understood), self.router)
                     state.turn += 1
                     await self.store.save(session, key, state)
                 await self._after_commit(turn, turn_id)

@@ -19,8 +19,10 @@ from collections.abc import Awaitable, Callable
 from bot import logs
 from bot.channels.delivery import Outcome
 from bot.messages import Reply
+from core.audit.actor import Actor
 from core.outbox import service as outbox
 from core.shop import Shop
+from core.support import conversations
 
 log = logging.getLogger("chatcart.relay")
 # platform, chat id, replies -> how the delivery went (None: no channel for it here)
@@ -68,7 +70,7 @@ class Relay:
             except Exception:  # noqa: BLE001 - a message that cannot even be rendered
                 log.exception("relay.unsendable message=%s", message_id)
                 pending = None
-            task = asyncio.create_task(self._settle(message_id, platform, pending))
+            task = asyncio.create_task(self._settle(message_id, chat_key, pending))
             self._settling.add(task)
             task.add_done_callback(self._settling.discard)
         return len(taken)
@@ -79,8 +81,9 @@ class Relay:
         if self._settling:
             await asyncio.wait(list(self._settling), timeout=seconds)
 
-    async def _settle(self, message_id: int, platform: str,
+    async def _settle(self, message_id: int, chat_key: str,
                       pending: Awaitable[Outcome] | None) -> None:
+        platform = chat_key.partition(":")[0]
         outcome = Outcome.UNDELIVERABLE if pending is None else None
         waiting = asyncio.ensure_future(pending) if pending is not None else None
         while outcome is None and waiting is not None:
@@ -98,6 +101,15 @@ class Relay:
             gave_up = await outbox.failed(
                 session=session, message_id=message_id, error=outcome.value if pending
                 else f"not sendable on {platform}", final=outcome is Outcome.UNDELIVERABLE)
+            # The platform said this chat cannot be reached (the shopper blocked the bot):
+            # a conversation with a person there ends, and staff see why.
+            closed = await conversations.close_for_chat(
+                session=session, chat_key=chat_key, reason="undeliverable",
+                actor=Actor.system("relay")) if gave_up and pending is not None \
+                and outcome is Outcome.UNDELIVERABLE else []
+        for handoff_id in closed:
+            logs.event(log, "support.chat_unreachable", logging.WARNING, platform=platform,
+                       handoff=handoff_id)
         logs.event(log, "relay.gave_up" if gave_up else "relay.retry_later", logging.WARNING,
                    platform=platform, message=message_id, outcome=outcome.value)
 

@@ -53,6 +53,7 @@ class Turn:
     seen: Seen
     action: Action | None = None
     understood: Understanding | None = None
+    handoff_id: int | None = None   # a request for a person opened or found this turn
     # Side effects outside the database (mail), run only once the turn has committed.
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _cart: tuple[tuple[int | None, str | None], Cart] | None = None

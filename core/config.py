@@ -7,9 +7,13 @@ import re
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from core.support.hours import Hours
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./chatcart.db"
 TELEGRAM_TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
@@ -81,6 +85,11 @@ class Settings(BaseSettings):
     paypal_webhook_id: str | None = Field(None, validation_alias="PAYPAL_WEBHOOK_ID")
     rasa_url: str | None = Field(None, validation_alias="RASA_URL")
     smtp_url: str | None = Field(None, validation_alias="SMTP_URL")
+    # When people answer the chat (core/support/hours.py); unset: at any time.
+    support_hours: str | None = Field(None, validation_alias="SUPPORT_HOURS")
+    # Admins are emailed about a request nobody took for this long (0: never).
+    support_escalate_minutes: int = Field(10, ge=0, le=7 * 24 * 60,
+                                          validation_alias="SUPPORT_ESCALATE_MINUTES")
 
     @field_validator("database_url")
     @classmethod
@@ -102,7 +111,7 @@ class Settings(BaseSettings):
                      "stripe_secret_key", "stripe_webhook_secret", "paypal_client_id",
                      "paypal_client_secret", "paypal_webhook_id", "smtp_url", "redis_url",
                      "slack_support_channel", "slack_alerts_channel",
-                     mode="before")
+                     "support_hours", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """An empty key or optional service means "not set" (docker-compose passes
@@ -171,6 +180,22 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not an IP address or network; expected e.g. "
                                  "10.0.0.5,192.168.0.0/16 (or * to trust any peer)") from None
         return ",".join(items)
+
+    @field_validator("support_hours")
+    @classmethod
+    def _support_hours(cls, value: str | None) -> str | None:
+        if value:
+            from core.support.hours import parse
+
+            parse(value)  # its ValueError says what is wrong and shows the format
+        return value
+
+    @cached_property
+    def hours(self) -> Hours | None:
+        """SUPPORT_HOURS parsed (checked at start); None: people answer at any time."""
+        from core.support.hours import parse
+
+        return parse(self.support_hours) if self.support_hours else None
 
     @property
     def tax_basis_points(self) -> int:

@@ -6,8 +6,10 @@ from bot import replies
 from bot.messages import Button, Reply
 from bot.router import Router
 from bot.turn import Turn
+from core.i18n import _
 
 router = Router()
+OFFER_PERSON_AFTER = 3   # misunderstood messages in a row before the bot offers a person
 
 EXAMPLES = ("Try: “show me mugs”, “blue mug under 15”, “add two of the second one”, "
             "“make it 3”, “what's in my cart”, “where is my order CC-7KX3MQ”.")
@@ -46,6 +48,13 @@ async def yes_or_no(turn: Turn) -> list[Reply]:
 
 @router.intent("nlu_fallback")
 async def not_understood(turn: Turn) -> list[Reply]:
+    turn.state.misunderstood += 1
+    if turn.state.misunderstood >= OFFER_PERSON_AFTER:
+        turn.state.misunderstood = 0
+        return [Reply(_("Sorry, I keep misunderstanding you. Would you like to talk to a "
+                        "person from our team?"),
+                      buttons=((Button(_("Talk to a person"), "human"),
+                                Button(_("Menu"), "menu")),))]
     understood = turn.understood
     if understood and understood.intent and understood.confidence > 0.2:
         guess = understood.intent.replace("_", " ")

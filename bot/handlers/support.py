@@ -2,36 +2,134 @@
 
 from __future__ import annotations
 
-from bot import replies
+from datetime import datetime
+
+from bot import held, replies
 from bot.messages import Button, Reply
 from bot.router import Router
 from bot.turn import Turn
+from core.accounts.models import User
+from core.clock import now
+from core.i18n import _
+from core.support import context, conversations
+from core.support import hours as support_hours
 from core.support import service as support
+from core.support.hours import Hours
+from core.support.models import HandoffRequest, HandoffStatus
 
 router = Router()
 HUMAN = (Button("Talk to a person", "human"), Button("Menu", "menu"))
 
 
+def _when(hours: Hours, moment: datetime) -> str:
+    opening = hours.next_open(moment)
+    return _("{day} at {time} ({zone})", day=opening.strftime("%A"),
+             time=opening.strftime("%H:%M"), zone=hours.zone)
+
+
+async def _status(turn: Turn, request: HandoffRequest) -> list[Reply]:
+    turn.handoff_id = request.id
+    if request.status is HandoffStatus.TAKEN:
+        text = _("You are talking with our team already: just type your message here.")
+    else:
+        position = await conversations.queue_position(session=turn.session, request=request)
+        text = _("You are already in the queue for a person: you are number {position}. "
+                 "They will join this chat.", position=position)
+    return [Reply(text, buttons=(held.leave_row(),))]
+
+
 async def _handoff(turn: Turn, reason: str, opening: str) -> list[Reply]:
-    _, created = await support.request_handoff(
-        session=turn.session, identity_id=turn.seen.identity_id,
-        chat_key=turn.msg.chat.session_key, reason=reason, actor=turn.actor)
-    later = ("A member of our team will join this chat as soon as one is free; "
-             "you can keep shopping meanwhile.") if created else (
-             "You are already in the queue for a person; they will join this chat soon.")
-    return [Reply(f"{opening} {later}", buttons=(replies.MENU_ROW,))]
+    session, key = turn.session, turn.msg.chat.session_key
+    existing = await conversations.active_for_chat(session=session, chat_key=key)
+    if existing is not None:
+        return await _status(turn, existing)
+    hours, moment = turn.shop.settings.hours, now()
+    in_hours = support_hours.is_open(hours, moment)
+    online = in_hours and await conversations.staff_online(session=session) > 0
+    email = None
+    if turn.user_id is not None:
+        account = await session.get(User, turn.user_id)
+        email = account.email if account else None
+    request, _created = await conversations.ask(
+        session=session, identity_id=turn.seen.identity_id, chat_key=key, reason=reason,
+        actor=turn.actor, context=context.opened(turn.shop.vault, turn.state.recent),
+        offline=not online, email=email)
+    turn.handoff_id = request.id
+    sentences = [opening]
+    if online:
+        position = await conversations.queue_position(session=session, request=request)
+        sentences.append(_("A member of our team will join this chat as soon as one is free; "
+                           "you are number {position} in the queue.", position=position))
+        sentences.append(_("Until then I stay quiet: what you type goes to them."))
+    else:
+        if hours is not None and not in_hours:
+            sentences.append(_("Nobody is online now; we answer here by {when}.",
+                               when=_when(hours, moment)))
+        else:
+            sentences.append(_("Nobody from our team is online right now; we answer here as "
+                               "soon as someone is back."))
+        sentences.append(_("Your request is kept, so you can leave this chat meanwhile."))
+        if email:
+            sentences.append(_("We will also send our answer to {email}.", email=email))
+        else:
+            sentences.append(_("If you like, type your email address and we will also "
+                               "answer there."))
+    return [Reply(" ".join(sentences), buttons=(held.leave_row(),))]
 
 
 @router.action("human")
 @router.intent("talk_to_human")
 async def human(turn: Turn) -> list[Reply]:
-    return await _handoff(turn, turn.msg.text[:500], "Sure.")
+    return await _handoff(turn, turn.msg.text[:500], _("Sure."))
 
 
 @router.intent("return_request")
 async def returns(turn: Turn) -> list[Reply]:
     return await _handoff(turn, f"return request: {turn.msg.text[:480]}",
-                          "I'll pass your return request to our team.")
+                          _("I'll pass your return request to our team."))
+
+
+@router.action("tobot")
+async def back_to_bot(turn: Turn) -> list[Reply]:
+    """Leave the queue, or end the talk with a person: the bot answers again."""
+    request = await conversations.active_for_chat(session=turn.session,
+                                                  chat_key=turn.msg.chat.session_key)
+    if request is not None:
+        await conversations.leave(session=turn.session, handoff_id=request.id,
+                                  actor=turn.actor)
+    return [replies.menu(_("You're back with the bot. What would you like to do?"))]
+
+
+@router.action("rate")
+async def rate(turn: Turn) -> list[Reply]:
+    assert turn.action is not None
+    handoff_id, rating = turn.action.args
+    await conversations.rate(session=turn.session, handoff_id=handoff_id, rating=rating,
+                             identity_id=turn.seen.identity_id, actor=turn.actor)
+    turn.state.start(held.RATING_FLOW, "comment")
+    turn.state.slots["handoff"] = handoff_id
+    return [Reply(_("Thank you! Anything you would like to add? Type a comment, or press "
+                    "No comment."),
+                  buttons=(tuple(Button(b["label"], b["action"]) for b in
+                                 conversations.no_comment_buttons(handoff_id)[0]),))]
+
+
+@router.action("ratenc")
+async def no_comment(turn: Turn) -> list[Reply]:
+    if turn.state.flow == held.RATING_FLOW:
+        turn.state.finish()
+    return [replies.menu(_("Thanks for your feedback. What would you like to do next?"))]
+
+
+@router.flow(held.RATING_FLOW)
+async def rating_comment(turn: Turn) -> list[Reply] | None:
+    """The next free text after a rating is its comment."""
+    handoff_id = int(turn.state.slots.get("handoff", 0))
+    turn.state.finish()
+    await conversations.rate_comment(session=turn.session, handoff_id=handoff_id,
+                                     comment=turn.msg.text, identity_id=turn.seen.identity_id,
+                                     actor=turn.actor)
+    return [replies.menu(_("Thank you, your comment was passed on to our team."))]
 
 
 @router.action("faq")

@@ -15,6 +15,8 @@ class ChatState:
     focus: int | None = None                # the product last talked about: "make it 3"
     query: dict[str, Any] | None = None     # the last search, for its next page
     turn: int = 0
+    misunderstood: int = 0                  # text not understood, in a row
+    recent: str | None = None               # the last turns, sealed (core/support/context.py)
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as they are, for saving at once (`asdict` deep-copied every one, on

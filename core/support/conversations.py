@@ -141,6 +141,13 @@ async def _agent_label(session: AsyncSession, staff_id: int) -> str:
     return (user.display_name if user and user.display_name else "") or _("Our team")
 
 
+async def _joined(session: AsyncSession, staff_id: int) -> str:
+    user = await session.get(User, staff_id)
+    if user is not None and user.display_name:
+        return _("{agent} from our team has joined the chat.", agent=user.display_name)
+    return _("Someone from our team has joined the chat.")
+
+
 async def _check_staff(session: AsyncSession, staff_id: int) -> User:
     user = await session.get(User, staff_id)
     if user is None or not user.is_active or user.role not in STAFF:
@@ -296,12 +303,10 @@ async def _take(session: AsyncSession, request: HandoffRequest, staff_id: int,
                 origin: Origin, actor: Actor) -> None:
     request.status, request.taken_by_id, request.taken_at = (
         HandoffStatus.TAKEN, staff_id, now())
-    label = await _agent_label(session, staff_id)
     await _record(session, request, Author.SYSTEM,
                   _("{agent} took the conversation.", agent=await _name(session, staff_id)),
                   staff_id=staff_id, origin=origin)
-    await _to_shopper(session, request,
-                      _("{agent} from our team has joined the chat.", agent=label))
+    await _to_shopper(session, request, await _joined(session, staff_id))
     await audit.record(session=session, actor=actor, action="support.handoff_taken",
                        subject_type="handoff", subject_id=request.id)
 
@@ -335,8 +340,7 @@ async def transfer(*, session: AsyncSession, handoff_id: int, to_staff_id: int, 
     await _record(session, request, Author.SYSTEM,
                   _("Transferred to {agent}.", agent=await _name(session, to_staff_id)),
                   staff_id=actor.user_id, origin=origin)
-    await _to_shopper(session, request, _("{agent} from our team has joined the chat.",
-                                          agent=await _agent_label(session, to_staff_id)))
+    await _to_shopper(session, request, await _joined(session, to_staff_id))
     await audit.record(session=session, actor=actor, action="support.handoff_transferred",
                        subject_type="handoff", subject_id=request.id,
                        data={"from": before, "to": to_staff_id})
@@ -504,3 +508,21 @@ async def ratings_summary(*, session: AsyncSession) -> RatingsSummary:
                  for staff, email, count, points in rows if staff is not None}
     overall = Ratings(total_count, Fraction(total_sum, total_count) if total_count else None)
     return RatingsSummary(overall, per_agent)
+
+
+async def to_escalate(*, session: AsyncSession, older_than: timedelta) -> list[int]:
+    """Waiting requests nobody took within `older_than`, marked so admins hear of each once
+    (the caller emails them after the commit); returns their ids."""
+    rows = list(await session.scalars(
+        select(HandoffRequest).where(HandoffRequest.status == HandoffStatus.OPEN,
+                                     HandoffRequest.escalated_at.is_(None),
+                                     HandoffRequest.created_at <= now() - older_than)
+        .order_by(HandoffRequest.id).limit(50).with_for_update(skip_locked=True)))
+    for request in rows:
+        request.escalated_at = now()
+    return [request.id for request in rows]
+
+
+async def admin_emails(*, session: AsyncSession) -> list[str]:
+    return list(await session.scalars(select(User.email).where(
+        User.is_active, User.role == Role.ADMIN).order_by(User.id)))
