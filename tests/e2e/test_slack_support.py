@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -61,7 +62,7 @@ def agent(desk: Platforms, user: str = "U0DESK", email: str | None = AGENT_EMAIL
 async def posted(desk: Platforms, who: SlackAgent) -> str:
     """The handoff post's ts, once the desk has recorded it as the mirror (a click that
     came before that would find no handoff behind the post)."""
-    ts = await posted(desk, who)
+    ts = await who.post()
     deadline = asyncio.get_running_loop().time() + 10
     while asyncio.get_running_loop().time() < deadline:
         async with desk.shop.transaction() as session:
@@ -214,3 +215,21 @@ async def test_a_slack_agents_long_answer_reaches_the_web_chat_in_pieces(desk: P
     assert len(heard) >= 2, "with the agent's name in front it is over one bubble's 4,000"
     assert all(len(r["text"]) <= 4000 for r in heard)
     assert " ".join(r["text"] for r in heard).split()[-len(essay.split()):] == essay.split()
+
+
+async def test_a_shopper_nobody_took_in_time_is_announced_in_the_alerts_channel(
+        desk: Platforms):
+    shopper, ann = Shopper(desk.http), agent(desk)
+    await shopper.say("talk to a person")
+    await posted(desk, ann)
+    slack = desk.app.state.slack
+    slack.desk.alerts = "C0ALERTS01"
+    async with desk.shop.transaction() as session:  # what the sweeper does after the wait
+        await conversations.to_escalate(session=session, older_than=timedelta(0))
+    slack.desk.wake()
+    call = await desk.slack.wait_for(lambda: next(iter(desk.slack.of(
+        "chat.postMessage", chat="C0ALERTS01")), None))
+    assert "waiting for a person" in call.text and "conversation 1" in call.text
+    slack.desk.wake()
+    await asyncio.sleep(0.3)
+    assert len(desk.slack.of("chat.postMessage", chat="C0ALERTS01")) == 1, "once"

@@ -14,7 +14,9 @@ its conversation lives in the post's thread.
   must be that of an active admin or support account in Chatcart. Anyone else is told
   so, privately in the thread, and nothing changes. Replies from bots (this app's own
   posts too), edits, and messages outside a handoff's thread are ignored.
-- Alerts (`SLACK_ALERTS_CHANNEL`): a shopper nobody took in time (the escalation news).
+- Alerts (`SLACK_ALERTS_CHANNEL`): a shopper nobody took within SUPPORT_ESCALATE_MINUTES
+  (the sweeper marks the request escalated and mails the admins; the desk's next look
+  posts the alert, once per process: a second jobs process could post it again).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from core.audit.actor import Actor, Channel
 from core.audit.news import News
 from core.carts import service as carts
 from core.carts.models import Cart
+from core.clock import now
 from core.errors import DomainError, InvalidInput
 from core.i18n import _
 from core.shop import Shop
@@ -57,7 +60,6 @@ KNOWN_FOR = 600.0      # seconds a Slack user's e-mail address is remembered
 UNKNOWN_FOR = 60.0     # ... and that they have none we can read
 INTERVAL = 3.0         # seconds between looks for handoffs to post when nothing wakes it
 RETRY = 30.0           # seconds before a post that failed is tried again
-ESCALATED = "support.handoff_escalated"
 AUTHORS = {Author.SHOPPER: "Shopper", Author.BOT: "Bot", Author.SYSTEM: "Chatcart"}
 
 
@@ -78,6 +80,8 @@ class Desk:
         self._people: dict[str, tuple[float, SlackPerson]] = {}
         self._failed: dict[int, float] = {}   # handoff id -> when its post may be tried again
         self._wake = asyncio.Event()
+        self._alerted: set[int] = set()
+        self._since = now()  # escalations after this start
 
     # -- posting handoffs ------------------------------------------------------------------
 
@@ -86,7 +90,7 @@ class Desk:
 
     async def run_forever(self, interval: float = INTERVAL) -> None:
         """Post what is waiting, woken by news of a request (here or, through Redis, in
-        another process) or every `interval` seconds; escalations go to the alerts channel."""
+        another process) or every `interval` seconds."""
         with self.shop.newsroom.listening() as news:
             heard = asyncio.create_task(self._hear(news))
             try:
@@ -110,9 +114,6 @@ class Desk:
             item = await news.get()
             if item.action == "support.handoff_requested":
                 self.wake()
-            elif item.action == ESCALATED and self.alerts:
-                with contextlib.suppress(ValueError):
-                    await self.alert_waiting(int(item.subject_id))
 
     async def post_waiting(self) -> int:
         """Post each handoff not yet posted (oldest first); returns how many were posted."""
@@ -122,6 +123,14 @@ class Desk:
                                                 HandoffRequest.status != HandoffStatus.CLOSED)
                 .order_by(HandoffRequest.id).limit(20))
             due = [n for n in waiting if self._failed.get(n, 0.0) <= time.monotonic()]
+            escalated = [] if not self.alerts else list(await session.scalars(
+                select(HandoffRequest.id).where(HandoffRequest.status == HandoffStatus.OPEN,
+                                                HandoffRequest.escalated_at > self._since)
+                .limit(50)))
+        for handoff_id in escalated:  # the sweeper marked them (and mailed the admins)
+            if handoff_id not in self._alerted:
+                self._alerted.add(handoff_id)
+                await self.alert_waiting(handoff_id)
         posted = 0
         for handoff_id in due:
             posted += await self._post(handoff_id)
