@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import uvloop
 
-from bench import core_ops, floor, nlu, scale, telegram, wal, webchat
+from bench import core_ops, floor, nlu, scale, support_relay, telegram, wal, webchat
 from bot.nlu.embedded import build_embedded
 from bot.nlu.rasa_evaluate import RasaUnavailable
 from bot.pipeline import Understander
@@ -65,6 +65,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         trained = build_embedded(Path(folder) / "model.joblib")
         chat = served(webchat.measure(trained))
+        relay = served(support_relay.measure(trained))
         wal_sizes = served(wal.measure(trained))
         ratio, bot, bare, ratios = against_floor(trained)
     wide = asyncio.run(scale.measure()) or {}
@@ -90,6 +91,7 @@ def main() -> None:
           f"{bare['floor_turns_per_s']:.0f}/s, p50 {bare['floor_p50_ms']:.1f} ms, "
           f"p99 {bare['floor_p99_ms']:.1f} ms")
     print(wal.table(wal_sizes))
+    print(support_relay.table(relay))
     if wide:
         print(f"Telegram webhook turns on PostgreSQL + Redis, 2 serve processes and a worker "
               f"(real HTTP, {wide['scale_turns']:.0f} turns, {2 * telegram.SHOPPERS} shoppers): "
@@ -113,6 +115,7 @@ def main() -> None:
         **language,
         **rasa,
         **chat,
+        **relay,
         **wal_sizes,
         **bot,
         **figures,

@@ -16,7 +16,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -50,6 +50,12 @@ def start(shop: Shop, relay: Relay, sweep_seconds: float,
           beat: Callable[[], None] | None = None) -> list[asyncio.Task[None]]:
     return [asyncio.create_task(sweeper_loop(shop, sweep_seconds, beat), name="sweeper"),
             asyncio.create_task(relay.run_forever(), name="relay")]
+
+
+def start_desk(slack: Any) -> asyncio.Task[None]:
+    """The Slack support channel's posting of handoffs (bot/channels/slack/desk.py)."""
+    assert slack.desk is not None
+    return asyncio.create_task(slack.desk.run_forever(), name="slack-desk")
 
 
 async def stop(tasks: list[asyncio.Task[None]]) -> None:
@@ -89,13 +95,18 @@ async def run_worker(settings: Settings, sweep_seconds: float = 30.0,
     channels = sending_channels(settings, limits)
     channels[EMAIL_PLATFORM] = SupportMail(shop)  # support answers by email
     relay = Relay(shop, deliver_through(channels), list(channels))
-    wakeups = Wakeups(redis, [lambda keys: relay.wake()])
+    # The newsroom too: the Slack desk hears of a request made in a serving process.
+    wakeups = Wakeups(redis, [lambda keys: relay.wake()], shop.newsroom)
     shop.commit_listeners.append(wakeups.committed)
+    slack = channels.get("slack")
+    desk = getattr(slack, "open_desk", lambda shop: None)(shop)
     def beat() -> None:  # after a sweep that worked, and only while the relay works too
         if heartbeat is not None and relay.healthy:
             heartbeat.touch()
     tasks = [*start(shop, relay, sweep_seconds, beat),
              asyncio.create_task(wakeups.listen(), name="wakeups")]
+    if desk is not None:
+        tasks.append(start_desk(slack))
     if settle_heap:
         heap.settle()
     logs.event(log, "worker.start", platforms=", ".join(channels) or "none",

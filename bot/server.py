@@ -95,6 +95,8 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
                           running.newsroom)
         running.commit_listeners.append(wakeups.committed)
         tasks.append(asyncio.create_task(wakeups.listen(), name="wakeups"))
+        if app.state.slack is not None and app.state.slack.open_desk(running) and background:
+            tasks.append(jobs.start_desk(app.state.slack))
         if background:
             tasks += jobs.start(running, relay, sweep_seconds)
         else:

@@ -19,6 +19,9 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./chatcart.db"
 TELEGRAM_TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
 TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 SLACK_SECRET = re.compile(r"^[A-Za-z0-9]{16,128}$")
+# A public (C...) or private (G...) channel's id, as Slack shows it under the channel's
+# name > About: not its #name, which can be renamed.
+SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{6,20}$")
 
 
 class ConfigError(Exception):
@@ -73,6 +76,10 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_api_base: str | None = Field(None, validation_alias="SLACK_API_BASE")
     slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    # Where handoffs are posted for agents to answer in each post's thread (unset: console
+    # only), and where staff alerts go (a shopper left waiting).
+    slack_support_channel: str | None = Field(None, validation_alias="SLACK_SUPPORT_CHANNEL")
+    slack_alerts_channel: str | None = Field(None, validation_alias="SLACK_ALERTS_CHANNEL")
     stripe_secret_key: str | None = Field(None, validation_alias="STRIPE_SECRET_KEY")
     stripe_webhook_secret: str | None = Field(None, validation_alias="STRIPE_WEBHOOK_SECRET")
     stripe_api_base: str | None = Field(None, validation_alias="STRIPE_API_BASE")
@@ -107,6 +114,7 @@ class Settings(BaseSettings):
                      "slack_bot_token", "slack_signing_secret", "slack_app_token",
                      "stripe_secret_key", "stripe_webhook_secret", "paypal_client_id",
                      "paypal_client_secret", "paypal_webhook_id", "smtp_url", "redis_url",
+                     "slack_support_channel", "slack_alerts_channel",
                      "support_hours", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -240,6 +248,14 @@ class Settings(BaseSettings):
             raise ValueError("must be an app-level token for Socket Mode, starting with xapp-")
         return value.strip() if value else None
 
+    @field_validator("slack_support_channel", "slack_alerts_channel")
+    @classmethod
+    def _slack_channel(cls, value: str | None) -> str | None:
+        if value and not SLACK_CHANNEL.match(value.strip()):
+            raise ValueError("must be a Slack channel id such as C0123ABCD (open the channel, "
+                             "then its name > About; not the #name)")
+        return value.strip() if value else None
+
     @field_validator("telegram_api_base", "slack_api_base", "stripe_api_base",
                      "paypal_api_base", "rasa_url")
     @classmethod
@@ -266,6 +282,11 @@ class Settings(BaseSettings):
             missing = "SLACK_SIGNING_SECRET" if self.slack_bot_token else "SLACK_BOT_TOKEN"
             raise ValueError(f"{missing}: Slack needs both SLACK_BOT_TOKEN and "
                              "SLACK_SIGNING_SECRET")
+        for name, value in (("SLACK_SUPPORT_CHANNEL", self.slack_support_channel),
+                            ("SLACK_ALERTS_CHANNEL", self.slack_alerts_channel)):
+            if value and not self.slack_bot_token:
+                raise ValueError(f"{name}: posting to Slack needs SLACK_BOT_TOKEN and "
+                                 "SLACK_SIGNING_SECRET")
         if self.stripe_secret_key and not self.stripe_webhook_secret:
             raise ValueError("STRIPE_WEBHOOK_SECRET: Stripe needs it with STRIPE_SECRET_KEY "
                              "(without it no payment could ever be confirmed)")

@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 
 from bot.bodies import BadBody, read_body, read_json
 from bot.channels.chat_tokens import ChatTokens
+from bot.channels.text import split_text
 from bot.channels.webchat_limits import ClientLimits, Refusal, client_key
 from bot.messages import MAX_UPLOAD, ChatRef, Incoming, Kind, Reply, Upload
 from core.config import Settings
@@ -36,6 +37,27 @@ MAX_WAIT = 25.0
 COOKIE = "cc_chat"
 COOKIE_SECONDS = 30 * 24 * 3600  # the page keeps its token longer (localStorage) and shows it
 NO_STORE = {"Cache-Control": "no-store"}  # answers carry a token or a chat's replies
+# One bubble's text at most (what a shopper may send, too): a longer reply, such as an
+# agent's long answer, comes as several bubbles, cut at a paragraph, line or word.
+TEXT_LIMIT = 4000
+
+
+def render(replies: list[Reply]) -> list[dict[str, object]]:
+    """Replies in the web chat API's shape, each within TEXT_LIMIT; the picture goes with
+    the first piece of a split reply, its buttons and links with the last."""
+    shown: list[dict[str, object]] = []
+    for reply in replies:
+        pieces = split_text(reply.text, TEXT_LIMIT)
+        whole = reply.to_json()
+        if len(pieces) == 1:
+            shown.append(whole)
+            continue
+        last = len(pieces) - 1
+        shown += [{"text": piece, "buttons": whole["buttons"] if n == last else [],
+                   "image": whole["image"] if n == 0 else None,
+                   "links": whole["links"] if n == last else []}
+                  for n, piece in enumerate(pieces)]
+    return shown
 
 
 class Inbox:
@@ -175,7 +197,7 @@ def webchat_router() -> APIRouter:
         incoming = Incoming(chat, kind, action=said) if kind is Kind.ACTION \
             else Incoming(chat, kind, text=said)
         answers = await request.app.state.pipeline.handle(incoming)
-        response = JSONResponse({"replies": [reply.to_json() for reply in answers],
+        response = JSONResponse({"replies": render(answers),
                                  "session": token}, headers=NO_STORE)
         response.set_cookie(COOKIE, str(token), max_age=COOKIE_SECONDS, path="/",
                             secure=gate.secure, httponly=True, samesite="strict")
@@ -244,7 +266,7 @@ def webchat_router() -> APIRouter:
             queued = await inbox.take(chat_id, seconds, gone=request.is_disconnected)
         finally:
             gate.limits.poll_done(client)
-        return JSONResponse({"replies": [reply.to_json() for reply in queued]},
+        return JSONResponse({"replies": render(queued)},
                             headers=NO_STORE)
 
     @router.get("/chat")

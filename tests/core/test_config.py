@@ -72,3 +72,29 @@ def test_processes_starting_together_agree_on_one_generated_key(tmp_path):
 
 def _generated_key(folder: str) -> str:
     return load_settings(CHATCART_DATA_DIR=folder).secret_key
+
+
+SLACK = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99aa"}
+
+
+def test_the_slack_support_and_alerts_channels_are_channel_ids(tmp_path):
+    settings = load_settings(CHATCART_DATA_DIR=str(tmp_path), SLACK_SUPPORT_CHANNEL=" C0SUPPORT1 ",
+                             SLACK_ALERTS_CHANNEL="G0ALERTS01", **SLACK)
+    assert settings.slack_support_channel == "C0SUPPORT1"
+    assert settings.slack_alerts_channel == "G0ALERTS01"
+    unset = load_settings(CHATCART_DATA_DIR=str(tmp_path), SLACK_SUPPORT_CHANNEL="", **SLACK)
+    assert unset.slack_support_channel is None and unset.slack_alerts_channel is None
+
+
+@pytest.mark.parametrize("value", ["#support", "support", "D0DIRECT1", "c0lower", "C1"])
+def test_a_slack_channel_name_instead_of_an_id_is_refused_clearly(tmp_path, value):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(CHATCART_DATA_DIR=str(tmp_path), SLACK_SUPPORT_CHANNEL=value, **SLACK)
+    assert "SLACK_SUPPORT_CHANNEL:" in str(caught.value)
+    assert "channel id such as C0123ABCD" in str(caught.value)
+
+
+def test_a_slack_channel_without_the_slack_app_is_refused(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(CHATCART_DATA_DIR=str(tmp_path), SLACK_ALERTS_CHANNEL="C0ALERTS01")
+    assert "SLACK_ALERTS_CHANNEL" in str(caught.value) and "SLACK_BOT_TOKEN" in str(caught.value)

@@ -224,6 +224,88 @@ class SlackUser(ChatUser):
         raise AssertionError(f"no button {label!r} in the app's messages")
 
 
+class SlackAgent:
+    """A member of staff in the Slack support channel: reads the handoffs' posts and their
+    threads, replies in a thread, presses a post's buttons."""
+
+    def __init__(self, client: httpx.AsyncClient, api: FakeSlack, signing_secret: str,
+                 channel: str, settle: Callable[[], Awaitable[object]], user: str = "U0DESK",
+                 email: str | None = "desk@example.com", team: str = "T0SHOP") -> None:
+        self.client, self.api, self.secret = client, api, signing_secret
+        self.channel, self.settle, self.user, self.team = channel, settle, user, team
+        self.poster = SlackUser(client, api, signing_secret, settle, user, team)
+        api.people[user] = {"email": email, "name": "Desk"}
+
+    async def post(self, number: int = 1) -> str:
+        """The ts of the `number`th handoff post in the channel (waiting for it)."""
+        def posts() -> list[str]:
+            return [ts for (channel, ts), message in self.api.messages.items()
+                    if channel == self.channel and "thread_ts" not in message]
+        await self.api.wait_for(lambda: len(posts()) >= number)
+        return posts()[number - 1]
+
+    def post_text(self, ts: str) -> str:
+        blocks = self.api.messages[(self.channel, ts)].get("blocks", [])
+        return "\n".join(b["text"]["text"] if b.get("type") == "section" else
+                         " ".join(e.get("text", "") for e in b.get("elements", []))
+                         for b in blocks if b.get("type") in ("section", "context"))
+
+    def buttons(self, ts: str) -> list[str]:
+        return [e["text"]["text"] for b in self.api.messages[(self.channel, ts)]["blocks"]
+                if b.get("type") == "actions" for e in b["elements"]]
+
+    def thread(self, ts: str) -> list[str]:
+        """What the app posted in the post's thread, in order (section text, unescaped)."""
+        return [_plain(slack_text(call) or call.text) for call in self.api.calls
+                if call.method == "chat.postMessage" and call.chat == self.channel
+                and str(call.params.get("thread_ts")) == ts]
+
+    def told(self) -> list[str]:
+        """The notes only this agent saw (ephemeral)."""
+        return [call.text for call in self.api.of("chat.postEphemeral", chat=self.channel)
+                if call.params.get("user") == self.user]
+
+    def reply_event(self, ts: str | None, text: str, **extra: Any) -> dict[str, Any]:
+        body = self.poster.message_event(text, channel_type="channel")
+        body["event"]["channel"] = self.channel
+        if ts is not None:
+            body["event"]["thread_ts"] = ts
+        body["event"].update(extra)
+        return body
+
+    async def reply(self, ts: str | None, text: str, secret: str | None = None,
+                    **extra: Any) -> httpx.Response:
+        response = await self.poster.post_json(self.reply_event(ts, text, **extra), secret)
+        await self.settle()
+        return response
+
+    def press_payload(self, ts: str, label: str) -> dict[str, Any]:
+        message = self.api.messages[(self.channel, ts)]
+        element = next(e for b in message["blocks"] if b.get("type") == "actions"
+                       for e in b["elements"] if e["text"]["text"] == label)
+        return {"type": "block_actions", "team": {"id": self.team, "domain": "shop"},
+                "user": {"id": self.user, "username": "desk", "team_id": self.team},
+                "api_app_id": "A0SHOP", "token": "legacy-verification-token",
+                "container": {"type": "message", "message_ts": ts, "channel_id": self.channel,
+                              "is_ephemeral": False},
+                "trigger_id": f"{next(_event_ids)}.{next(_event_ids)}.abc",
+                "channel": {"id": self.channel, "name": "support"},
+                "message": message,
+                "response_url": "https://hooks.slack.com/actions/T0SHOP/2/y",
+                "actions": [{"action_id": element["action_id"], "block_id": "desk-buttons",
+                             "text": element["text"], "type": "button",
+                             "action_ts": f"{time.time():.6f}"}]}
+
+    async def press(self, ts: str, label: str, secret: str | None = None) -> httpx.Response:
+        response = await self.poster.post_action(self.press_payload(ts, label), secret)
+        await self.settle()
+        return response
+
+
+def _plain(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def slack_text(call: Call) -> str:
     return "\n".join(block["text"]["text"] for block in call.params.get("blocks", [])
                      if block.get("type") == "section")
@@ -234,5 +316,5 @@ def slack_buttons(call: Call) -> list[str]:
             if block.get("type") == "actions" for e in block["elements"]]
 
 
-__all__ = ["BOT_ID", "SlackUser", "TelegramUser", "keyboard_labels", "slack_buttons",
+__all__ = ["BOT_ID", "SlackAgent", "SlackUser", "TelegramUser", "keyboard_labels", "slack_buttons",
            "slack_text"]

@@ -142,7 +142,9 @@ class FakeTelegram(RecordingServer):
         if request.match_info["token"] != BOT_TOKEN:
             return web.json_response({"ok": False, "error_code": 401,
                                       "description": "Unauthorized"}, status=401)
-        if request.content_type == "application/json":
+        if request.method == "GET":
+            params = {}
+        elif request.content_type == "application/json":
             params = await request.json()
         else:
             form = await request.post()
@@ -241,6 +243,8 @@ class FakeSlack(RecordingServer):
         self.socket: web.WebSocketResponse | None = None
         self.socket_acks: list[dict[str, Any]] = []
         self._socket_ready = asyncio.Event()
+        # The workspace's people for users.info: user id -> profile fields (email, ...).
+        self.people: dict[str, dict[str, Any]] = {}
 
     @property
     def api(self) -> str:
@@ -248,6 +252,7 @@ class FakeSlack(RecordingServer):
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/api/{method}", self._handle)  # users.info and other reads
         app.router.add_get("/socket-mode", self._socket)
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -275,7 +280,9 @@ class FakeSlack(RecordingServer):
         token = "Bearer xapp-" if method == "apps.connections.open" else "Bearer xoxb-test-token"
         if not request.headers.get("Authorization", "").startswith(token):
             return web.json_response({"ok": False, "error": "invalid_auth"})
-        if request.content_type == "application/json":
+        if request.method == "GET":
+            params = {}
+        elif request.content_type == "application/json":
             params = await request.json()
         else:
             params = {k: _decode(v) for k, v in (await request.post()).items()}
@@ -300,8 +307,28 @@ class FakeSlack(RecordingServer):
             ts = f"1700000000.{next(self._ts):06d}"
             message = {"type": "message", "user": self.BOT_USER, "bot_id": "B0SHOP", "ts": ts,
                        "text": params.get("text", ""), "blocks": params.get("blocks", [])}
+            if params.get("thread_ts"):
+                message["thread_ts"] = str(params["thread_ts"])
             self.messages[(str(params["channel"]), ts)] = message
             return {"channel": params["channel"], "ts": ts, "message": message}
+        if method == "chat.postEphemeral":
+            return {"message_ts": f"1700000000.{next(self._ts):06d}"}
+        if method == "chat.delete":
+            self.messages.pop((str(params["channel"]), str(params["ts"])), None)
+            return {"channel": params["channel"], "ts": params["ts"]}
+        if method == "conversations.history":
+            key = (str(params["channel"]), str(params.get("latest")))
+            return {"messages": [self.messages[key]] if key in self.messages else [],
+                    "has_more": False}
+        if method == "users.info":
+            person = self.people.get(str(params.get("user")))
+            if person is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"user": {"id": params["user"], "team_id": "T0SHOP",
+                             "deleted": person.get("deleted", False),
+                             "is_bot": person.get("is_bot", False),
+                             "profile": {"email": person.get("email"),
+                                         "real_name": person.get("name", "")}}}
         if method == "chat.update":
             key = (str(params["channel"]), str(params["ts"]))
             if key not in self.messages:

@@ -30,10 +30,12 @@ from bot.channels.delivery import (
     Undeliverable,
 )
 from bot.channels.pacing import pacing_for
+from bot.channels.slack.desk import Desk
 from bot.channels.slack.render import LINK_PREFIX, SlackMessage, render
 from bot.messages import ChatRef, Delivery, Incoming, Kind, Reply
 from bot.pipeline import Pipeline
 from core.config import Settings
+from core.shop import Shop
 
 log = logging.getLogger("chatcart.slack")
 DEFAULT_API = "https://slack.com/api/"
@@ -68,6 +70,13 @@ class _DropMessage(logging.Filter):
 def _names(*values: object) -> bool:
     """Whether each is a Slack id (a channel, a user): a short non-empty string."""
     return all(isinstance(v, str) and 0 < len(v) <= 64 for v in values)
+
+
+def address(chat_id: str) -> tuple[str, str | None]:
+    """An outbox chat id as a channel and a thread: `D0ANN` (a direct message) or
+    `C0SUPPORT:1700000000.000100` (the thread of a handoff's post)."""
+    channel, _, thread = chat_id.partition(":")
+    return channel, thread or None
 
 
 def _person(body: dict[str, Any], event: dict[str, Any]) -> str:
@@ -105,10 +114,23 @@ class SlackChannel:
         self.sender = Sender(self.platform, limits,
                              pacing_for(settings.redis_url, self.platform, limits))
         self.turns = InFlight()
+        self.settings = settings
+        self.desk: Desk | None = None
+
+    def open_desk(self, shop: Shop) -> Desk | None:
+        """The support channel's desk, when SLACK_SUPPORT_CHANNEL is set."""
+        if self.settings.slack_support_channel and self.desk is None:
+            self.desk = Desk(self, shop, self.settings.slack_support_channel,
+                             self.settings.slack_alerts_channel)
+        return self.desk
 
     # -- events in ----------------------------------------------------------------------
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if self.desk is not None and self.desk.is_ours(event):
+            with self.turns:
+                await self.desk.on_message(body, event)
+            return
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, our own messages, channel chatter
         if not _names(event.get("channel"), event.get("user")) or not isinstance(
@@ -142,6 +164,10 @@ class SlackChannel:
 
     async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
+        if self.desk is not None and str(action.get("action_id", "")).startswith("desk:"):
+            with self.turns:
+                await self.desk.on_action(body, action)
+            return
         if action.get("action_id", "").startswith(LINK_PREFIX) or "value" not in action:
             return  # a URL button: the browser did the work
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
@@ -175,19 +201,22 @@ class SlackChannel:
     # -- replies out --------------------------------------------------------------------
 
     def send(self, channel: str, answers: list[Reply]) -> asyncio.Future[Outcome]:
-        """Messages the shop sends on its own (an order confirmed), queued like replies;
-        the future says how they went (the relay marks the outbox by it)."""
-        return self.sender.submit(channel, self._jobs(channel, answers, None))
+        """Messages the shop sends on its own (an order confirmed, a transcript entry for a
+        handoff's thread), queued like replies; the future says how they went (the relay
+        marks the outbox by it). Paced per channel: Slack's limit is a channel's."""
+        where, thread = address(channel)
+        return self.sender.submit(where, self._jobs(where, answers, None, thread))
 
-    def _jobs(self, channel: str, answers: list[Reply], edit_ts: str | None) -> list[Job]:
+    def _jobs(self, channel: str, answers: list[Reply], edit_ts: str | None,
+              thread: str | None = None) -> list[Job]:
         jobs = []
         for n, reply in enumerate(answers):
-            message = render(reply)
-            if n == 0 and message.edit and edit_ts:
-                jobs.append(Job(lambda m=message: self._update(channel, edit_ts, m),
-                                "chat.update"))
-            else:
-                jobs.append(self._post_job(channel, message))
+            for message in render(reply):
+                if n == 0 and message.edit and edit_ts:
+                    jobs.append(Job(lambda m=message: self._update(channel, edit_ts, m),
+                                    "chat.update"))
+                else:
+                    jobs.append(self._post_job(channel, message, thread))
         return jobs
 
     def _post_job(self, channel: str, message: SlackMessage, thread: str | None = None) -> Job:

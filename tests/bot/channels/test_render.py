@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from bot.channels.slack.render import BLOCK_LIMIT, MESSAGE_LIMIT, SECTION_LIMIT
 from bot.channels.slack.render import render as slack_render
 from bot.channels.telegram.render import CAPTION_LIMIT, TEXT_LIMIT
 from bot.channels.telegram.render import render as telegram_render
 from bot.channels.text import is_public_url, split_text
+from bot.channels.webchat import TEXT_LIMIT as WEB_TEXT_LIMIT
+from bot.channels.webchat import render as webchat_render
 from bot.messages import Button, Link, ProductCard, Reply
 
 ROW = ((Button("Menu", "menu"), Button("Cart", "cart")),)
@@ -50,7 +53,7 @@ def test_links_are_buttons_where_telegram_can_open_them_else_written_out():
 
 def test_slack_blocks_escape_split_and_number_their_buttons():
     text = "<!here> & " + "word " * 1300
-    message = slack_render(Reply(text, buttons=ROW + ((Button("x" * 100, "help"),),)))
+    (message,) = slack_render(Reply(text, buttons=ROW + ((Button("x" * 100, "help"),),)))
     sections = [b for b in message.blocks if b["type"] == "section"]
     assert len(sections) == 3 and all(len(s["text"]["text"]) <= 3000 for s in sections)
     assert sections[0]["text"]["text"].startswith("&lt;!here&gt; &amp;")
@@ -64,10 +67,10 @@ def test_slack_shows_a_picture_only_where_slack_can_fetch_it():
     public = ProductCard(1, "Blue mug", "€12.50", "In stock", image_url="https://x.example/m.png")
     local = ProductCard(1, "Blue mug", "€12.50", "In stock",
                         image_url="http://127.0.0.1:8000/media/m.png")
-    shown = slack_render(Reply("Blue mug", card=public))
+    (shown,) = slack_render(Reply("Blue mug", card=public))
     assert shown.blocks[0]["accessory"]["image_url"] == "https://x.example/m.png"
     assert "accessory" not in shown.without_images().blocks[0]
-    assert "accessory" not in slack_render(Reply("Blue mug", card=local)).blocks[0]
+    assert "accessory" not in slack_render(Reply("Blue mug", card=local))[0].blocks[0]
 
 
 def test_split_text_and_public_urls():
@@ -88,3 +91,45 @@ def test_slack_markup_in_what_people_type_is_read_as_plain_text():
     assert plain_text("see <https://shop.example/p/1|the mug> or <https://x.example>") == (
         "see the mug or https://x.example")
     assert plain_text("<!here> hi <#C123|general>") == "hi general"
+
+
+AGENT_ESSAY = "\n\n".join(f"Paragraph {n}: " + "a patient & <careful> answer " * 60
+                          for n in range(60))  # about 100,000 characters
+
+
+def _unescaped(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def test_an_agents_long_answer_is_split_into_several_slack_messages_within_its_limits():
+    messages = slack_render(Reply(AGENT_ESSAY, buttons=ROW, edit=True))
+    assert len(messages) >= 3
+    for message in messages:
+        assert len(message.blocks) <= BLOCK_LIMIT
+        sections = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
+        assert all(len(text) <= SECTION_LIMIT for text in sections)
+        assert sum(len(b["text"]["text"]) for b in message.blocks
+                   if b["type"] == "section") <= MESSAGE_LIMIT
+        assert len(message.text) <= 3000 and not message.edit
+    assert [any(b["type"] == "actions" for b in m.blocks) for m in messages] == [
+        False] * (len(messages) - 1) + [True]
+    said = " ".join(_unescaped(b["text"]["text"]) for m in messages for b in m.blocks
+                    if b["type"] == "section")
+    assert said.split() == AGENT_ESSAY.split(), "nothing lost, nothing repeated"
+
+
+def test_an_agents_long_answer_is_split_for_telegram_without_losing_a_word():
+    pieces = telegram_render(Reply(AGENT_ESSAY, buttons=ROW))
+    assert all(len(_unescaped(p.text)) <= TEXT_LIMIT for p in pieces)
+    assert " ".join(_unescaped(p.text) for p in pieces).split() == AGENT_ESSAY.split()
+
+
+def test_an_agents_long_answer_is_split_into_web_chat_bubbles():
+    card = ProductCard(1, "Blue mug", "€12.50", "In stock", image_url="https://x.example/m.png")
+    shown = webchat_render([Reply(AGENT_ESSAY, buttons=ROW, card=card), Reply("Next")])
+    *essay, after = shown
+    assert len(essay) >= 25 and all(len(b["text"]) <= WEB_TEXT_LIMIT for b in essay)
+    assert " ".join(b["text"] for b in essay).split() == AGENT_ESSAY.split()
+    assert essay[0]["image"] == "https://x.example/m.png" and essay[1]["image"] is None
+    assert [bool(b["buttons"]) for b in essay] == [False] * (len(essay) - 1) + [True]
+    assert after == {"text": "Next", "buttons": [], "image": None, "links": []}
