@@ -233,8 +233,8 @@ def webchat_router() -> APIRouter:
         chat = ChatRef("web", chat_id, chat_id)
         answers = await request.app.state.pipeline.handle(Incoming(
             chat, Kind.ACTION, action="retphoto", files=(Upload(data),)))
-        return JSONResponse({"replies": [reply.to_json() for reply in answers],
-                             "session": token}, headers=NO_STORE)
+        return JSONResponse({"replies": render(answers), "session": token},
+                            headers=NO_STORE)
 
     @router.get("/webchat/api/messages")
     async def poll(request: Request,

@@ -165,6 +165,20 @@ class SlackUser(ChatUser):
                           "text": text, "ts": ts, "event_ts": ts, "channel_type": channel_type,
                           "client_msg_id": f"c{next(_event_ids)}"}}
 
+    def share_event(self, files: list[dict[str, Any]], text: str = "") -> dict[str, Any]:
+        """A message with files (subtype file_share), as Slack sends a DM's upload."""
+        body = self.message_event(text)
+        body["event"].update(subtype="file_share", files=files, upload=False,
+                             display_as_bot=False)
+        return body
+
+    async def share(self, data: bytes, text: str = "", **file: Any) -> list[Call]:
+        """Share a file (kept by the double, see FakeSlack.upload) in the DM."""
+        response = await self.post_json(self.share_event([self.api.upload(data, **file)],
+                                                         text))
+        assert response.status_code == 200, response.text
+        return await self.replies()
+
     def action_payload(self, label: str) -> dict[str, Any]:
         ts, element = self.button(label)
         return {"type": "block_actions", "team": {"id": self.team, "domain": "shop"},

@@ -19,22 +19,22 @@ from tests.e2e.test_returns import jpeg
 STAFF = Actor.system("test warehouse")
 
 
-async def _sent_order(platforms: Platforms, user_id: int) -> str:
-    """A paid, shipped order of one blue mug placed from this Telegram chat."""
+async def sent_order(platforms: Platforms, platform: str, user_id: str, chat_key: str,
+                     display_name: str = "Ann Lee") -> str:
+    """A paid, shipped order of one blue mug placed from this chat (any platform)."""
     shop = platforms.shop
     gateway = shop.gateways["offline"]
     async with shop.transaction() as session:
-        seen = await identities.recognise(session=session, platform="telegram",
-                                          platform_user_id=str(user_id), display_name="Ann Lee")
-        buyer = Actor(Channel.TELEGRAM, identity_id=seen.identity_id, label="Ann Lee")
+        seen = await identities.recognise(session=session, platform=platform,
+                                          platform_user_id=user_id, display_name=display_name)
+        buyer = Actor(Channel(platform), identity_id=seen.identity_id, label=display_name)
         mug = await session.scalar(select(Product).where(Product.sku == "MUG-BLUE-350"))
-        cart = await carts.cart_for(session=session, currency="EUR",
-                                    session_key=f"telegram:{user_id}")
+        cart = await carts.cart_for(session=session, currency="EUR", session_key=chat_key)
         await carts.add_item(session=session, cart=cart, product_id=mug.id, quantity=1,
                              actor=buyer)
         order = await orders.place_order(session=session, cart=cart, actor=buyer,
                                          reservation_minutes=30, email="ann@example.com")
-        order.chat_key = f"telegram:{user_id}"
+        order.chat_key = chat_key
         payment = await payments.start(session=session, order=order, gateway=gateway,
                                        capture=True, actor=buyer)
         await payments.apply_event(session=session, event=gateway.event(
@@ -47,7 +47,7 @@ async def _sent_order(platforms: Platforms, user_id: int) -> str:
 async def test_a_telegram_shopper_sends_a_photo_of_the_damaged_mug(platforms: Platforms):
     ann = platforms.telegram_user()
     await ann.say("hi")
-    number = await _sent_order(platforms, 111222333)
+    number = await sent_order(platforms, "telegram", "111222333", "telegram:111222333")
     await ann.replies()  # the confirmation and the shipping notice
 
     await ann.say("I want to return an item")

@@ -245,6 +245,8 @@ class FakeSlack(RecordingServer):
         self._socket_ready = asyncio.Event()
         # The workspace's people for users.info: user id -> profile fields (email, ...).
         self.people: dict[str, dict[str, Any]] = {}
+        # Files shoppers shared: file id -> (bytes, sent without a Content-Length).
+        self.files: dict[str, tuple[bytes, bool]] = {}
 
     @property
     def api(self) -> str:
@@ -254,6 +256,50 @@ class FakeSlack(RecordingServer):
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/api/{method}", self._handle)  # users.info and other reads
         app.router.add_get("/socket-mode", self._socket)
+        app.router.add_get("/files-pri/{team}-{file_id}/download/{name}", self._file)
+
+    def upload(self, data: bytes, name: str = "IMG_0001.jpg", mimetype: str = "image/jpeg",
+               size: int | None = None, streamed: bool = False,
+               host: str | None = None) -> dict[str, Any]:
+        """A file a shopper shares, kept here and described as a `file_share` event's
+        `files[]` entry is. `size` may lie (Slack's word against the bytes), `streamed`
+        sends it without a Content-Length, and `host` puts another origin in its URLs."""
+        file_id = f"F0SHARED{len(self.files) + 1:04d}"
+        self.files[file_id] = (data, streamed)
+        root = host or self.url
+        return {"id": file_id, "created": int(time.time()), "timestamp": int(time.time()),
+                "name": name, "title": name, "mimetype": mimetype,
+                "filetype": name.rsplit(".", 1)[-1], "user": "U0ANN", "user_team": "T0SHOP",
+                "editable": False, "size": len(data) if size is None else size,
+                "mode": "hosted", "is_external": False, "external_type": "",
+                "is_public": False, "public_url_shared": False, "display_as_bot": False,
+                "url_private": f"{root}/files-pri/T0SHOP-{file_id}/{name}",
+                "url_private_download": f"{root}/files-pri/T0SHOP-{file_id}/download/{name}",
+                "permalink": f"https://shop.slack.com/files/U0ANN/{file_id}/{name}"}
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        """files.slack.com: a shared file, for the bot token only (Slack answers others
+        with its sign-in page, a 200 of HTML)."""
+        file_id = request.match_info["file_id"]
+        self.calls.append(Call("files.download", {"file": file_id,
+                                                  "host": request.host}))
+        if request.headers.get("Authorization") != "Bearer xoxb-test-token":
+            return web.Response(text="<html>Sign in to Slack</html>", content_type="text/html")
+        if file_id not in self.files:
+            return web.Response(status=404)
+        data, streamed = self.files[file_id]
+        if not streamed:
+            return web.Response(body=data, content_type="application/octet-stream")
+        response = web.StreamResponse()
+        response.content_type = "application/octet-stream"
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        try:
+            for start in range(0, len(data), 65536):
+                await response.write(data[start:start + 65536])
+        except (ConnectionResetError, RuntimeError):
+            pass  # the app stopped reading: what a cap is for
+        return response
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: Slack says hello, sends envelopes, and reads the app's acks."""

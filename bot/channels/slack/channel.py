@@ -31,6 +31,7 @@ from bot.channels.delivery import (
 )
 from bot.channels.pacing import pacing_for
 from bot.channels.slack.desk import Desk
+from bot.channels.slack.files import SlackFiles
 from bot.channels.slack.render import LINK_PREFIX, SlackMessage, render
 from bot.messages import ChatRef, Delivery, Incoming, Kind, Reply
 from bot.pipeline import Pipeline
@@ -55,6 +56,7 @@ def plain_text(text: str) -> str:
         return target.removeprefix("mailto:")
     text = MARKUP.sub(readable, text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+FILE_SHARE = "file_share"  # a message with files: a DM's photo (bot/channels/slack/files.py)
 IMAGE_ERRORS = {"invalid_blocks", "invalid_blocks_format", "downloading_image_failed"}
 
 
@@ -116,6 +118,7 @@ class SlackChannel:
         self.turns = InFlight()
         self.settings = settings
         self.desk: Desk | None = None
+        self.files = SlackFiles(settings.slack_bot_token, settings.slack_api_base)
 
     def open_desk(self, shop: Shop) -> Desk | None:
         """The support channel's desk, when SLACK_SUPPORT_CHANNEL is set."""
@@ -131,15 +134,38 @@ class SlackChannel:
             with self.turns:
                 await self.desk.on_message(body, event)
             return
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        subtype = event.get("subtype")
+        if event.get("channel_type") != "im" or subtype not in (None, FILE_SHARE) or event.get(
+                "bot_id"):
             return  # edits, joins, our own messages, channel chatter
         if not _names(event.get("channel"), event.get("user")) or not isinstance(
                 event.get("text", ""), str):
             logs.event(log, "slack.event_unusable", logging.WARNING,
                        event=str(body.get("event_id", ""))[:40])
             return  # nowhere to answer: it queued a message to chat None, retried 2 minutes
-        await self._turn(event["channel"], _person(body, event), plain_text(event.get("text", "")),
-                         f"event:{body.get('event_id', event.get('ts'))}")
+        event_id = f"event:{body.get('event_id', event.get('ts'))}"
+        text = plain_text(event.get("text", ""))
+        if subtype == FILE_SHARE:
+            with self.turns:
+                await self._file_share(event, _person(body, event), text, event_id)
+            return
+        await self._turn(event["channel"], _person(body, event), text, event_id)
+
+    async def _file_share(self, event: dict[str, Any], person: str, text: str,
+                          event_id: str) -> None:
+        """A file in a direct message: its files go in as the `retphoto` action (as a
+        Telegram photo does), fetched from Slack's file host within bounds (files.py); the
+        words typed with it then go in as a message of their own."""
+        uploads = await self.files.fetch(event.get("files"))
+        channel = event["channel"]
+        chat = ChatRef(self.platform, channel, person)
+        incoming = Incoming(chat, Kind.ACTION, action="retphoto", text=text, files=uploads,
+                            delivery=Delivery(self.platform, f"{event_id}:files"))
+        assert self.pipeline is not None, "a sending-only channel gets no events"
+        answers = await self.pipeline.handle(incoming)
+        self.sender.submit(channel, self._jobs(channel, answers, None))
+        if text:
+            await self._turn(channel, person, text, event_id)
 
     async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if not _names(event.get("channel"), event.get("user")) or not isinstance(
@@ -266,3 +292,4 @@ class SlackChannel:
     async def close(self) -> None:
         await self.turns.idle(5)
         await self.sender.close()
+        await self.files.close()

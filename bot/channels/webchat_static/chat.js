@@ -4,6 +4,13 @@
   const log = document.getElementById("log");
   const form = document.getElementById("composer");
   const input = document.getElementById("text");
+  const photoButton = document.getElementById("add-photo");
+  const photoInput = document.getElementById("photo");
+  // The server's cap on a photo (bot.messages.MAX_UPLOAD; a test holds them equal): a
+  // larger file is refused here, before it is sent.
+  const MAX_PHOTO_MB = 8;
+  const MAX_PHOTO_BYTES = MAX_PHOTO_MB * 1024 * 1024;
+  const PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp", "image/gif"];
   // The chat's token is issued by the server with the first answer; it is kept here so a
   // reload carries on the same chat, and shown in each message's body and each poll's
   // X-Chat-Session header (never in a URL). A token the server no longer knows (an old
@@ -77,13 +84,18 @@
   }
 
   async function deliver(payload) {
+    await answered(() => fetch("/webchat/api/messages", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(Object.assign(
+        session ? { session } : {}, { locale: navigator.language }, payload)),
+    }));
+  }
+
+  // The server's answer to a message or a photo: its replies, or its refusal, as bubbles.
+  async function answered(request) {
     try {
-      const response = await fetch("/webchat/api/messages", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(Object.assign(
-          session ? { session } : {}, { locale: navigator.language }, payload)),
-      });
+      const response = await request();
       const body = await response.json();
       if (!response.ok) {
         render({ text: body.error || "Something went wrong." });
@@ -94,6 +106,43 @@
     } catch (error) {
       render({ text: "The shop can't be reached right now. Please try again." });
     }
+  }
+
+  // A photo for a return: the image itself is the body, the chat's token in a header.
+  // Whether a return wants one is the server's to say (it answers either way).
+  function sendPhoto(file) {
+    if (file.size > MAX_PHOTO_BYTES) {
+      render({ text: `That photo is larger than ${MAX_PHOTO_MB} MB. Please send a smaller one.` });
+      return;
+    }
+    if (!PHOTO_TYPES.includes(file.type)) {
+      render({ text: "Please choose a photo: a JPEG, PNG, WebP or GIF image." });
+      return;
+    }
+    const item = bubble("me");
+    const reader = new FileReader();
+    reader.addEventListener("load", () => {
+      const img = document.createElement("img");
+      img.src = reader.result;  // a data: address (the page's policy allows no blob:)
+      img.alt = "Your photo";
+      img.addEventListener("error", () => img.remove());  // not a picture after all
+      item.prepend(img);
+    });
+    reader.readAsDataURL(file);
+    const name = document.createElement("p");
+    name.textContent = "Photo: " + file.name;
+    item.appendChild(name);
+    sending = sending.then(() => {
+      if (!session) {
+        render({ text: "The shop can't be reached right now. Please try again." });
+        return undefined;
+      }
+      return answered(() => fetch("/webchat/api/photos", {
+        method: "POST",
+        headers: { "Content-Type": file.type, "X-Chat-Session": session },
+        body: file,
+      }));
+    });
   }
 
   async function poll() {
@@ -123,6 +172,13 @@
     if (!text) return;
     input.value = "";
     send({ text }, text);
+  });
+
+  photoButton.addEventListener("click", () => photoInput.click());
+  photoInput.addEventListener("change", () => {
+    const file = photoInput.files && photoInput.files[0];
+    photoInput.value = "";  // the same file may be chosen again
+    if (file) sendPhoto(file);
   });
 
   send({ text: "/start" }, "Hello");
