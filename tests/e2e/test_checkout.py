@@ -161,6 +161,8 @@ async def test_a_paid_order_cancelled_in_chat_is_refunded_and_restocked(client):
     await client.post(ann.payment_path(), data={"outcome": "pay"})
     await ann.news()
     await ann.say(f"cancel my order {number}")
+    assert f"Cancel order {number}? The €29.90 you paid will be refunded." in ann.text
+    await ann.press("Yes, cancel")                       # a paid order is cancelled once asked
     assert f"Order {number} is cancelled" in ann.text and "€29.90 is being refunded" in ann.text
     async with shop.transaction() as session:
         order = await session.scalar(select(Order).where(Order.number == number))
