@@ -1,8 +1,9 @@
 """Background upkeep (bot/jobs.py runs it in `chatcart serve` or `chatcart worker`): unpaid
 orders past their window are cancelled (and their payment pages closed), chats idle past
 their expiry are forgotten, old webhook receipts and delivered messages are dropped, and
-so are console sign-ins left unfinished and sign-in failures long past. Admins are
-emailed about shoppers nobody took within SUPPORT_ESCALATE_MINUTES.
+so are console sign-ins left unfinished and sign-in failures long past. Shoppers nobody
+took within SUPPORT_ESCALATE_MINUTES are announced once each, through the outbox: a mail
+to every admin and, with SLACK_ALERTS_CHANNEL, an alert there.
 
 Safe with several processes: the expiry is idempotent (conditional updates).
 """
@@ -17,8 +18,7 @@ from datetime import timedelta
 from bot import logs
 from core.accounts import second_factor, throttle
 from core.chats import service as chats
-from core.i18n import _
-from core.notifications.mail import Email
+from core.config import Settings
 from core.orders import service as orders
 from core.outbox import service as outbox
 from core.payments import service as payments
@@ -40,9 +40,10 @@ async def expire_once(shop: Shop) -> list[str]:
         await second_factor.purge(session=session)
         await throttle.purge(session=session)
         minutes = shop.settings.support_escalate_minutes
-        waiting = await conversations.to_escalate(
-            session=session, older_than=timedelta(minutes=minutes)) if minutes else []
-        admins = await conversations.admin_emails(session=session) if waiting else []
+        waiting = await conversations.escalate(
+            session=session, older_than=timedelta(minutes=minutes),
+            console_url=f"{shop.settings.base_url}/admin/handoffs",
+            alert_key=alerts_key(shop.settings)) if minutes else []
     for order_id in ids:  # after the expiry committed: a slow gateway can't hold it up
         async with shop.transaction() as session:
             await payments.close_open(session=session, order_id=order_id,
@@ -50,25 +51,15 @@ async def expire_once(shop: Shop) -> list[str]:
     for number in numbers:
         logs.event(log, "order.payment_expired", order=number)
     if waiting:
-        await _tell_admins(shop, waiting, admins)
+        logs.event(log, "support.escalated", handoffs=",".join(map(str, waiting)))
     return numbers
 
 
-async def _tell_admins(shop: Shop, waiting: list[int], admins: list[str]) -> None:
-    """Shoppers waited past SUPPORT_ESCALATE_MINUTES with nobody taking them: each admin
-    hears once (marked before the commit; a failed mail is logged, not retried)."""
-    link = f"{shop.settings.base_url}/admin/handoffs"
-    body = _("{count} shopper(s) have waited more than {minutes} minutes for a person and "
-             "nobody has taken them yet. Answer them in the console: {link}",
-             count=len(waiting), minutes=shop.settings.support_escalate_minutes, link=link)
-    for address in admins:
-        try:
-            await shop.mailer.send(Email(address, _("Shoppers are waiting for a person"),
-                                         body))
-        except Exception:  # noqa: BLE001 - the next request still escalates
-            log.exception("support.escalation_mail_failed")
-    logs.event(log, "support.escalated", handoffs=",".join(map(str, waiting)),
-               admins=len(admins))
+def alerts_key(settings: Settings) -> str | None:
+    """Where staff alerts go: the Slack alerts channel's chat key (SlackChannel.send posts
+    to a channel id), when one is set."""
+    channel = settings.slack_alerts_channel
+    return f"slack:{channel}" if channel and settings.slack_bot_token else None
 
 
 async def run_forever(shop: Shop, interval: float,

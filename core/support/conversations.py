@@ -45,6 +45,8 @@ MAX_TEXT = 4000
 STAFF = (Role.ADMIN, Role.SUPPORT)
 ONLINE = timedelta(minutes=5)       # staff who acted this recently are "online"
 EMAIL_PLATFORM = "email"            # outbox key `email:support-<id>`: a copy by email
+TICKET_MAIL = "support"             # ... `email:support-<handoff id>`: to the shopper
+STAFF_MAIL = "staff"                # ... `email:staff-<user id>`: to a member of staff
 # The rating question's buttons: `rate:<handoff id>:<1..5>`, and the comment skip.
 RATE_ACTION = "rate"
 NO_COMMENT_ACTION = "ratenc"
@@ -213,17 +215,16 @@ async def queue_position(*, session: AsyncSession, request: HandoffRequest) -> i
 
 async def record_shopper_message(*, session: AsyncSession, handoff_id: int,
                                  text: str) -> SupportMessage:
-    request = await session.get(HandoffRequest, handoff_id)
-    if request is None:
-        raise NotFound(SupportError.HANDOFF_NOT_FOUND, "No such support conversation.")
+    """The row lock first, as `set_mirror` takes it: an entry is then either recorded before
+    the mirror is set (and the mirror's poster finds it in the transcript) or after (and is
+    mirrored here), never lost in between."""
+    request = await locked(session, handoff_id)
     return await _record(session, request, Author.SHOPPER, text[:MAX_TEXT])
 
 
 async def record_bot_reply(*, session: AsyncSession, handoff_id: int,
                            text: str) -> SupportMessage:
-    request = await session.get(HandoffRequest, handoff_id)
-    if request is None:
-        raise NotFound(SupportError.HANDOFF_NOT_FOUND, "No such support conversation.")
+    request = await locked(session, handoff_id)  # as record_shopper_message
     return await _record(session, request, Author.BOT, text[:MAX_TEXT])
 
 
@@ -363,7 +364,8 @@ async def agent_reply(*, session: AsyncSession, handoff_id: int, staff_id: int, 
                                           agent=await _agent_label(session, staff_id),
                                           text=cleaned))
     if request.offline and request.contact_email:  # a ticket: the answer goes by email too
-        await outbox.enqueue(session=session, chat_key=f"{EMAIL_PLATFORM}:support-{request.id}",
+        await outbox.enqueue(session=session,
+                             chat_key=f"{EMAIL_PLATFORM}:{TICKET_MAIL}-{request.id}",
                              text=cleaned)
     await audit.record(session=session, actor=actor, action="support.agent_replied",
                        subject_type="handoff", subject_id=request.id,
@@ -411,8 +413,9 @@ async def resolve(*, session: AsyncSession, handoff_id: int, staff_id: int, acto
 
 async def set_mirror(*, session: AsyncSession, handoff_id: int,
                      mirror_key: str | None) -> HandoffRequest:
-    """Where staff see this conversation from now on (entries recorded before are not
-    re-sent: the mirror's first post shows them from `transcript`)."""
+    """Where staff see this conversation from now on. Entries recorded before are not
+    re-sent: the caller shows them from `transcript`, read in this same transaction after
+    this call (every recording path takes this row's lock, so none falls in between)."""
     request = await locked(session, handoff_id)
     request.mirror_key = mirror_key[:160] if mirror_key else None
     return request
@@ -510,19 +513,40 @@ async def ratings_summary(*, session: AsyncSession) -> RatingsSummary:
     return RatingsSummary(overall, per_agent)
 
 
-async def to_escalate(*, session: AsyncSession, older_than: timedelta) -> list[int]:
-    """Waiting requests nobody took within `older_than`, marked so admins hear of each once
-    (the caller emails them after the commit); returns their ids."""
+def staff_mail_key(user_id: int) -> str:
+    """The outbox address of a mail to a member of staff (opened by the bot's mail sender)."""
+    return f"{EMAIL_PLATFORM}:{STAFF_MAIL}-{user_id}"
+
+
+async def escalate(*, session: AsyncSession, older_than: timedelta, console_url: str,
+                   alert_key: str | None = None) -> list[int]:
+    """Waiting requests nobody took within `older_than`: each is marked (`escalated_at`)
+    and staff are told in the same transaction, through the outbox, so each request is
+    announced once however many sweepers run, and a failed send is retried: a mail to
+    every active admin (`staff_mail_key`), and an alert per request to `alert_key` (a chat
+    the bot side names, such as its alerts channel). Returns the ids marked."""
     rows = list(await session.scalars(
         select(HandoffRequest).where(HandoffRequest.status == HandoffStatus.OPEN,
                                      HandoffRequest.escalated_at.is_(None),
                                      HandoffRequest.created_at <= now() - older_than)
         .order_by(HandoffRequest.id).limit(50).with_for_update(skip_locked=True)))
+    if not rows:
+        return []
+    minutes = int(older_than.total_seconds() // 60)
     for request in rows:
         request.escalated_at = now()
+        if alert_key:
+            await outbox.enqueue(session=session, chat_key=alert_key, text=_(
+                "A shopper has been waiting for a person for more than {minutes} minutes "
+                "(conversation {number}); nobody has taken it yet. Answer in the console: "
+                "{link}", minutes=minutes, number=request.id,
+                link=f"{console_url}/{request.id}"))
+    body = _("{count} shopper(s) have waited more than {minutes} minutes for a person and "
+             "nobody has taken them yet (conversations {numbers}). Answer them in the "
+             "console: {link}", count=len(rows), minutes=minutes,
+             numbers=", ".join(str(request.id) for request in rows), link=console_url)
+    admins = await session.scalars(select(User.id).where(
+        User.is_active, User.role == Role.ADMIN).order_by(User.id))
+    for admin_id in admins:
+        await outbox.enqueue(session=session, chat_key=staff_mail_key(admin_id), text=body)
     return [request.id for request in rows]
-
-
-async def admin_emails(*, session: AsyncSession) -> list[str]:
-    return list(await session.scalars(select(User.email).where(
-        User.is_active, User.role == Role.ADMIN).order_by(User.id)))

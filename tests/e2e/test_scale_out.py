@@ -13,8 +13,6 @@ import asyncio
 import json
 import os
 import random
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +37,7 @@ from tests import factories
 from tests.admin_web.console import ConsoleUser
 from tests.conftest import SECRET, UNLIMITED_CLIENT, make_settings, new_database_url
 from tests.e2e.checkout_steps import to_review
+from tests.e2e.cluster import Processes, wait_healthy
 from tests.e2e.conftest import TELEGRAM_SECRET
 from tests.e2e.platforms import TelegramUser
 from tests.e2e.webchat import Shopper
@@ -52,33 +51,6 @@ MUGS = 9            # on the shelf: four buyers of two, and one left over
 WEB_BUYERS = 8
 TELEGRAM_BUYERS = 4
 STAFF, PASSWORD = "desk@example.com", "correct horse battery"
-
-
-class Processes:
-    """Chatcart processes started from the CLI, their output kept for a failing test."""
-
-    def __init__(self, env: dict[str, str], folder: Path) -> None:
-        self.env, self.folder, self.running = env, folder, []
-
-    def start(self, name: str, *args: str) -> None:
-        log = open(self.folder / f"{name}.log", "w")  # noqa: SIM115 - closed in stop()
-        process = subprocess.Popen([sys.executable, "-m", "bot", *args], env=self.env,
-                                   cwd=self.folder, stdout=log, stderr=subprocess.STDOUT)
-        self.running.append((name, process, log))
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {name}\n" + (self.folder / f"{name}.log").read_text()[-3000:]
-                         for name, _, _ in self.running)
-
-    def stop(self) -> None:
-        for _, process, _ in self.running:
-            process.terminate()
-        for _, process, log in self.running:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            log.close()
 
 
 @pytest.fixture
@@ -116,16 +88,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path, redis_server: Any,
             processes.start(f"app{n}", "serve", "--no-jobs", "--port", str(port))
         processes.start("worker", "worker", "--sweep-seconds", "1")
         bases = [f"http://127.0.0.1:{port}" for port in ports]
-        deadline = time.monotonic() + 90
-        for base in bases:
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, processes.logs()
-                time.sleep(0.2)
+        wait_healthy(bases, processes)
         shop = Shop.from_settings(settings)
         yield bases, shop, processes
         asyncio.run(shop.close())

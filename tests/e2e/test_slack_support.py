@@ -13,23 +13,28 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from bot import sweeper
 from bot.nlu.embedded import EmbeddedNlu
 from bot.server import create_app
 from core.accounts.models import Role, User
 from core.audit.models import AuditEvent
+from core.clock import now
+from core.notifications.mail import Email
+from core.outbox.models import OutboxMessage
 from core.shop import Shop
 from core.support import conversations
 from core.support.models import HandoffRequest, HandoffStatus, Origin
 from tests import factories
 from tests.e2e.conftest import FAST, SLACK_SIGNING_SECRET, Platforms, channel_settings
-from tests.e2e.platforms import SlackAgent
+from tests.e2e.platforms import SlackAgent, slack_text
 from tests.e2e.webchat import Shopper
 from tests.support.demo_copy import demo_filled
 from tests.support.platforms import FakeSlack, FakeTelegram
 
 SUPPORT = "C0SUPPORT1"
+ALERTS = "C0ALERTS01"
 AGENT_EMAIL = "desk@example.com"
 
 
@@ -39,7 +44,7 @@ async def desk(database_url: str, tmp_path: Path, trained: EmbeddedNlu,
                ) -> AsyncIterator[Platforms]:
     """The demo shop with Telegram, Slack and the Slack support channel on, and one agent."""
     settings = channel_settings(database_url, tmp_path / "data", telegram_api, slack_api,
-                                SLACK_SUPPORT_CHANNEL=SUPPORT)
+                                SLACK_SUPPORT_CHANNEL=SUPPORT, SLACK_ALERTS_CHANNEL=ALERTS)
     shop = Shop.from_settings(settings)
     await demo_filled(shop)
     async with shop.transaction() as session:
@@ -217,19 +222,97 @@ async def test_a_slack_agents_long_answer_reaches_the_web_chat_in_pieces(desk: P
     assert " ".join(r["text"] for r in heard).split()[-len(essay.split()):] == essay.split()
 
 
-async def test_a_shopper_nobody_took_in_time_is_announced_in_the_alerts_channel(
+async def test_a_slack_shopper_hears_the_agent_from_the_thread_and_from_the_console(
         desk: Platforms):
+    shopper, ann = desk.slack_user("U0SHOPPER"), agent(desk)
+    await shopper.say("I need a human please")
+    ts = await posted(desk, ann)
+    assert "Slack" in ann.post_text(ts) and "I need a human" in ann.post_text(ts)
+    shopper.seen = len(shopper.mine())
+
+    await ann.reply(ts, "Hi, Desk here. What can I do?")
+    await desk.slack.wait_for(lambda: any("What can I do?" in slack_text(c)
+                                          for c in shopper.mine()))
+    heard = await shopper.say("my parcel is late")
+    assert not any("parcel" in slack_text(c).lower() for c in heard), "the bot is silent"
+    await _until_in_thread(ann, ts, "my parcel is late")
+
+    async with desk.shop.transaction() as session:  # what the console's reply box does
+        staff = await session.scalar(select(User).where(User.email == AGENT_EMAIL))
+        await conversations.agent_reply(session=session, handoff_id=1, staff_id=staff.id,
+                                        text="It ships today.", origin=Origin.CONSOLE,
+                                        actor=factories.ADMIN)
+    await desk.slack.wait_for(lambda: any("It ships today." in slack_text(c)
+                                          for c in shopper.mine()))
+    await _until_in_thread(ann, ts, "It ships today.")
+    assert sum("It ships today." in slack_text(c) for c in shopper.mine()) == 1
+
+    await ann.press(ts, "Resolve")
+    await desk.slack.wait_for(lambda: any("back with" in slack_text(c)
+                                          for c in shopper.mine()))
+    answer = await shopper.say("show me mugs")
+    assert any("Blue mug" in slack_text(c) for c in answer), "the bot answers again"
+
+
+class Mailbox:
+    """A mail server that is down for the first `failures` messages."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.sent: list[Email] = []
+        self.failures, self.tries = failures, 0
+
+    async def send(self, email: Email) -> None:
+        self.tries += 1
+        if self.failures:
+            self.failures -= 1
+            raise OSError("the SMTP server is down")
+        self.sent.append(email)
+
+
+async def test_a_shopper_nobody_took_in_time_is_announced_once_by_mail_and_in_slack(
+        desk: Platforms):
+    async with desk.shop.transaction() as session:
+        await factories.user(session, "boss@example.com", role=Role.ADMIN)
+        gone = await factories.user(session, "former@example.com", role=Role.ADMIN)
+        gone.is_active = False
+        admins = sorted(await session.scalars(select(User.email).where(
+            User.role == Role.ADMIN, User.is_active)))
+    assert len(admins) == 2, "the demo's admin and the boss"
     shopper, ann = Shopper(desk.http), agent(desk)
     await shopper.say("talk to a person")
     await posted(desk, ann)
-    slack = desk.app.state.slack
-    slack.desk.alerts = "C0ALERTS01"
-    async with desk.shop.transaction() as session:  # what the sweeper does after the wait
-        await conversations.to_escalate(session=session, older_than=timedelta(0))
-    slack.desk.wake()
+    mailbox = desk.shop.mailer = Mailbox(failures=1)  # type: ignore[assignment]
+    async with desk.shop.transaction() as session:  # the wait is over
+        await session.execute(update(HandoffRequest).values(
+            created_at=now() - timedelta(minutes=11)))
+
+    # Two jobs processes sweep at the same moment, then again: one announcement.
+    other = Shop.from_settings(desk.shop.settings)
+    try:
+        await asyncio.gather(sweeper.expire_once(desk.shop), sweeper.expire_once(other))
+        await asyncio.gather(sweeper.expire_once(desk.shop), sweeper.expire_once(other))
+    finally:
+        await other.close()
     call = await desk.slack.wait_for(lambda: next(iter(desk.slack.of(
-        "chat.postMessage", chat="C0ALERTS01")), None))
-    assert "waiting for a person" in call.text and "conversation 1" in call.text
-    slack.desk.wake()
+        "chat.postMessage", chat=ALERTS)), None))
+    assert "waiting for a person" in slack_text(call) and "conversation 1" in slack_text(call)
+    assert "/admin/handoffs/1" in slack_text(call)
+    await desk.slack.wait_for(lambda: mailbox.tries >= 2)
+    assert len(mailbox.sent) == 1, "the server was down for the first mail"
+
+    async with desk.shop.transaction() as session:  # the pause before the next try is over
+        await session.execute(update(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+                              .values(next_attempt_at=now()))
+    desk.app.state.relay.wake()
+    await desk.slack.wait_for(lambda: len(mailbox.sent) >= 2)
     await asyncio.sleep(0.3)
-    assert len(desk.slack.of("chat.postMessage", chat="C0ALERTS01")) == 1, "once"
+    await sweeper.expire_once(desk.shop)
+    desk.app.state.relay.wake()
+    await asyncio.sleep(0.3)
+    assert sorted(mail.to for mail in mailbox.sent) == admins, "each active admin, once"
+    assert mailbox.tries == 3
+    for mail in mailbox.sent:
+        assert mail.subject == "Shoppers are waiting for a person"
+        assert "1 shopper(s) have waited more than 10 minutes" in mail.body
+        assert "(conversations 1)" in mail.body and "/admin/handoffs" in mail.body
+    assert len(desk.slack.of("chat.postMessage", chat=ALERTS)) == 1, "once"

@@ -123,8 +123,7 @@ class SlackChannel:
     def open_desk(self, shop: Shop) -> Desk | None:
         """The support channel's desk, when SLACK_SUPPORT_CHANNEL is set."""
         if self.settings.slack_support_channel and self.desk is None:
-            self.desk = Desk(self, shop, self.settings.slack_support_channel,
-                             self.settings.slack_alerts_channel)
+            self.desk = Desk(self, shop, self.settings.slack_support_channel)
         return self.desk
 
     # -- events in ----------------------------------------------------------------------

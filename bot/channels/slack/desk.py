@@ -7,16 +7,17 @@ its conversation lives in the post's thread.
   outbox address SlackChannel.send posts into a thread). From then on core queues every
   transcript entry not typed in the thread to it: the shopper's messages, the console's.
   Two processes posting one handoff at once: the second finds the mirror set and deletes
-  its own post.
+  its own post. What was said while the post was on its way is queued to the thread in
+  the transaction that sets the mirror (core's recording paths take the same row lock,
+  so every entry is either in that batch or mirrored by core, once).
 - Replies in the thread go to the shopper through core (`agent_reply`, origin "mirror",
   so they are not echoed back); the Take and Resolve buttons take and resolve.
 - Who may answer: the Slack user's e-mail address (users.info, scope users:read.email)
   must be that of an active admin or support account in Chatcart. Anyone else is told
   so, privately in the thread, and nothing changes. Replies from bots (this app's own
   posts too), edits, and messages outside a handoff's thread are ignored.
-- Alerts (`SLACK_ALERTS_CHANNEL`): a shopper nobody took within SUPPORT_ESCALATE_MINUTES
-  (the sweeper marks the request escalated and mails the admins; the desk's next look
-  posts the alert, once per process: a second jobs process could post it again).
+- Alerts (`SLACK_ALERTS_CHANNEL`) are not the desk's: the sweeper has core queue them to
+  that channel through the outbox (bot/sweeper.py), once per request.
 """
 
 from __future__ import annotations
@@ -35,17 +36,16 @@ from bot import logs, replies
 from bot.channels.delivery import Job, RetryAfter, Undeliverable
 from bot.channels.slack import desk_post
 from bot.channels.slack.desk_post import RESOLVE, TAKE, Handoff, Said
-from bot.channels.slack.render import escape, render
-from bot.messages import Reply
+from bot.channels.slack.render import escape
 from core.accounts.models import ChatIdentity, Role, User
 from core.accounts.service import normalize_email
 from core.audit.actor import Actor, Channel
 from core.audit.news import News
 from core.carts import service as carts
 from core.carts.models import Cart
-from core.clock import now
 from core.errors import DomainError, InvalidInput
 from core.i18n import _
+from core.outbox import service as outbox
 from core.shop import Shop
 from core.support import conversations
 from core.support.models import Author, HandoffRequest, HandoffStatus, Origin
@@ -74,14 +74,11 @@ class SlackPerson:
 
 
 class Desk:
-    def __init__(self, slack: SlackChannel, shop: Shop, channel: str,
-                 alerts: str | None = None) -> None:
-        self.slack, self.shop, self.channel, self.alerts = slack, shop, channel, alerts
+    def __init__(self, slack: SlackChannel, shop: Shop, channel: str) -> None:
+        self.slack, self.shop, self.channel = slack, shop, channel
         self._people: dict[str, tuple[float, SlackPerson]] = {}
         self._failed: dict[int, float] = {}   # handoff id -> when its post may be tried again
         self._wake = asyncio.Event()
-        self._alerted: set[int] = set()
-        self._since = now()  # escalations after this start
 
     # -- posting handoffs ------------------------------------------------------------------
 
@@ -123,14 +120,6 @@ class Desk:
                                                 HandoffRequest.status != HandoffStatus.CLOSED)
                 .order_by(HandoffRequest.id).limit(20))
             due = [n for n in waiting if self._failed.get(n, 0.0) <= time.monotonic()]
-            escalated = [] if not self.alerts else list(await session.scalars(
-                select(HandoffRequest.id).where(HandoffRequest.status == HandoffStatus.OPEN,
-                                                HandoffRequest.escalated_at > self._since)
-                .limit(50)))
-        for handoff_id in escalated:  # the sweeper marked them (and mailed the admins)
-            if handoff_id not in self._alerted:
-                self._alerted.add(handoff_id)
-                await self.alert_waiting(handoff_id)
         posted = 0
         for handoff_id in due:
             posted += await self._post(handoff_id)
@@ -161,18 +150,19 @@ class Desk:
             if ours:
                 await conversations.set_mirror(session=session, handoff_id=handoff_id,
                                                mirror_key=key)
-                # What was said between reading the post and setting the mirror.
+                # What was said between reading the post and setting the mirror (an entry
+                # being recorded now waits for this lock, then core mirrors it itself).
                 missed = await conversations.transcript(session=session,
                                                         handoff_id=handoff_id,
                                                         after_id=last_entry)
+                if missed:
+                    await outbox.enqueue(session=session, chat_key=key, text="\n".join(
+                        f"{self._author(entry)}: {entry.text}" for entry in missed))
         if not ours:  # another process posted it first
             with contextlib.suppress(Undeliverable, RetryAfter, SlackApiError):
                 await self.slack._call(self.slack.client.chat_delete(channel=self.channel,
                                                                      ts=ts))
             return 0
-        if missed:
-            lines = [f"{self._author(entry)}: {entry.text}" for entry in missed]
-            self.slack.send(f"{self.channel}:{ts}", [Reply("\n".join(lines))])
         logs.event(log, "desk.posted", handoff=handoff_id)
         return 1
 
@@ -222,22 +212,6 @@ class Desk:
         if entry.author in (Author.AGENT, Author.NOTE):
             return entry.staff_email or "Agent"
         return AUTHORS.get(entry.author, str(entry.author))
-
-    async def alert_waiting(self, handoff_id: int) -> None:
-        """Tell the alerts channel that a shopper has waited past the escalation time."""
-        assert self.alerts is not None
-        async with self.shop.transaction() as session:
-            request = await session.get(HandoffRequest, handoff_id)
-            if request is None or request.status is not HandoffStatus.OPEN:
-                return
-            where = request.mirror_key
-        text = _("A shopper has been waiting for a person for a while (conversation "
-                 "{number}); nobody has taken it yet.", number=handoff_id)
-        if where and where.startswith(f"slack:{self.channel}:"):
-            text += " " + _("It is in <#{channel}>.", channel=self.channel)
-        (message,) = render(Reply(text))
-        self.slack.sender.submit(self.alerts, [Job(
-            lambda: self.slack._post(self.alerts or "", message, None), "chat.postMessage")])
 
     # -- the thread and the buttons ---------------------------------------------------------
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 import pytest
+from sqlalchemy import select
 
 from bot import held
 from core.accounts import identities
@@ -14,6 +15,8 @@ from core.audit.actor import Actor, Channel
 from core.config import ConfigError, load_settings
 from core.crypto import Vault
 from core.errors import Conflict
+from core.outbox import service as outbox
+from core.outbox.models import OutboxMessage
 from core.support import context, conversations
 from core.support.hours import parse
 from core.support.models import HandoffStatus, Origin
@@ -158,3 +161,48 @@ async def test_two_agents_taking_at_once_one_wins_and_the_other_is_told_who(shop
     assert results[1] == "won"
     assert results[0] in ("sam@example.com has already taken it.",
                           "kim@example.com has already taken it.")
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)],
+                         indirect=True)
+@pytest.mark.parametrize("first", ["shopper", "desk"])
+async def test_a_message_said_while_the_mirror_is_set_reaches_the_thread_once(shop, first):
+    """The Slack desk posts a handoff, then sets the mirror and queues what was said since
+    the post (bot/channels/slack/desk.py). A shopper's message whose transaction overlaps
+    that one must end up in exactly one of the two: that batch, or core's own mirroring."""
+    async with shop.transaction() as session:
+        request, _ = await _open(session, "ann")
+        handoff_id = request.id
+    key = "slack:C0SUPPORT1:1700000000.000100"
+    shopper_in, desk_in, commit = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def shopper() -> None:
+        if first == "desk":
+            await desk_in.wait()
+        async with shop.transaction() as session:
+            await conversations.record_shopper_message(session=session, handoff_id=handoff_id,
+                                                       text="Are you there?")
+            shopper_in.set()
+            await commit.wait()  # the turn goes on (its reply, the chat's state) meanwhile
+
+    async def desk() -> list[str]:
+        if first == "shopper":
+            await shopper_in.wait()
+        async with shop.transaction() as session:
+            await conversations.set_mirror(session=session, handoff_id=handoff_id,
+                                           mirror_key=key)
+            desk_in.set()
+            if first == "desk":
+                await asyncio.sleep(0.3)  # the shopper's message is on its way meanwhile
+            missed = await conversations.transcript(session=session, handoff_id=handoff_id)
+            return [entry.text for entry in missed]
+
+    tasks = asyncio.gather(shopper(), desk())
+    await asyncio.sleep(0.5)   # both are as far as they can get
+    commit.set()
+    _, missed = await tasks
+    async with shop.transaction() as session:
+        queued = [outbox.opened(m.payload, shop.vault)["text"] for m in await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.chat_key == key))]
+    shown = [text for text in missed + queued if "Are you there?" in text]
+    assert len(shown) == 1, (missed, queued)
