@@ -272,3 +272,35 @@ async def test_guests_strangers_and_other_workspaces_with_a_staff_address_cannot
     assert any("Hello, I am Desk." in r["text"] for r in await shopper.news())
     ours = [call for call in desk.slack.of("auth.test") if not call.params]  # not Bolt's
     assert len(ours) == 1, "the app's workspace is asked once"
+
+
+async def test_a_shopper_named_channel_notifies_nobody_in_the_support_channel(
+        desk: Platforms):
+    """Slack turns `<!channel>` into a mention of everyone; a shopper's name and words (and
+    an agent's) reach the support channel escaped: in the blocks and in the plain text
+    Slack shows in notifications, where `&lt;` still reads `<`."""
+    rogue, ann = desk.telegram_user(first_name="<!channel>"), agent(desk)
+    await rogue.say("<!here> I need a human & fast")
+    ts = await posted(desk, ann)
+    await rogue.say("<!everyone> hello?")
+    await _until_in_thread(ann, ts, "<!everyone> hello?")
+    async with desk.shop.transaction() as session:  # the console's reply box
+        request = await conversations.handoff_for_mirror(
+            session=session, mirror_key=f"slack:{SUPPORT}:{ts}")
+        staff = await session.scalar(select(User).where(User.email == AGENT_EMAIL))
+        await conversations.agent_reply(session=session, handoff_id=request.id,
+                                        staff_id=staff.id, text="<!subteam^S1> <@U0BOSS> look",
+                                        origin=Origin.CONSOLE, actor=factories.ADMIN)
+    await _until_in_thread(ann, ts, "<@U0BOSS> look")
+    await ann.press(ts, "Resolve")
+    await desk.slack.wait_for(lambda: "Resolved" in ann.post_text(ts))
+    await desk.settle_slack()
+    sent = desk.slack.of("chat.postMessage", "chat.update", "chat.postEphemeral",
+                         chat=SUPPORT)
+    headline = desk.slack.of("chat.postMessage", chat=SUPPORT)[0].text
+    assert headline.startswith("&lt;!channel&gt;") and "asks for a person" in headline
+    assert "<!channel>" in ann.post_text(ts).replace("&lt;", "<").replace("&gt;", ">")
+    assert len(sent) >= 5  # the post, the thread's entries, the status updates
+    for call in sent:
+        shown = str(call.params.get("text", "")) + str(call.params.get("blocks", ""))
+        assert "<!" not in shown and "<@" not in shown, (call.method, shown[:300])

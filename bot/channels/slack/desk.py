@@ -148,7 +148,7 @@ class Desk:
         blocks = desk_post.post_blocks(handoff)
         try:
             answer = await self.slack._call(self.slack.client.chat_postMessage(
-                channel=self.channel, text=desk_post.headline(handoff), blocks=blocks,
+                channel=self.channel, text=escape(desk_post.headline(handoff)), blocks=blocks,
                 unfurl_links=False))
         except (Undeliverable, RetryAfter, SlackApiError) as problem:
             self._failed[handoff_id] = time.monotonic() + RETRY
@@ -351,7 +351,7 @@ class Desk:
             new = desk_post.with_status(shown, status, holder)
             await self.slack._call(self.slack.client.chat_update(
                 channel=self.channel, ts=thread, blocks=new,
-                text=desk_post.status_text(status, holder)))
+                text=escape(desk_post.status_text(status, holder))))
 
         self.slack.sender.submit(self.channel, [Job(update, "chat.update")])
 
@@ -359,7 +359,7 @@ class Desk:
         """A note only `user` sees, in the thread where they acted."""
         self.slack.sender.submit(self.channel, [Job(lambda: self.slack._call(
             self.slack.client.chat_postEphemeral(channel=self.channel, user=user,
-                                                 thread_ts=thread, text=text,
+                                                 thread_ts=thread, text=escape(text),
                                                  blocks=[{"type": "section", "text": {
                                                      "type": "mrkdwn",
                                                      "text": escape(text)}}])),
