@@ -33,7 +33,7 @@ from core.orders.states import LABELS, OrderStatus
 from core.paging import PER_PAGE, Paged, paged
 from core.payments import service as payments
 from core.payments.gateway import Gateway
-from core.returns import notices, states
+from core.returns import notices, photos, states
 from core.returns.errors import ReturnError
 from core.returns.models import ReturnLine, ReturnPhoto, ReturnReason, ReturnRequest
 from core.returns.photos import MAX_PHOTOS
@@ -230,7 +230,7 @@ async def add_photo(*, session: AsyncSession, return_id: int, image: CheckedImag
         raise Conflict(ReturnError.PHOTO_INVALID, _(
             "Return {number} is {state}: it takes no more photos.", number=ret.number,
             state=states.label(ret.status)))
-    key = storage.save(image)
+    key = storage.key_for(image)  # checked before anything is written: a refusal leaves no file
     existing = next((photo for photo in ret.photos if photo.storage_key == key), None)
     if existing is not None:
         return existing
@@ -238,6 +238,10 @@ async def add_photo(*, session: AsyncSession, return_id: int, image: CheckedImag
         raise Conflict(ReturnError.PHOTO_INVALID, _(
             "Return {number} already has {count} photos, which is all it can take.",
             number=ret.number, count=MAX_PHOTOS))
+    new_file = not storage.exists(key)  # the same picture may be another return's too
+    storage.save(image)
+    if new_file:
+        photos.remove_on_rollback(session, storage, key)
     photo = ReturnPhoto(storage_key=key, content_type=image.content_type, width=image.width,
                         height=image.height, size_bytes=len(image.data))
     ret.photos.append(photo)

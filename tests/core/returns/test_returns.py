@@ -141,6 +141,49 @@ async def test_photos_are_kept_once_each_and_at_most_three(shop):
         assert len(ret.photos) == 3
 
 
+def _files(storage) -> set[str]:
+    return {path.relative_to(storage.directory).as_posix()
+            for path in storage.directory.rglob("*") if path.is_file()}
+
+
+async def test_refused_and_rolled_back_photos_leave_no_file_behind(shop):
+    order_id, _, mug, _ = await _sent(shop)
+    first, second = await _ask(shop, order_id, {mug: 1}), await _ask(shop, order_id, {mug: 1})
+    storage = photos.storage(shop.settings)
+    refused = 0
+    async with shop.transaction() as session:  # seven uploads: three fit
+        for colour in ("red", "green", "blue", "white", "black", "yellow", "cyan"):
+            try:
+                await returns.add_photo(session=session, return_id=first, storage=storage,
+                                        image=check_image(_picture(colour)), actor=SYSTEM)
+            except Conflict:
+                refused += 1
+        kept = {photo.storage_key for photo in
+                (await returns.get(session=session, return_id=first)).photos}
+    assert refused == 4 and len(kept) == 3
+    assert _files(storage) == kept, "a refused photo is never written"
+
+    with pytest.raises(RuntimeError):  # the turn fails after the photos were written
+        async with shop.transaction() as session:
+            for colour in ("purple", "red"):  # red is the first return's file too
+                await returns.add_photo(session=session, return_id=second, storage=storage,
+                                        image=check_image(_picture(colour)), actor=SYSTEM)
+            raise RuntimeError("the turn failed")
+    assert _files(storage) == kept, "the new file went with the rollback; a shared one stays"
+
+    async with shop.transaction() as session:  # a savepoint rolled back takes its file only
+        await returns.add_photo(session=session, return_id=second, storage=storage,
+                                image=check_image(_picture("orange")), actor=SYSTEM)
+        with pytest.raises(RuntimeError):
+            async with session.begin_nested():
+                await returns.add_photo(session=session, return_id=second, storage=storage,
+                                        image=check_image(_picture("pink")), actor=SYSTEM)
+                raise RuntimeError("refused later in the turn")
+        orange = {photo.storage_key for photo in
+                  (await returns.get(session=session, return_id=second)).photos}
+    assert len(orange) == 1 and _files(storage) == kept | orange
+
+
 async def test_staff_steps_repeated_change_nothing_and_tell_the_shopper_once(shop):
     order_id, gateways, mug, _ = await _sent(shop)
     return_id = await _ask(shop, order_id, {mug: 2}, details="Both chipped")
