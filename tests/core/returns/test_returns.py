@@ -15,6 +15,7 @@ from core.catalog.images import check_image
 from core.errors import Conflict, InvalidInput, NotFound
 from core.orders import service as orders
 from core.orders.states import OrderStatus
+from core.outbox import service as outbox
 from core.outbox.models import OutboxMessage
 from core.payments import service as payments
 from core.returns import photos
@@ -211,3 +212,69 @@ async def test_staff_steps_repeated_change_nothing_and_tell_the_shopper_once(sho
         with pytest.raises(Conflict, match="is refunded and cannot become refused"):
             await returns.refuse(session=session, return_id=return_id, actor=SYSTEM,
                                  reason="Too late", vault=shop.vault)
+
+
+async def _received(shop, order_id, gateways, quantities):
+    return_id = await _ask(shop, order_id, quantities)
+    async with shop.transaction() as session:
+        await returns.approve(session=session, return_id=return_id, actor=SYSTEM,
+                              instructions="Send them to 1 Dock Road.", vault=shop.vault)
+        await returns.receive(session=session, return_id=return_id, restock=False,
+                              actor=SYSTEM)
+    return return_id
+
+
+async def _refunds(session) -> int:
+    return len(list(await session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "payment.refunded"))))
+
+
+async def test_a_return_whose_items_staff_refunded_by_hand_is_done_without_a_second_refund(
+        shop):
+    order_id, gateways, mug, _ = await _sent(shop)
+    return_id = await _received(shop, order_id, gateways, {mug: 2})
+    async with shop.transaction() as session:  # from the order page, before the return's step
+        order = await orders.get(session=session, order_id=order_id)
+        await payments.refund_lines(session=session, order=order, gateways=gateways,
+                                    actor=SYSTEM, quantities={mug: 2}, reason="by hand")
+        paid_back = order.refunded_minor
+    for _ in range(2):  # the return's step, and a double click
+        async with shop.transaction() as session:
+            await returns.refund(session=session, return_id=return_id, gateways=gateways,
+                                 actor=SYSTEM)
+    async with shop.transaction() as session:
+        ret = await returns.get(session=session, return_id=return_id)
+        order = await orders.get(session=session, order_id=order_id)
+        assert ret.status is ReturnStatus.REFUNDED
+        assert order.refunded_minor == paid_back and await _refunds(session) == 1
+        assert ret.refunded_minor == paid_back == 2500 + 1498 * 2500 // 7490
+        moved = await session.scalar(select(AuditEvent).where(
+            AuditEvent.action == "return.refunded"))
+        assert moved.data["refunded_earlier_minor"] == paid_back
+        told = [m for m in await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.chat_key == "web:abc"))]
+        assert len(told) == 3  # approved, received, done: once each
+        last = outbox.opened(told[-1].payload, shop.vault)
+        assert "was already refunded to you" in last["text"], last
+
+
+async def test_a_return_partly_refunded_by_hand_refunds_only_the_rest(shop):
+    order_id, gateways, mug, _ = await _sent(shop)
+    return_id = await _received(shop, order_id, gateways, {mug: 2})
+    async with shop.transaction() as session:
+        order = await orders.get(session=session, order_id=order_id)
+        bought = next(line.quantity for line in order.lines if line.id == mug)
+        await payments.refund_lines(session=session, order=order, gateways=gateways,
+                                    actor=SYSTEM, quantities={mug: bought - 1},
+                                    reason="by hand")
+        before = order.refunded_minor
+    async with shop.transaction() as session:
+        await returns.refund(session=session, return_id=return_id, gateways=gateways,
+                             actor=SYSTEM)
+    async with shop.transaction() as session:
+        ret = await returns.get(session=session, return_id=return_id)
+        order = await orders.get(session=session, order_id=order_id)
+        assert ret.status is ReturnStatus.REFUNDED and await _refunds(session) == 2
+        assert next(line.refunded_quantity for line in order.lines if line.id == mug) == bought
+        given = order.refunded_minor - before
+        assert given > 0 and ret.refunded_minor > given, "the rest now, the earlier counted"
