@@ -161,12 +161,21 @@ async def draw(request: Request, user: User, handoff_id: int, status: int = 200,
         request, "conversation.html", status, user=user, handoff=handoff, shopper_name=name,
         entries=lines, last_id=lines[-1].id if lines else 0, state=state_of(handoff),
         state_key=state_key(handoff),
-        state_text=state_text(handoff, holder), beside=shopper, staff=staff, money=money,
+        state_text=state_text(handoff, holder), beside=shopper, money=money,
         labels=LABELS, saved=saved, reply_limit=talk.MAX_TEXT,
+        transfer_to=[person for person in staff
+                     if person.id not in (user.id, handoff.taken_by_id)]
+        if _may_transfer(handoff, user) else [],
         can_reply=handoff.status is not HandoffStatus.CLOSED or bool(reply_error),
         reply_error=reply_error, note_error=note_error, action_error=action_error,
         typed=typed[:talk.MAX_TEXT], noted=noted[:talk.MAX_TEXT],
         rating=handoff.rating, rating_comment=rating_comment)
+
+
+def _may_transfer(handoff: HandoffRequest, user: User) -> bool:
+    """As core decides: a waiting conversation, one's own, or (an admin) anyone's."""
+    return handoff.status is HandoffStatus.OPEN or handoff.taken_by_id == user.id or (
+        handoff.status is HandoffStatus.TAKEN and user.role is Role.ADMIN)
 
 
 async def _staff(session: AsyncSession) -> list[User]:

@@ -1,8 +1,8 @@
 """Returns shoppers asked for: the list (waiting first), one return with its items, the
 shopper's words and photos, and staff's steps: approve with instructions or refuse with
-a reason (support and admins), mark received with or without restocking, and refund
-(admins: it moves money, through the orders' refund by lines). Each step is core's
-(checked, idempotent, audited, told to the shopper's chat)."""
+a reason (support and admins), mark received (restocking too: admins, as every stock
+change), and refund (admins: it moves money, through the orders' refund by lines). Each
+step is core's (checked, idempotent, audited, told to the shopper's chat)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ from core.returns.states import ReturnStatus, label
 router = APIRouter()
 STAFF = (Role.ADMIN, Role.SUPPORT)
 ACTIONS = {"approve": STAFF, "refuse": STAFF, "receive": STAFF, "refund": (Role.ADMIN,)}
+# Restocking changes stock, which only admins do (as on the stock and order pages).
+RESTOCK_ADMINS_ONLY = ("Only an admin can put returned units back on the shelf: it changes "
+                       "the stock. Mark the parcel received without restocking, or ask an "
+                       "admin.")
 
 
 @router.get("/returns", response_model=None)
@@ -60,7 +64,8 @@ async def return_page(request: Request, return_id: int, user: User, status: int 
     return site.page(request, "return.html", status, user=user, ret=ret, order=order,
                      items=items, events=history, details=details, answer=answer,
                      money=money, label=label, error=error,
-                     can_refund=user.role is Role.ADMIN)
+                     can_refund=user.role is Role.ADMIN,
+                     can_restock=user.role is Role.ADMIN)
 
 
 @router.get("/returns/{return_id}", response_model=None)
@@ -104,6 +109,8 @@ async def return_action(request: Request, return_id: int, action: str) -> Respon
     user, data = checked
     if action not in ACTIONS:
         return site.page(request, "base.html", 404, user=user, error="No such action.")
+    if action == "receive" and "restock" in data and user.role is not Role.ADMIN:
+        return await return_page(request, return_id, user, 403, RESTOCK_ADMINS_ONLY)
     running = site.shop()
     who = actor(user)
     try:

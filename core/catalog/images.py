@@ -81,6 +81,8 @@ def thumbnail(image: CheckedImage, edge: int = THUMB_EDGE) -> CheckedImage:
 
 
 class ImageStorage(Protocol):
+    def key_for(self, image: CheckedImage) -> str: ...
+    def exists(self, key: str) -> bool: ...
     def save(self, image: CheckedImage) -> str: ...
     def read(self, key: str) -> bytes: ...
     def delete(self, key: str) -> None: ...
@@ -101,9 +103,16 @@ class LocalImageStorage:
             raise ValueError(f"storage key escapes the media directory: {key!r}")
         return path
 
-    def save(self, image: CheckedImage) -> str:
+    def key_for(self, image: CheckedImage) -> str:
+        """The key `save` stores this image under (known before anything is written)."""
         digest = hashlib.sha256(image.data).hexdigest()
-        key = f"{self.folder}/{digest[:2]}/{digest}{EXTENSIONS[image.content_type]}"
+        return f"{self.folder}/{digest[:2]}/{digest}{EXTENSIONS[image.content_type]}"
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    def save(self, image: CheckedImage) -> str:
+        key = self.key_for(image)
         path = self._path(key)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

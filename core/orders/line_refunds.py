@@ -48,15 +48,20 @@ def worth(order: Order, wanted: Mapping[int, int]) -> int:
     if all(line.quantity - line.refunded_quantity == wanted.get(line.id, 0)
            for line in order.lines):
         return held
-    goods = sum(line.unit_price_minor * wanted.get(line.id, 0) for line in order.lines)
-    taxed = order.subtotal_minor + order.shipping_minor
-    value = goods + (order.tax_minor * goods // taxed if taxed else 0)
+    value = units_value(order, wanted)
     if value > held:
         raise Conflict(OrderError.REFUND_INVALID,
                        f"Those items are worth {format_amount(value, order.currency)}, but "
                        f"only {format_amount(held, order.currency)} of order {order.number} "
                        "is left to refund: refund an amount instead.")
     return value
+
+
+def units_value(order: Order, wanted: Mapping[int, int]) -> int:
+    """What these units cost the shopper: their price and their share of the tax."""
+    goods = sum(line.unit_price_minor * wanted.get(line.id, 0) for line in order.lines)
+    taxed = order.subtotal_minor + order.shipping_minor
+    return goods + (order.tax_minor * goods // taxed if taxed else 0)
 
 
 def take_back(order: Order, wanted: Mapping[int, int]) -> None:

@@ -45,3 +45,10 @@ async def refunded(session: AsyncSession, ret: ReturnRequest, currency: str) -> 
     await _tell(session, ret, _(
         "Return {number} is complete: {amount} is on its way back to you.",
         number=ret.number, amount=format_amount(ret.refunded_minor, currency)))
+
+
+async def refunded_earlier(session: AsyncSession, ret: ReturnRequest, currency: str) -> None:
+    """The return's items were refunded by hand before it reached this step."""
+    await _tell(session, ret, _(
+        "Return {number} is complete: {amount} was already refunded to you for these items.",
+        number=ret.number, amount=format_amount(ret.refunded_minor, currency)))

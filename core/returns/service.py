@@ -26,6 +26,7 @@ from core.crypto import Vault
 from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import _
 from core.inventory import service as inventory
+from core.orders import line_refunds
 from core.orders import service as orders
 from core.orders.models import Order
 from core.orders.numbers import ALPHABET, parse_number
@@ -33,7 +34,7 @@ from core.orders.states import LABELS, OrderStatus
 from core.paging import PER_PAGE, Paged, paged
 from core.payments import service as payments
 from core.payments.gateway import Gateway
-from core.returns import notices, states
+from core.returns import notices, photos, states
 from core.returns.errors import ReturnError
 from core.returns.models import ReturnLine, ReturnPhoto, ReturnReason, ReturnRequest
 from core.returns.photos import MAX_PHOTOS
@@ -230,7 +231,7 @@ async def add_photo(*, session: AsyncSession, return_id: int, image: CheckedImag
         raise Conflict(ReturnError.PHOTO_INVALID, _(
             "Return {number} is {state}: it takes no more photos.", number=ret.number,
             state=states.label(ret.status)))
-    key = storage.save(image)
+    key = storage.key_for(image)  # checked before anything is written: a refusal leaves no file
     existing = next((photo for photo in ret.photos if photo.storage_key == key), None)
     if existing is not None:
         return existing
@@ -238,6 +239,10 @@ async def add_photo(*, session: AsyncSession, return_id: int, image: CheckedImag
         raise Conflict(ReturnError.PHOTO_INVALID, _(
             "Return {number} already has {count} photos, which is all it can take.",
             number=ret.number, count=MAX_PHOTOS))
+    new_file = not storage.exists(key)  # the same picture may be another return's too
+    storage.save(image)
+    if new_file:
+        photos.remove_on_rollback(session, storage, key)
     photo = ReturnPhoto(storage_key=key, content_type=image.content_type, width=image.width,
                         height=image.height, size_bytes=len(image.data))
     ret.photos.append(photo)
@@ -331,20 +336,38 @@ async def receive(*, session: AsyncSession, return_id: int, restock: bool,
 async def refund(*, session: AsyncSession, return_id: int, gateways: Mapping[str, Gateway],
                  actor: Actor) -> ReturnRequest:
     """Give the returned units' money back through the order's refund by lines (the
-    gateway first: when it fails, nothing here changes and it can be tried again)."""
+    gateway first: when it fails, nothing here changes and it can be tried again).
+    Units staff already refunded by hand from the order are not refunded twice: they
+    count at what they were worth, and a return whose units all were is simply done."""
     ret = await _locked(session, return_id)
     if ret.status is ReturnStatus.REFUNDED:
         return ret
     states.check(ret.status, ReturnStatus.REFUNDED, ret.number)
-    order = await _order_of(session, ret)
+    order = await orders.lock(session=session, order=await _order_of(session, ret))
+    lines = {line.id: line for line in order.lines}
+    due, earlier = {}, {}
+    for item in ret.lines:
+        line = lines[item.order_line_id]
+        due[line.id] = min(item.quantity, max(0, line.quantity - line.refunded_quantity))
+        if item.quantity > due[line.id]:
+            earlier[line.id] = item.quantity - due[line.id]
     before = order.refunded_minor
-    await payments.refund_lines(
-        session=session, order=order, gateways=gateways, actor=actor,
-        quantities={item.order_line_id: item.quantity for item in ret.lines},
-        reason=f"return {ret.number}", restock=False)
-    ret.refunded_minor = order.refunded_minor - before
-    await _moved(session, ret, ReturnStatus.REFUNDED, actor, amount_minor=ret.refunded_minor)
-    await notices.refunded(session, ret, order.currency)
+    if any(due.values()):
+        await payments.refund_lines(
+            session=session, order=order, gateways=gateways, actor=actor,
+            quantities={line_id: units for line_id, units in due.items() if units},
+            reason=f"return {ret.number}", restock=False)
+    given = order.refunded_minor - before
+    by_hand = line_refunds.units_value(order, earlier) if earlier else 0
+    ret.refunded_minor = given + by_hand
+    details: dict[str, object] = {"refunded_earlier_minor": by_hand, "refunded_earlier": {
+        str(line_id): units for line_id, units in earlier.items()}} if earlier else {}
+    await _moved(session, ret, ReturnStatus.REFUNDED, actor, amount_minor=ret.refunded_minor,
+                 **details)
+    if given:
+        await notices.refunded(session, ret, order.currency)
+    else:
+        await notices.refunded_earlier(session, ret, order.currency)
     return ret
 
 

@@ -326,12 +326,14 @@ async def take(*, session: AsyncSession, handoff_id: int, staff_id: int, actor: 
 
 async def transfer(*, session: AsyncSession, handoff_id: int, to_staff_id: int, actor: Actor,
                    origin: Origin = Origin.CONSOLE) -> HandoffRequest:
-    """Hand a conversation (waiting or held) to a colleague, who holds it from now on."""
+    """Hand a conversation to a colleague, who holds it from now on. A waiting one anyone
+    of staff may hand on; a held one only its holder, or an admin (a reassignment)."""
     request = await locked(session, handoff_id)
     if request.status is HandoffStatus.CLOSED:
         raise Conflict(SupportError.HANDOFF_CLOSED,
                        "This conversation is already closed (resolved): the shopper is back "
                        "with the bot.")
+    reassigned = await _may_transfer(session, request, actor)
     await _check_staff(session, to_staff_id)
     if request.taken_by_id == to_staff_id and request.status is HandoffStatus.TAKEN:
         return request
@@ -344,8 +346,22 @@ async def transfer(*, session: AsyncSession, handoff_id: int, to_staff_id: int, 
     await _to_shopper(session, request, await _joined(session, to_staff_id))
     await audit.record(session=session, actor=actor, action="support.handoff_transferred",
                        subject_type="handoff", subject_id=request.id,
-                       data={"from": before, "to": to_staff_id})
+                       data={"from": before, "to": to_staff_id,
+                             **({"reassigned_by_admin": True} if reassigned else {})})
     return request
+
+
+async def _may_transfer(session: AsyncSession, request: HandoffRequest, actor: Actor) -> bool:
+    """Refuse a transfer of a conversation a colleague holds (taking it by the back door);
+    True when an admin reassigns someone else's."""
+    if request.status is not HandoffStatus.TAKEN or request.taken_by_id == actor.user_id:
+        return False
+    user = await session.get(User, actor.user_id) if actor.user_id else None
+    if user is not None and user.is_active and user.role is Role.ADMIN:
+        return True
+    raise Conflict(SupportError.HANDOFF_TAKEN,
+                   f"{await _name(session, request.taken_by_id)} holds this conversation: "
+                   "only they or an admin can transfer it.", holder_id=request.taken_by_id)
 
 
 async def agent_reply(*, session: AsyncSession, handoff_id: int, staff_id: int, text: str,

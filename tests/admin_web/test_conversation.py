@@ -11,7 +11,9 @@ import re
 
 from sqlalchemy import func, select
 
+from core.accounts.models import Role, User
 from core.audit import service as audit
+from core.audit.models import AuditEvent
 from core.carts import service as carts
 from core.support import conversations as talk
 from core.support.models import SupportMessage
@@ -235,3 +237,54 @@ async def test_bad_ids_forged_forms_and_strangers_change_nothing(client):
     async with client.shop.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(SupportMessage).where(
             SupportMessage.author == "agent")) == 0, "nothing was sent"
+
+
+async def test_a_colleague_cannot_transfer_a_held_conversation_to_themselves(client):
+    async with client.shop.transaction() as session:
+        await factories.user(session, "kim@example.com", password=PASSWORD, role=Role.SUPPORT)
+    shopper = Shopper(client)
+    await shopper.say("talk to a person")
+    helper = ConsoleUser(client, "help@example.com", PASSWORD)
+    await helper.sign_in()
+    number = re.search(r'href="/admin/handoffs/(\d+)"',  # type: ignore[union-attr]
+                       (await client.get("/admin/handoffs")).text).group(1)
+    page = await client.get(f"/admin/handoffs/{number}")
+    assert not re.search(r'<option value="\d+">help@example.com', page.text), \
+        "nobody is offered themselves"
+    taken = await client.post(f"/admin/handoffs/{number}/take", data={
+        "csrf": csrf(page.text), "back": "conversation"})
+    assert taken.status_code == 303
+
+    other = another_browser(client)
+    kim = ConsoleUser(other, "kim@example.com", PASSWORD)
+    await kim.sign_in()
+    theirs = await other.get(f"/admin/handoffs/{number}")
+    assert "With help@example.com." in theirs.text
+    assert "/transfer" not in theirs.text, "no transfer offered for a colleague's conversation"
+    async with client.shop.transaction() as session:
+        kim_id = await session.scalar(select(User.id).where(User.email == "kim@example.com"))
+        boss_id = await session.scalar(select(User.id).where(User.email == "boss@example.com"))
+    grabbed = await other.post(f"/admin/handoffs/{number}/transfer", data={
+        "csrf": csrf(theirs.text), "to": str(kim_id)})
+    assert grabbed.status_code == 409
+    assert 'id="action-error">help@example.com holds this conversation: only they or an ' \
+           'admin can transfer it.' in grabbed.text
+    assert "With help@example.com." in grabbed.text
+
+    boss_browser = another_browser(client)
+    boss = ConsoleUser(boss_browser, "boss@example.com", PASSWORD)
+    await boss.sign_in()
+    shown = await boss_browser.get(f"/admin/handoffs/{number}")
+    offered = re.findall(r'<option value="(\d+)">([^ ]+) \(', shown.text)
+    assert ("kim@example.com" in {email for _id, email in offered}
+            and not {"boss@example.com", "help@example.com"} & {e for _i, e in offered}), offered
+    reassigned = await boss_browser.post(f"/admin/handoffs/{number}/transfer", data={
+        "csrf": csrf(shown.text), "to": str(kim_id)})
+    assert reassigned.status_code == 303
+    page = await client.get(f"/admin/handoffs/{number}")
+    assert "With kim@example.com." in page.text
+    async with client.shop.transaction() as session:
+        moved = await session.scalar(select(AuditEvent).where(
+            AuditEvent.action == "support.handoff_transferred"))
+    assert moved is not None and moved.actor_user_id == boss_id
+    assert moved.data["reassigned_by_admin"] is True

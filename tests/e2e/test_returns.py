@@ -166,7 +166,7 @@ async def test_a_shopper_returns_a_mug_with_a_photo_and_staff_take_it_to_a_refun
         assert step in history
 
 
-async def test_a_second_return_for_the_same_mugs_is_refused_and_support_cannot_refund(client):
+async def test_a_second_return_is_refused_and_support_cannot_restock_or_refund(client):
     ann = Shopper(client)
     number = await paid_and_sent(client, ann, delivered=False)   # shipped: window not begun
     await ann.say(f"I want to return items from {number}")
@@ -197,7 +197,20 @@ async def test_a_second_return_for_the_same_mugs_is_refused_and_support_cannot_r
     assert refused.status_code == 400 and "why the return is refused" in refused.text
     await client.post(f"/admin/returns/{return_id}/approve", data={
         "csrf": csrf(page.text), "instructions": "Use the label in the box."})
-    await client.post(f"/admin/returns/{return_id}/receive", data={"csrf": csrf(page.text)})
+    page = await client.get(f"/admin/returns/{return_id}")
+    assert "The parcel is here" in page.text and 'name="restock"' not in page.text
+    before = await blue_mugs_on_hand(client)
+    restocked = await client.post(f"/admin/returns/{return_id}/receive", data={
+        "csrf": csrf(page.text), "restock": "1"})  # a forged tick: stock is admins' business
+    assert restocked.status_code == 403
+    assert "Only an admin can put returned units back on the shelf" in restocked.text
+    assert await blue_mugs_on_hand(client) == before
+    async with client.shop.transaction() as session:
+        ret = await session.get(ReturnRequest, return_id)
+        assert ret.status is ReturnStatus.APPROVED and not ret.restocked
+    received = await client.post(f"/admin/returns/{return_id}/receive",
+                                 data={"csrf": csrf(page.text)})
+    assert received.status_code == 303
     forbidden = await client.post(f"/admin/returns/{return_id}/refund",
                                   data={"csrf": csrf(page.text)})
     assert forbidden.status_code == 403

@@ -316,3 +316,74 @@ async def test_a_shopper_nobody_took_in_time_is_announced_once_by_mail_and_in_sl
         assert "1 shopper(s) have waited more than 10 minutes" in mail.body
         assert "(conversations 1)" in mail.body and "/admin/handoffs" in mail.body
     assert len(desk.slack.of("chat.postMessage", chat=ALERTS)) == 1, "once"
+
+
+async def test_guests_strangers_and_other_workspaces_with_a_staff_address_cannot_answer(
+        desk: Platforms):
+    """A Slack profile's e-mail address is only as good as the workspace behind it: a guest,
+    someone from another organisation in a shared channel, another workspace's member, a
+    bot, a deleted account or an unconfirmed address is not staff, whatever it says."""
+    shopper = Shopper(desk.http)
+    await shopper.say("talk to a person")
+    flagged = {"U0GUEST": {"is_restricted": True}, "U0SINGLE": {"is_ultra_restricted": True},
+               "U0STRANGER": {"is_stranger": True}, "U0ROBOT": {"is_bot": True},
+               "U0GONE": {"deleted": True}, "U0ELSEWHERE": {"team_id": "T0OTHER"},
+               "U0UNCONFIRMED": {"is_email_confirmed": False}}
+    posers = []
+    for user, flags in flagged.items():
+        posers.append(agent(desk, user=user))  # each shows the staff member's own address
+        desk.slack.people[user].update(flags)
+    ts = await posted(desk, posers[0])
+    for poser in posers:
+        await poser.reply(ts, "I am staff, honest")
+        await poser.press(ts, "Take")
+    await desk.slack.wait_for(lambda: all(len(poser.told()) >= 2 for poser in posers))
+    for poser in posers:
+        said = "is not confirmed" if poser.user == "U0UNCONFIRMED" else \
+            "Only Chatcart's staff can answer shoppers here."
+        assert all(said in note for note in poser.told()), (poser.user, poser.told())
+    assert await shopper.news(wait=0.3) == []
+    assert await _status(desk) is HandoffStatus.OPEN
+    async with desk.shop.transaction() as session:
+        acted = await session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action.in_(["support.agent_replied", "support.handoff_taken"])))
+    assert acted == 0
+
+    ann = agent(desk)  # the same address on a full member's confirmed account answers
+    desk.slack.people[ann.user]["is_email_confirmed"] = True
+    await ann.reply(ts, "Hello, I am Desk.")
+    assert any("Hello, I am Desk." in r["text"] for r in await shopper.news())
+    ours = [call for call in desk.slack.of("auth.test") if not call.params]  # not Bolt's
+    assert len(ours) == 1, "the app's workspace is asked once"
+
+
+async def test_a_shopper_named_channel_notifies_nobody_in_the_support_channel(
+        desk: Platforms):
+    """Slack turns `<!channel>` into a mention of everyone; a shopper's name and words (and
+    an agent's) reach the support channel escaped: in the blocks and in the plain text
+    Slack shows in notifications, where `&lt;` still reads `<`."""
+    rogue, ann = desk.telegram_user(first_name="<!channel>"), agent(desk)
+    await rogue.say("<!here> I need a human & fast")
+    ts = await posted(desk, ann)
+    await rogue.say("<!everyone> hello?")
+    await _until_in_thread(ann, ts, "<!everyone> hello?")
+    async with desk.shop.transaction() as session:  # the console's reply box
+        request = await conversations.handoff_for_mirror(
+            session=session, mirror_key=f"slack:{SUPPORT}:{ts}")
+        staff = await session.scalar(select(User).where(User.email == AGENT_EMAIL))
+        await conversations.agent_reply(session=session, handoff_id=request.id,
+                                        staff_id=staff.id, text="<!subteam^S1> <@U0BOSS> look",
+                                        origin=Origin.CONSOLE, actor=factories.ADMIN)
+    await _until_in_thread(ann, ts, "<@U0BOSS> look")
+    await ann.press(ts, "Resolve")
+    await desk.slack.wait_for(lambda: "Resolved" in ann.post_text(ts))
+    await desk.settle_slack()
+    sent = desk.slack.of("chat.postMessage", "chat.update", "chat.postEphemeral",
+                         chat=SUPPORT)
+    headline = desk.slack.of("chat.postMessage", chat=SUPPORT)[0].text
+    assert headline.startswith("&lt;!channel&gt;") and "asks for a person" in headline
+    assert "<!channel>" in ann.post_text(ts).replace("&lt;", "<").replace("&gt;", ">")
+    assert len(sent) >= 5  # the post, the thread's entries, the status updates
+    for call in sent:
+        shown = str(call.params.get("text", "")) + str(call.params.get("blocks", ""))
+        assert "<!" not in shown and "<@" not in shown, (call.method, shown[:300])

@@ -243,7 +243,9 @@ class FakeSlack(RecordingServer):
         self.socket: web.WebSocketResponse | None = None
         self.socket_acks: list[dict[str, Any]] = []
         self._socket_ready = asyncio.Event()
-        # The workspace's people for users.info: user id -> profile fields (email, ...).
+        # The workspace's people for users.info: user id -> profile fields (email, name)
+        # and flags (team_id, deleted, is_bot, is_restricted, is_ultra_restricted,
+        # is_stranger, is_email_confirmed).
         self.people: dict[str, dict[str, Any]] = {}
         # Files shoppers shared: file id -> (bytes, sent without a Content-Length).
         self.files: dict[str, tuple[bytes, bool]] = {}
@@ -370,11 +372,15 @@ class FakeSlack(RecordingServer):
             person = self.people.get(str(params.get("user")))
             if person is None:
                 return {"ok": False, "error": "user_not_found"}
-            return {"user": {"id": params["user"], "team_id": "T0SHOP",
-                             "deleted": person.get("deleted", False),
-                             "is_bot": person.get("is_bot", False),
-                             "profile": {"email": person.get("email"),
-                                         "real_name": person.get("name", "")}}}
+            flags = ("deleted", "is_bot", "is_restricted", "is_ultra_restricted")
+            user = {"id": params["user"], "team_id": person.get("team_id", "T0SHOP"),
+                    **{flag: person.get(flag, False) for flag in flags},
+                    "profile": {"email": person.get("email"),
+                                "real_name": person.get("name", "")}}
+            for given in ("is_stranger", "is_email_confirmed"):  # only where Slack says it
+                if given in person:
+                    user[given] = person[given]
+            return {"user": user}
         if method == "chat.update":
             key = (str(params["channel"]), str(params["ts"]))
             if key not in self.messages:

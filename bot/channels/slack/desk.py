@@ -12,9 +12,11 @@ its conversation lives in the post's thread.
   so every entry is either in that batch or mirrored by core, once).
 - Replies in the thread go to the shopper through core (`agent_reply`, origin "mirror",
   so they are not echoed back); the Take and Resolve buttons take and resolve.
-- Who may answer: the Slack user's e-mail address (users.info, scope users:read.email)
-  must be that of an active admin or support account in Chatcart. Anyone else is told
-  so, privately in the thread, and nothing changes. Replies from bots (this app's own
+- Who may answer: a full member of the workspace the app is installed in (users.info:
+  not a guest, not a stranger from a shared channel, not a bot or deleted; the team as
+  auth.test gives it), whose confirmed e-mail address (scope users:read.email) is that
+  of an active admin or support account in Chatcart. Anyone else is told so, privately
+  in the thread, and nothing changes. Replies from bots (this app's own
   posts too), edits, and messages outside a handoff's thread are ignored.
 - Alerts (`SLACK_ALERTS_CHANNEL`) are not the desk's: the sweeper has core queue them to
   that channel through the outbox (bot/sweeper.py), once per request.
@@ -77,6 +79,7 @@ class Desk:
     def __init__(self, slack: SlackChannel, shop: Shop, channel: str) -> None:
         self.slack, self.shop, self.channel = slack, shop, channel
         self._people: dict[str, tuple[float, SlackPerson]] = {}
+        self._home: tuple[str, str | None] | None = None   # auth.test's team (enterprise)
         self._failed: dict[int, float] = {}   # handoff id -> when its post may be tried again
         self._wake = asyncio.Event()
 
@@ -134,7 +137,7 @@ class Desk:
         blocks = desk_post.post_blocks(handoff)
         try:
             answer = await self.slack._call(self.slack.client.chat_postMessage(
-                channel=self.channel, text=desk_post.headline(handoff), blocks=blocks,
+                channel=self.channel, text=escape(desk_post.headline(handoff)), blocks=blocks,
                 unfurl_links=False))
         except (Undeliverable, RetryAfter, SlackApiError) as problem:
             self._failed[handoff_id] = time.monotonic() + RETRY
@@ -322,7 +325,7 @@ class Desk:
             new = desk_post.with_status(shown, status, holder)
             await self.slack._call(self.slack.client.chat_update(
                 channel=self.channel, ts=thread, blocks=new,
-                text=desk_post.status_text(status, holder)))
+                text=escape(desk_post.status_text(status, holder))))
 
         self.slack.sender.submit(self.channel, [Job(update, "chat.update")])
 
@@ -330,7 +333,7 @@ class Desk:
         """A note only `user` sees, in the thread where they acted."""
         self.slack.sender.submit(self.channel, [Job(lambda: self.slack._call(
             self.slack.client.chat_postEphemeral(channel=self.channel, user=user,
-                                                 thread_ts=thread, text=text,
+                                                 thread_ts=thread, text=escape(text),
                                                  blocks=[{"type": "section", "text": {
                                                      "type": "mrkdwn",
                                                      "text": escape(text)}}])),
@@ -350,9 +353,17 @@ class Desk:
             logs.event(log, "desk.users_info_failed", logging.WARNING, error=str(problem)[:200])
             return SlackPerson(None, _("Chatcart could not look up your Slack account just "
                                        "now. Please try again in a moment."))
+        home = await self._workspace()
+        if home is None:
+            return SlackPerson(None, _("Chatcart could not look up your Slack account just "
+                                       "now. Please try again in a moment."))
         email = (found.get("profile") or {}).get("email")
-        if found.get("deleted") or found.get("is_bot"):
+        if not self._member(found, home):
             person = SlackPerson(None, _("Only Chatcart's staff can answer shoppers here."))
+        elif found.get("is_email_confirmed") is False:
+            person = SlackPerson(None, _("Your Slack account's e-mail address is not "
+                                         "confirmed yet, so Chatcart cannot tell which staff "
+                                         "account is yours. Nothing was sent to the shopper."))
         elif not isinstance(email, str) or not email:
             person = SlackPerson(None, _("Chatcart cannot see your Slack account's e-mail "
                                          "address, so it cannot tell which staff account is "
@@ -362,6 +373,36 @@ class Desk:
         self._people[user] = (time.monotonic() + (KNOWN_FOR if person.email else UNKNOWN_FOR),
                               person)
         return person
+
+    async def _workspace(self) -> tuple[str, str | None] | None:
+        """The workspace (team id, and enterprise id for an org-wide install) the app is
+        installed in, from auth.test, asked once; None when Slack cannot say just now."""
+        if self._home is None:
+            try:
+                answer = await self.slack._call(self.slack.client.auth_test())
+            except (Undeliverable, RetryAfter, SlackApiError) as problem:
+                logs.event(log, "desk.auth_test_failed", logging.WARNING,
+                           error=str(problem)[:200])
+                return None
+            team, enterprise = answer.get("team_id"), answer.get("enterprise_id")
+            if not isinstance(team, str) or not team:
+                return None
+            self._home = (team, enterprise if answer.get("is_enterprise_install")
+                          and isinstance(enterprise, str) and enterprise else None)
+        return self._home
+
+    @staticmethod
+    def _member(found: dict[str, Any], home: tuple[str, str | None]) -> bool:
+        """A full member of the app's own workspace: not a guest (single- or multi-channel),
+        not someone from another organisation in a shared channel, not a bot, not deleted."""
+        if any(found.get(flag) for flag in ("deleted", "is_bot", "is_restricted",
+                                             "is_ultra_restricted", "is_stranger")):
+            return False
+        team, enterprise = home
+        if found.get("team_id") == team:
+            return True
+        theirs = (found.get("enterprise_user") or {}).get("enterprise_id")
+        return enterprise is not None and theirs == enterprise
 
     @staticmethod
     async def _staff(session: Any, person: SlackPerson) -> User | str:

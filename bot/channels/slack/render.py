@@ -27,7 +27,7 @@ LINK_PREFIX = "link:"  # action_id of a URL button: Slack reports the click, not
 
 @dataclass(frozen=True, slots=True)
 class SlackMessage:
-    text: str                      # notification fallback
+    text: str                      # notification fallback, escaped as the blocks are
     blocks: list[dict[str, Any]]
     edit: bool = False
 
@@ -56,15 +56,16 @@ def render(reply: Reply) -> list[SlackMessage]:
                                      "alt_text": alt[:2000]}
     groups[-1] = groups[-1] + _actions(reply)
     if len(groups) == 1:
-        return [SlackMessage(reply.text[:FALLBACK_LIMIT] or " ", groups[0], reply.edit)]
+        return [SlackMessage(escape(reply.text[:FALLBACK_LIMIT]) or " ", groups[0],
+                             reply.edit)]
     return [SlackMessage(_fallback(blocks), blocks) for blocks in groups]
 
 
 def _fallback(blocks: list[dict[str, Any]]) -> str:
-    """A piece's notification text: the start of its own prose, as typed."""
+    """A piece's notification text: the start of its own prose, escaped like it (Slack
+    shows `&lt;` as `<`, and a shopper's `<!channel>` must not notify anyone)."""
     first = next(b for b in blocks if b["type"] == "section")["text"]["text"]
-    return first.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")[
-        :FALLBACK_LIMIT] or " "
+    return str(first)[:FALLBACK_LIMIT] or " "
 
 
 def _actions(reply: Reply) -> list[dict[str, Any]]:

@@ -133,3 +133,16 @@ def test_an_agents_long_answer_is_split_into_web_chat_bubbles():
     assert essay[0]["image"] == "https://x.example/m.png" and essay[1]["image"] is None
     assert [bool(b["buttons"]) for b in essay] == [False] * (len(essay) - 1) + [True]
     assert after == {"text": "Next", "buttons": [], "image": None, "links": []}
+
+
+def test_slack_notification_text_is_escaped_but_reads_as_typed():
+    """The plain `text` of a post is what notifications show, and Slack reads mentions in
+    it: escaped like the blocks (Slack shows `&lt;` as `<`), short or split."""
+    said = "<!channel> Tom & Jerry: is 2 < 3?"
+    (short,) = slack_render(Reply(said))
+    long = slack_render(Reply(said + " word" * 9000))
+    assert len(long) >= 2
+    for message in [short, *long]:
+        assert "<" not in message.text and ">" not in message.text
+        assert len(message.text) <= 3000
+    assert _unescaped(short.text) == said and _unescaped(long[0].text).startswith(said)

@@ -15,6 +15,7 @@ from core.catalog.images import check_image
 from core.errors import Conflict, InvalidInput, NotFound
 from core.orders import service as orders
 from core.orders.states import OrderStatus
+from core.outbox import service as outbox
 from core.outbox.models import OutboxMessage
 from core.payments import service as payments
 from core.returns import photos
@@ -141,6 +142,49 @@ async def test_photos_are_kept_once_each_and_at_most_three(shop):
         assert len(ret.photos) == 3
 
 
+def _files(storage) -> set[str]:
+    return {path.relative_to(storage.directory).as_posix()
+            for path in storage.directory.rglob("*") if path.is_file()}
+
+
+async def test_refused_and_rolled_back_photos_leave_no_file_behind(shop):
+    order_id, _, mug, _ = await _sent(shop)
+    first, second = await _ask(shop, order_id, {mug: 1}), await _ask(shop, order_id, {mug: 1})
+    storage = photos.storage(shop.settings)
+    refused = 0
+    async with shop.transaction() as session:  # seven uploads: three fit
+        for colour in ("red", "green", "blue", "white", "black", "yellow", "cyan"):
+            try:
+                await returns.add_photo(session=session, return_id=first, storage=storage,
+                                        image=check_image(_picture(colour)), actor=SYSTEM)
+            except Conflict:
+                refused += 1
+        kept = {photo.storage_key for photo in
+                (await returns.get(session=session, return_id=first)).photos}
+    assert refused == 4 and len(kept) == 3
+    assert _files(storage) == kept, "a refused photo is never written"
+
+    with pytest.raises(RuntimeError):  # the turn fails after the photos were written
+        async with shop.transaction() as session:
+            for colour in ("purple", "red"):  # red is the first return's file too
+                await returns.add_photo(session=session, return_id=second, storage=storage,
+                                        image=check_image(_picture(colour)), actor=SYSTEM)
+            raise RuntimeError("the turn failed")
+    assert _files(storage) == kept, "the new file went with the rollback; a shared one stays"
+
+    async with shop.transaction() as session:  # a savepoint rolled back takes its file only
+        await returns.add_photo(session=session, return_id=second, storage=storage,
+                                image=check_image(_picture("orange")), actor=SYSTEM)
+        with pytest.raises(RuntimeError):
+            async with session.begin_nested():
+                await returns.add_photo(session=session, return_id=second, storage=storage,
+                                        image=check_image(_picture("pink")), actor=SYSTEM)
+                raise RuntimeError("refused later in the turn")
+        orange = {photo.storage_key for photo in
+                  (await returns.get(session=session, return_id=second)).photos}
+    assert len(orange) == 1 and _files(storage) == kept | orange
+
+
 async def test_staff_steps_repeated_change_nothing_and_tell_the_shopper_once(shop):
     order_id, gateways, mug, _ = await _sent(shop)
     return_id = await _ask(shop, order_id, {mug: 2}, details="Both chipped")
@@ -168,3 +212,69 @@ async def test_staff_steps_repeated_change_nothing_and_tell_the_shopper_once(sho
         with pytest.raises(Conflict, match="is refunded and cannot become refused"):
             await returns.refuse(session=session, return_id=return_id, actor=SYSTEM,
                                  reason="Too late", vault=shop.vault)
+
+
+async def _received(shop, order_id, gateways, quantities):
+    return_id = await _ask(shop, order_id, quantities)
+    async with shop.transaction() as session:
+        await returns.approve(session=session, return_id=return_id, actor=SYSTEM,
+                              instructions="Send them to 1 Dock Road.", vault=shop.vault)
+        await returns.receive(session=session, return_id=return_id, restock=False,
+                              actor=SYSTEM)
+    return return_id
+
+
+async def _refunds(session) -> int:
+    return len(list(await session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "payment.refunded"))))
+
+
+async def test_a_return_whose_items_staff_refunded_by_hand_is_done_without_a_second_refund(
+        shop):
+    order_id, gateways, mug, _ = await _sent(shop)
+    return_id = await _received(shop, order_id, gateways, {mug: 2})
+    async with shop.transaction() as session:  # from the order page, before the return's step
+        order = await orders.get(session=session, order_id=order_id)
+        await payments.refund_lines(session=session, order=order, gateways=gateways,
+                                    actor=SYSTEM, quantities={mug: 2}, reason="by hand")
+        paid_back = order.refunded_minor
+    for _ in range(2):  # the return's step, and a double click
+        async with shop.transaction() as session:
+            await returns.refund(session=session, return_id=return_id, gateways=gateways,
+                                 actor=SYSTEM)
+    async with shop.transaction() as session:
+        ret = await returns.get(session=session, return_id=return_id)
+        order = await orders.get(session=session, order_id=order_id)
+        assert ret.status is ReturnStatus.REFUNDED
+        assert order.refunded_minor == paid_back and await _refunds(session) == 1
+        assert ret.refunded_minor == paid_back == 2500 + 1498 * 2500 // 7490
+        moved = await session.scalar(select(AuditEvent).where(
+            AuditEvent.action == "return.refunded"))
+        assert moved.data["refunded_earlier_minor"] == paid_back
+        told = [m for m in await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.chat_key == "web:abc"))]
+        assert len(told) == 3  # approved, received, done: once each
+        last = outbox.opened(told[-1].payload, shop.vault)
+        assert "was already refunded to you" in last["text"], last
+
+
+async def test_a_return_partly_refunded_by_hand_refunds_only_the_rest(shop):
+    order_id, gateways, mug, _ = await _sent(shop)
+    return_id = await _received(shop, order_id, gateways, {mug: 2})
+    async with shop.transaction() as session:
+        order = await orders.get(session=session, order_id=order_id)
+        bought = next(line.quantity for line in order.lines if line.id == mug)
+        await payments.refund_lines(session=session, order=order, gateways=gateways,
+                                    actor=SYSTEM, quantities={mug: bought - 1},
+                                    reason="by hand")
+        before = order.refunded_minor
+    async with shop.transaction() as session:
+        await returns.refund(session=session, return_id=return_id, gateways=gateways,
+                             actor=SYSTEM)
+    async with shop.transaction() as session:
+        ret = await returns.get(session=session, return_id=return_id)
+        order = await orders.get(session=session, order_id=order_id)
+        assert ret.status is ReturnStatus.REFUNDED and await _refunds(session) == 2
+        assert next(line.refunded_quantity for line in order.lines if line.id == mug) == bought
+        given = order.refunded_minor - before
+        assert given > 0 and ret.refunded_minor > given, "the rest now, the earlier counted"

@@ -12,6 +12,7 @@ from bot import held
 from core.accounts import identities
 from core.accounts.models import Role
 from core.audit.actor import Actor, Channel
+from core.audit.models import AuditEvent
 from core.config import ConfigError, load_settings
 from core.crypto import Vault
 from core.errors import Conflict
@@ -206,3 +207,27 @@ async def test_a_message_said_while_the_mirror_is_set_reaches_the_thread_once(sh
             select(OutboxMessage).where(OutboxMessage.chat_key == key))]
     shown = [text for text in missed + queued if "Are you there?" in text]
     assert len(shown) == 1, (missed, queued)
+
+
+async def test_only_the_holder_or_an_admin_can_transfer_a_held_conversation(shop):
+    async with shop.transaction() as session:
+        sam = await factories.user(session, "sam@example.com", role=Role.SUPPORT)
+        kim = await factories.user(session, "kim@example.com", role=Role.SUPPORT)
+        boss = await factories.user(session, "boss@example.com", role=Role.ADMIN)
+        request, _ = await _open(session, "ann")
+        await conversations.take(session=session, handoff_id=request.id, staff_id=sam.id,
+                                 actor=Actor(Channel.ADMIN, user_id=sam.id))
+        for to in (kim.id, boss.id):  # to themselves, or on to someone else
+            with pytest.raises(Conflict, match="sam@example.com holds this conversation"):
+                await conversations.transfer(session=session, handoff_id=request.id,
+                                             to_staff_id=to,
+                                             actor=Actor(Channel.ADMIN, user_id=kim.id))
+        assert request.taken_by_id == sam.id
+        await conversations.transfer(session=session, handoff_id=request.id,
+                                     to_staff_id=kim.id,
+                                     actor=Actor(Channel.ADMIN, user_id=boss.id))
+        assert request.taken_by_id == kim.id
+        moved = await session.scalar(select(AuditEvent).where(
+            AuditEvent.action == "support.handoff_transferred"))
+        assert moved is not None and moved.actor_user_id == boss.id
+        assert moved.data == {"from": sam.id, "to": kim.id, "reassigned_by_admin": True}
