@@ -44,6 +44,8 @@ async def _handoff(turn: Turn, reason: str, opening: str) -> list[Reply]:
     existing = await conversations.active_for_chat(session=session, chat_key=key)
     if existing is not None:
         return await _status(turn, existing)
+    if turn.state.flow == held.RATING_FLOW:  # what they type now is for the person
+        turn.state.finish()
     hours, moment = turn.shop.settings.hours, now()
     in_hours = support_hours.is_open(hours, moment)
     online = in_hours and await conversations.staff_online(session=session) > 0
@@ -102,7 +104,7 @@ async def rate(turn: Turn) -> list[Reply]:
     await conversations.rate(session=turn.session, handoff_id=handoff_id, rating=rating,
                              identity_id=turn.seen.identity_id, actor=turn.actor)
     turn.state.start(held.RATING_FLOW, "comment")
-    turn.state.slots["handoff"] = handoff_id
+    turn.state.slots.update(handoff=handoff_id, rated_at=now().isoformat())
     return [Reply(_("Thank you! Anything you would like to add? Type a comment, or press "
                     "No comment."),
                   buttons=(tuple(Button(b["label"], b["action"]) for b in
@@ -118,7 +120,7 @@ async def no_comment(turn: Turn) -> list[Reply]:
 
 @router.flow(held.RATING_FLOW)
 async def rating_comment(turn: Turn) -> list[Reply] | None:
-    """The next free text after a rating is its comment."""
+    """The next free text after a rating is its comment (within held.RATING_WINDOW)."""
     handoff_id = int(turn.state.slots.get("handoff", 0))
     turn.state.finish()
     await conversations.rate_comment(session=turn.session, handoff_id=handoff_id,

@@ -228,6 +228,18 @@ async def record_bot_reply(*, session: AsyncSession, handoff_id: int,
     return await _record(session, request, Author.BOT, text[:MAX_TEXT])
 
 
+async def shopper_is_back(*, session: AsyncSession, handoff_id: int,
+                          actor: Actor) -> HandoffRequest:
+    """The shopper wrote in the chat while a person holds it: the talk is live now, so an
+    offline request's answers are no longer copied by email."""
+    request = await locked(session, handoff_id)
+    if request.status is HandoffStatus.TAKEN and request.offline:
+        request.offline = False
+        await audit.record(session=session, actor=actor, action="support.shopper_back",
+                           subject_type="handoff", subject_id=request.id)
+    return request
+
+
 async def leave(*, session: AsyncSession, handoff_id: int, actor: Actor) -> HandoffRequest:
     """The shopper goes back to the bot (leaves the queue, or ends the talk with a person)."""
     request = await locked(session, handoff_id)

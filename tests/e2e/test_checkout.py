@@ -223,3 +223,32 @@ async def test_a_returning_account_gets_its_email_and_address_offered(client, ca
     await ann.press("Standard")
     assert "Ship to: Ann Lee, 12 Rue de Rivoli, 75001 Paris, France" in ann.text
     assert "Receipt to: ann@example.com" in ann.text
+
+
+async def test_agent_in_an_email_or_a_street_is_checkout_data_and_asking_for_one_still_works(
+        client):
+    from core.support.models import HandoffRequest
+
+    async def requests() -> int:
+        async with client.shop.transaction() as session:
+            return len(list(await session.scalars(select(HandoffRequest))))
+
+    ann = Shopper(client)
+    await ann.say("add 2 blue mugs")
+    await ann.press("Checkout")
+    await ann.say("agent.smith@example.com")
+    assert "addressed to" in ann.text
+    await ann.say("Ann Agent")
+    await ann.say("12 Agent Street")
+    assert "Which town or city?" in ann.text
+    assert await requests() == 0
+    await ann.say("talk to an agent")                 # mid-checkout, a person is asked for
+    assert "online" in ann.text and await requests() == 1
+    await ann.say("Paris")                            # and the checkout goes on meanwhile
+    assert "Which country?" in ann.text
+    await ann.say("France")
+    await ann.say("75001")
+    await ann.say("06 12 34 56 78")
+    await ann.press("Same as shipping")
+    await ann.press("Standard")
+    assert "Ship to: Ann Agent, 12 Agent Street, 75001 Paris, France" in ann.text

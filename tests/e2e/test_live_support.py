@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot import held
 from core.accounts.models import Role
 from core.audit.actor import Actor, Channel
+from core.clock import now
+from core.outbox.models import OutboxMessage
 from core.support import conversations
 from core.support.models import Author, HandoffRequest, HandoffStatus, Origin
 from tests import factories
@@ -143,6 +147,35 @@ async def test_nobody_online_is_said_honestly_and_the_answer_still_arrives_later
             break
         await asyncio.sleep(0.1)
     assert "to=ann@example.com" in caplog.text and "here is your answer" in caplog.text
+
+    await ann.say("Thanks, I am back in the chat")  # live now: answers stay in the chat
+    await _reply(platforms, request.id, sam, "Good to see you. Anything else?")
+    await _until(ann, "Anything else?")
+    async with platforms.shop.transaction() as session:
+        emailed = list(await session.scalars(select(OutboxMessage.id).where(
+            OutboxMessage.chat_key == f"email:support-{request.id}")))
+    assert len(emailed) == 1
+    assert not (await _request(platforms, ann.chat_key)).offline
+
+
+async def test_a_rating_comment_is_only_taken_soon_after_the_rating(platforms: Platforms,
+                                                                    monkeypatch):
+    sam = await _agent(platforms)
+    ann = Shopper(platforms.http)
+    await ann.say("human")
+    request = await _request(platforms, ann.chat_key)
+    await _reply(platforms, request.id, sam, "Sam here.")
+    await _resolve(platforms, request.id, sam)
+    ann.last = await _until(ann, "How did we do")
+    await ann.press("5")
+    assert "Anything you would like to add" in ann.text
+    later = now() + timedelta(minutes=31)  # past held.RATING_WINDOW
+    monkeypatch.setattr(held, "now", lambda: later)  # the shopper comes back an hour later
+    await ann.say("show me mugs")
+    assert "Mug" in ann.text and "comment" not in ann.text  # for the bot, not a comment
+    async with platforms.shop.transaction() as session:
+        rated = await session.get(HandoffRequest, request.id)
+        assert rated is not None and rated.rating == 5 and rated.rating_comment is None
 
 
 async def test_telegram_shopper_hears_the_agent_and_a_block_closes_the_conversation(

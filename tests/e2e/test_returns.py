@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from core.accounts.models import Role
-from core.audit.actor import Actor
+from core.accounts.models import Role, User
+from core.audit.actor import Actor, Channel
 from core.audit.models import AuditEvent
 from core.inventory.models import StockItem
 from core.orders import service as orders
@@ -23,6 +23,7 @@ from core.payments import service as payments
 from core.returns.models import ReturnRequest
 from core.returns.states import ReturnStatus
 from core.support import conversations
+from core.support.models import HandoffRequest, HandoffStatus, Origin
 from tests import factories
 from tests.admin_web.console import ConsoleUser, csrf
 from tests.e2e.checkout_steps import place
@@ -246,6 +247,29 @@ async def test_the_return_window_closes_days_after_delivery(client):
     assert "Returns are accepted for 30 days after delivery" in ann.text
 
 
+async def _return_with_words(ann: Shopper, number: str, words: str) -> str:
+    """From the order's button through the dialog, the words typed; the return's number."""
+    await ann.press(number)
+    await ann.press("Blue mug")
+    await ann.press("1")
+    await ann.press("Continue")
+    await ann.press("Arrived damaged")
+    assert "Tell us in a few words" in ann.text
+    await ann.say(words)
+    assert "is requested" in ann.text, ann.text  # the words reached the dialog
+    return re.search(r"return (RT-\w{6})", ann.text).group(1)
+
+
+async def _recorded(client, chat_key: str) -> tuple[list[str], str | None]:
+    """What the chat's support transcript holds, and the return's words as recorded."""
+    async with client.shop.transaction() as session:
+        request = await conversations.active_for_chat(session=session, chat_key=chat_key)
+        said = await conversations.transcript(session=session, handoff_id=request.id)
+        ret = await session.scalar(select(ReturnRequest))
+        words = client.shop.vault.open(ret.details_sealed).get("text") if ret else None
+    return [entry.text for entry in said], words
+
+
 async def test_a_return_request_is_not_lost_while_a_person_is_awaited(client):
     ann = Shopper(client)
     number = await paid_and_sent(client, ann)
@@ -254,14 +278,47 @@ async def test_a_return_request_is_not_lost_while_a_person_is_awaited(client):
     assert "join this chat" in ann.text
     await ann.say("I want to return an item")
     assert "passed on to our team" in ann.text           # the words reach the agent...
-    async with client.shop.transaction() as session:
-        request = await conversations.active_for_chat(session=session,
-                                                      chat_key=ann.chat_key)
-        said = await conversations.transcript(session=session, handoff_id=request.id)
-    assert "I want to return an item" in [entry.text for entry in said]
+    said, _ = await _recorded(client, ann.chat_key)
+    assert "I want to return an item" in said
     await ann.press("Return items")                      # ...and the return can start now
     assert "Which order would you like to return items from?" in ann.text
     assert number in ann.buttons()[0]
+    return_number = await _return_with_words(ann, number, "The handle broke off in the box")
+    said, words = await _recorded(client, ann.chat_key)
+    assert words == "The handle broke off in the box"    # the return is recorded
+    assert "The handle broke off in the box" in said     # and the agent sees the turn
+    assert any(return_number in text and "is requested" in text for text in said)
+    await ann.press("Done")
+    assert await ann.say("when will someone answer?") == []  # no dialog waits: the agent's
+    said, _ = await _recorded(client, ann.chat_key)
+    assert said[-1] == "when will someone answer?"
+
+
+async def test_a_return_is_recorded_while_a_person_holds_the_chat(client):
+    ann = Shopper(client)
+    number = await paid_and_sent(client, ann)
+    await ann.press("Menu")
+    await ann.press("Talk to a person")
+    async with client.shop.transaction() as session:
+        helper = await session.scalar(select(User).where(User.email == "help@example.com"))
+        request = await conversations.active_for_chat(session=session, chat_key=ann.chat_key)
+        await conversations.agent_reply(
+            session=session, handoff_id=request.id, staff_id=helper.id,
+            text="Hello, you can start the return with the button below.",
+            origin=Origin.CONSOLE, actor=Actor(Channel.ADMIN, user_id=helper.id))
+    assert any("start the return" in reply["text"] for reply in await ann.news())
+    assert await ann.say("ok, thanks") == []              # with a person: the bot is quiet
+    orders_shown = await ann.act("returns")
+    await ann.say("not sure which one")                   # not an order: passed on, said so
+    assert "passed on to our team" in ann.text and "carry on" in ann.text
+    ann.last = orders_shown                               # the order buttons above
+    await _return_with_words(ann, number, "Cracked glaze on the rim")
+    said, words = await _recorded(client, ann.chat_key)
+    assert words == "Cracked glaze on the rim"
+    assert "not sure which one" in said and "Cracked glaze on the rim" in said
+    async with client.shop.transaction() as session:
+        held = await session.get(HandoffRequest, request.id)
+        assert held.status is HandoffStatus.TAKEN       # still with the person
 
 
 async def test_cancelling_a_paid_order_asks_first(client):

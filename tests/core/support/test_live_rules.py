@@ -66,6 +66,16 @@ def test_words_that_ask_for_a_person(text, person):
     assert held.asks_for_person(text) is person
 
 
+@pytest.mark.parametrize("text, person", [
+    ("human", True), ("Agent!", True), ("a real person", True), ("talk to an agent", True),
+    ("I want a human", True), ("can I speak to a person please", True),
+    ("agent.smith@example.com", False), ("12 Agent Street", False), ("Ann Human", False),
+    ("Agent Street", False), ("person", False)])
+def test_inside_a_dialog_only_a_request_for_a_person_asks_for_one(text, person):
+    assert held.asks_for_person(text, in_dialog=True) is person
+    assert not held.asks_for_person("my email is agent.smith@example.com")
+
+
 @pytest.mark.parametrize("text, leaves", [
     ("back to the bot", True), ("Back to bot!", True), ("leave the queue", True),
     ("I will be back to the bot later maybe", False)])
