@@ -146,6 +146,7 @@ class Index:
 
     def search(self, text: str, floor: float = COVERAGE) -> list[Hit]:
         """Entries that answer `text`, best first: those covering at least `floor` of it."""
+        text = text.strip()  # blanks first count for nothing (200 of them read as nothing)
         if len(text) > MAX_QUERY:  # cut at a space, not through a word
             text = text[:MAX_QUERY].rsplit(None, 1)[0]
         asked = set(terms(text))

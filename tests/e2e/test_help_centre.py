@@ -109,6 +109,16 @@ async def test_the_bot_links_its_faq_answer_to_its_place_in_the_help_centre(clie
     assert f'id="faq-{entry_id}"' in page.text
 
 
+async def test_a_question_after_hundreds_of_blanks_is_answered_not_an_error(client):
+    eve = Shopper(client)
+    for blanks in (" " * 250, "\u3000" * 300 + "\n"):
+        await eve.say(blanks + "how much is shipping to germany")
+        assert "Shipping is €4.95 in the EU" in eve.text, eve.text
+        assert "went wrong" not in eve.text
+    page = await client.get("/help", params={"q": " " * 300 + "shipping"})
+    assert page.status_code == 200
+
+
 async def test_the_web_chat_page_links_to_the_help_centre(client):
     page = await client.get("/chat")
     assert page.status_code == 200 and 'href="/help"' in page.text

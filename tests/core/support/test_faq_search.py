@@ -1,8 +1,12 @@
 """FAQ matching (core/support/faq_search.py) on its own: the evaluation set's floor, the
 normalisation it relies on, and the threshold that lets unrelated questions through."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from core.demo.faq import DEMO_FAQ
-from core.support.faq_search import Index, stem, terms
+from core.support.faq_search import MAX_QUERY, Index, rank, stem, terms
+from core.support.models import FaqEntry
 from tests.core.support.faq_paraphrases import NOT_IN_FAQ, PARAPHRASES
 
 DEMO = Index([(question, keywords, answer) for question, answer, keywords in DEMO_FAQ])
@@ -50,3 +54,25 @@ def test_nothing_to_search_and_hostile_text_find_nothing_quickly():
     assert DEMO.search("\ud800 \x00 <script>") == []
     long = "shipping " * 100_000  # read up to its first MAX_QUERY characters only
     assert _best(long) in {question for question, _, _ in DEMO_FAQ}
+
+
+def test_a_question_after_hundreds_of_blanks_is_read_not_a_crash():
+    """`"   ".rsplit(None, 1)` is []: the cut at MAX_QUERY used to raise IndexError."""
+    for blanks in (" " * MAX_QUERY, " " * 250, "\t\n" * 150, "\u3000" * 300):
+        assert _best(blanks + "how much is shipping") == "How much is shipping?"
+        assert DEMO.search(blanks) == []
+
+
+ENTRIES = [FaqEntry(id=n, question=q, answer=a, keywords=k)
+           for n, (q, a, k) in enumerate(DEMO_FAQ, 1)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=MAX_QUERY * 3)
+       | st.builds(lambda blanks, words: blanks + words,
+                   st.text(alphabet=" \t\n\r\u3000\u00a0\u2003", min_size=150,
+                           max_size=400), st.text(max_size=60)))
+def test_any_text_is_answered_or_refused_never_an_error(text):
+    """What best_answer runs over the published entries, on any text a shopper may send."""
+    found = rank(ENTRIES, text)
+    assert all(entry in ENTRIES for entry in found)
