@@ -100,13 +100,15 @@ class Relay:
                 return
             gave_up = await outbox.failed(
                 session=session, message_id=message_id, error=outcome.value if pending
-                else f"not sendable on {platform}", final=outcome is Outcome.UNDELIVERABLE)
+                else f"not sendable on {platform}",
+                final=outcome in (Outcome.UNDELIVERABLE, Outcome.GONE))
             # The platform said this chat cannot be reached (the shopper blocked the bot):
-            # a conversation with a person there ends, and staff see why.
+            # a conversation with a person there ends, and staff see why. One message it
+            # refused (a 400 for its markup) ends nothing.
             closed = await conversations.close_for_chat(
                 session=session, chat_key=chat_key, reason="undeliverable",
                 actor=Actor.system("relay")) if gave_up and pending is not None \
-                and outcome is Outcome.UNDELIVERABLE else []
+                and outcome is Outcome.GONE else []
         for handoff_id in closed:
             logs.event(log, "support.chat_unreachable", logging.WARNING, platform=platform,
                        handoff=handoff_id)

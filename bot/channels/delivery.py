@@ -35,7 +35,13 @@ class RetryAfter(Exception):
 
 
 class Undeliverable(Exception):
-    """Retrying cannot help (the person blocked the bot, the chat is gone)."""
+    """Retrying cannot help: this message is refused (a 400 for its markup, too long), or,
+    with `gone`, the chat itself cannot be reached (the person blocked the bot, the chat
+    or account no longer exists)."""
+
+    def __init__(self, reason: str, gone: bool = False) -> None:
+        super().__init__(reason)
+        self.gone = gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +57,8 @@ class Outcome(StrEnum):
     """How a batch of calls ended, for a caller that must know (the outbox relay)."""
     SENT = "sent"
     FAILED = "failed"                # not sent (retries ran out, or the sender closed first)
-    UNDELIVERABLE = "undeliverable"  # the person blocked the bot, the chat is gone
+    UNDELIVERABLE = "undeliverable"  # refused for good, but the chat is still there
+    GONE = "gone"                    # the person blocked the bot, the chat is gone
 
 
 @dataclass(slots=True)
@@ -62,8 +69,9 @@ class _Batch:
         default_factory=lambda: asyncio.get_running_loop().create_future())
 
     def finish(self, outcome: Outcome) -> None:
-        if outcome is not Outcome.SENT and self.outcome is Outcome.SENT:
-            self.outcome = outcome
+        if outcome is Outcome.GONE or (outcome is not Outcome.SENT
+                                       and self.outcome is Outcome.SENT):
+            self.outcome = outcome  # the first failure counts, a gone chat above all
         self.left -= 1
         if self.left <= 0 and not self.done.done():
             self.done.set_result(self.outcome)
@@ -152,8 +160,9 @@ class Sender:
             except Undeliverable as reason:
                 self.given_up += 1
                 logs.event(log, "delivery.undeliverable", logging.WARNING,
-                           platform=self.platform, chat=chat, call=job.what, reason=str(reason))
-                return Outcome.UNDELIVERABLE
+                           platform=self.platform, chat=chat, call=job.what, reason=str(reason),
+                           gone=reason.gone)
+                return Outcome.GONE if reason.gone else Outcome.UNDELIVERABLE
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - network, 5xx, timeouts: retry

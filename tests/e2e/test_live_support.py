@@ -194,6 +194,14 @@ async def test_telegram_shopper_hears_the_agent_and_a_block_closes_the_conversat
     await platforms.settle_telegram()
     assert len(ann.mine()) == ann.seen  # silent while Sam holds the chat
 
+    platforms.telegram.fail("sendMessage", times=1, status=400)  # one message refused
+    await _reply(platforms, request.id, sam, "Your code is *1234")
+    await _given_up(platforms, chat_key, 1)
+    assert (await _request(platforms, chat_key)).status is HandoffStatus.TAKEN  # talk goes on
+    await _reply(platforms, request.id, sam, "Sorry, again: your code is 1234")
+    await platforms.telegram.wait_for(lambda: any("again: your code" in c.text
+                                                  for c in ann.mine()))
+
     platforms.telegram.fail("sendMessage", times=50, status=403)  # Ann blocked the bot
     await _reply(platforms, request.id, sam, "Are you still there?")
 
@@ -203,6 +211,36 @@ async def test_telegram_shopper_hears_the_agent_and_a_block_closes_the_conversat
         if await closed():
             break
         await asyncio.sleep(0.1)
+    found = await _request(platforms, chat_key)
+    assert found.status is HandoffStatus.CLOSED and found.close_reason == "undeliverable"
+
+
+async def _given_up(platforms: Platforms, chat_key: str, count: int) -> None:
+    """Until the relay has given up on `count` messages to the chat."""
+    for _ in range(100):
+        async with platforms.shop.transaction() as session:
+            given_up = list(await session.scalars(select(OutboxMessage.id).where(
+                OutboxMessage.chat_key == chat_key, OutboxMessage.gave_up_at.is_not(None))))
+        if len(given_up) >= count:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the relay never gave up on {count} message(s) to {chat_key}")
+
+
+async def test_slack_refusing_one_message_keeps_the_talk_and_a_gone_channel_ends_it(
+        platforms: Platforms):
+    sam = await _agent(platforms)
+    ann = platforms.slack_user()
+    await ann.say("I need a human")
+    chat_key = f"slack:{ann.channel}"
+    request = await _request(platforms, chat_key)
+    platforms.slack.fail("chat.postMessage", times=1, status=200, error="msg_too_long")
+    await _reply(platforms, request.id, sam, "A very long answer")
+    await _given_up(platforms, chat_key, 1)
+    assert (await _request(platforms, chat_key)).status is HandoffStatus.TAKEN
+    platforms.slack.fail("chat.postMessage", times=50, status=200, error="channel_not_found")
+    await _reply(platforms, request.id, sam, "Are you still there?")
+    await _given_up(platforms, chat_key, 2)
     found = await _request(platforms, chat_key)
     assert found.status is HandoffStatus.CLOSED and found.close_reason == "undeliverable"
 

@@ -44,6 +44,7 @@ class Failure:
     times: int
     status: int
     retry_after: int = 0
+    error: str = ""   # Slack's error name (with status 200, as Slack answers most refusals)
 
 
 class RecordingServer:
@@ -74,8 +75,9 @@ class RecordingServer:
         assert self._runner is not None
         await self._runner.cleanup()
 
-    def fail(self, method: str, times: int = 1, status: int = 429, retry_after: int = 1) -> None:
-        self.failures.append(Failure(method, times, status, retry_after))
+    def fail(self, method: str, times: int = 1, status: int = 429, retry_after: int = 1,
+             error: str = "") -> None:
+        self.failures.append(Failure(method, times, status, retry_after, error))
 
     def _failure(self, method: str) -> Failure | None:
         for failure in self.failures:
@@ -169,6 +171,10 @@ class FakeTelegram(RecordingServer):
         elif failure.status == 403:
             body = {"ok": False, "error_code": 403,
                     "description": "Forbidden: bot was blocked by the user"}
+        elif failure.status == 400:
+            body = {"ok": False, "error_code": 400, "description": failure.error or (
+                "Bad Request: can't parse entities: Can't find end of the entity starting "
+                "at byte offset 7")}
         else:
             body = {"ok": False, "error_code": failure.status,
                     "description": "Internal Server Error"}
@@ -342,7 +348,7 @@ class FakeSlack(RecordingServer):
             if failure.status == 429:
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                          headers={"Retry-After": str(failure.retry_after)})
-            return web.json_response({"ok": False, "error": "fatal_error"},
+            return web.json_response({"ok": False, "error": failure.error or "fatal_error"},
                                      status=failure.status)
         return web.json_response({"ok": True, **self._result(method, params)})
 

@@ -58,6 +58,8 @@ def plain_text(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
 FILE_SHARE = "file_share"  # a message with files: a DM's photo (bot/channels/slack/files.py)
 IMAGE_ERRORS = {"invalid_blocks", "invalid_blocks_format", "downloading_image_failed"}
+# The conversation cannot be reached any more; any other refusal is about one message.
+GONE_ERRORS = {"channel_not_found", "is_archived", "account_inactive", "user_not_found"}
 
 
 class _DropMessage(logging.Filter):
@@ -278,7 +280,8 @@ class SlackChannel:
             error = response.get("error") if isinstance(response.data, dict) else None
             if error == "ratelimited":
                 raise RetryAfter(float(response.headers.get("Retry-After", 1))) from None
-            raise Undeliverable(str(error or response.status_code)) from None
+            raise Undeliverable(str(error or response.status_code),
+                                gone=error in GONE_ERRORS) from None
 
     async def connect_socket_mode(self, app_token: str) -> Callable[[], Awaitable[None]]:
         """Receive events over Slack's WebSocket (no public URL needed); returns the stop."""

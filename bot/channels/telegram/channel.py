@@ -277,9 +277,12 @@ class TelegramChannel:
             return await request  # type: ignore[misc]
         except TelegramRetryAfter as limit:
             raise RetryAfter(limit.retry_after) from None
-        except (TelegramForbiddenError, TelegramNotFound, TelegramBadRequest,
-                TelegramUnauthorizedError) as refused:
-            raise Undeliverable(refused.message) from None
+        except TelegramForbiddenError as refused:  # blocked, deactivated, kicked: gone
+            raise Undeliverable(refused.message, gone=True) from None
+        except (TelegramNotFound, TelegramBadRequest, TelegramUnauthorizedError) as refused:
+            # A 400 is mostly about this one message (markup, length); "chat not found" is not
+            raise Undeliverable(refused.message,
+                                gone="chat not found" in refused.message.lower()) from None
 
     def _photo(self, url: str) -> str | FSInputFile:
         """Telegram's id for a picture sent before, else our own file uploaded, else the URL."""
