@@ -164,6 +164,23 @@ async def test_bots_edits_and_messages_outside_the_thread_are_ignored(desk: Plat
     assert ann.told() == []
 
 
+async def test_an_agent_naming_the_app_in_the_thread_gets_no_shopper_turn(desk: Platforms):
+    shopper, ann = Shopper(desk.http), agent(desk)
+    await shopper.say("talk to a person")
+    ts = await posted(desk, ann)
+    words = "<@UBOT0001> can you check the stock of blue mugs?"
+    mention = ann.reply_event(ts, words)  # Slack sends both: the message and the mention
+    mention["event"]["type"] = "app_mention"
+    assert (await ann.poster.post_json(mention)).status_code == 200
+    assert (await ann.reply(ts, words)).status_code == 200
+    heard = await shopper.news()
+    assert [r["text"].count("check the stock") for r in heard if "stock" in r["text"]] == [1]
+    await desk.settle_slack()
+    assert desk.slack.of("conversations.open") == []  # no chat with the bot for the agent
+    assert not any("direct message" in line for line in ann.thread(ts))
+    assert desk.slack.of("chat.postMessage", chat="D0DESK") == []
+
+
 async def test_a_forged_request_for_the_support_channel_does_nothing(desk: Platforms):
     shopper, ann = Shopper(desk.http), agent(desk)
     await shopper.say("talk to a person")

@@ -3,7 +3,9 @@
 Bolt checks every request's signature, and with `process_before_response=False` it
 answers Slack at once (events are acknowledged before any work; clicks call `ack()`
 first), so Slack's 3-second limit is met whatever the turn costs. A mention in a
-channel is answered in a direct message: carts and orders are nobody else's business.
+channel is answered in a direct message: carts and orders are nobody else's business;
+in the support channel (SLACK_SUPPORT_CHANNEL) it is ignored: the agents there are not
+shopping, and the message itself reaches the desk as a message event.
 """
 
 from __future__ import annotations
@@ -172,6 +174,8 @@ class SlackChannel:
         if not _names(event.get("channel"), event.get("user")) or not isinstance(
                 event.get("text", ""), str):
             return
+        if event.get("channel") == self.settings.slack_support_channel:
+            return  # an agent naming the app in the desk: their message is the desk's
         with self.turns:
             user = event.get("user", "")
             text = plain_text(event.get("text", "")) or "hi"
