@@ -155,6 +155,7 @@ async def draw(request: Request, user: User, handoff_id: int, status: int = 200,
         shopper = await beside(session, handoff)
         staff = await _staff(session)
         rating_comment = talk.unseal(session, handoff.rating_comment)
+        reason = talk.reason_of(session, handoff)
         saved = await saved_replies.all_replies(session=session)
         session.expunge_all()
     return site.page(
@@ -169,7 +170,7 @@ async def draw(request: Request, user: User, handoff_id: int, status: int = 200,
         can_reply=handoff.status is not HandoffStatus.CLOSED or bool(reply_error),
         reply_error=reply_error, note_error=note_error, action_error=action_error,
         typed=typed[:talk.MAX_TEXT], noted=noted[:talk.MAX_TEXT],
-        rating=handoff.rating, rating_comment=rating_comment)
+        rating=handoff.rating, rating_comment=rating_comment, reason=reason)
 
 
 def _may_transfer(handoff: HandoffRequest, user: User) -> bool:

@@ -49,6 +49,7 @@ TICKET_MAIL = "support"             # ... `email:support-<handoff id>`: to the s
 STAFF_MAIL = "staff"                # ... `email:staff-<user id>`: to a member of staff
 # The rating question's buttons: `rate:<handoff id>:<1..5>`, and the comment skip.
 RATE_ACTION = "rate"
+SEALED_PREFIX = "gAAAAA"  # how every Fernet token (core/crypto.py) begins
 NO_COMMENT_ACTION = "ratenc"
 
 
@@ -177,8 +178,9 @@ async def ask(*, session: AsyncSession, identity_id: int, chat_key: str, reason:
     existing = await active_for_chat(session=session, chat_key=chat_key)
     if existing is not None:
         return existing, False
+    words = reason.strip()[:1000]
     request = HandoffRequest(identity_id=identity_id, chat_key=chat_key,
-                             reason=reason.strip()[:1000], offline=offline,
+                             reason=seal(session, words) if words else "", offline=offline,
                              contact_email=seal(session, email) if email else None)
     session.add(request)
     await session.flush()
@@ -198,6 +200,15 @@ async def set_contact_email(*, session: AsyncSession, handoff_id: int, email: st
     await audit.record(session=session, actor=actor, action="support.contact_email_given",
                        subject_type="handoff", subject_id=request.id)
     return request
+
+
+def reason_of(session: AsyncSession, request: HandoffRequest) -> str:
+    """The shopper's words when they asked, opened. Sealed since they are personal data;
+    a request stored before that holds them plain, and reads as it is."""
+    raw = request.reason or ""
+    if raw.startswith(SEALED_PREFIX):
+        return unseal(session, raw) or ""
+    return raw
 
 
 def contact_email(session: AsyncSession, request: HandoffRequest) -> str | None:

@@ -94,6 +94,7 @@ class Waiting:
     name: str
     account_email: str | None
     taken_by: str | None
+    reason: str = ""   # the shopper's words when they asked, opened
 
 
 async def handoffs(*, session: AsyncSession, closed: bool = False,
@@ -112,7 +113,8 @@ async def handoffs(*, session: AsyncSession, closed: bool = False,
         query = query.where(HandoffRequest.status != HandoffStatus.CLOSED).order_by(
             HandoffRequest.created_at, HandoffRequest.id)
     rows = await session.execute(query.limit(limit))
-    return [Waiting(request, platform, name or "", email, taken)
+    return [Waiting(request, platform, name or "", email, taken,
+                    conversations.reason_of(session, request))
             for request, platform, name, email, taken in rows.all()]
 
 

@@ -8,7 +8,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot import held
 from core.accounts.models import Role
@@ -16,10 +16,12 @@ from core.audit.actor import Actor, Channel
 from core.clock import now
 from core.outbox.models import OutboxMessage
 from core.support import conversations
+from core.support import service as support
 from core.support.models import Author, HandoffRequest, HandoffStatus, Origin
 from tests import factories
 from tests.e2e.conftest import Platforms
 from tests.e2e.webchat import Shopper
+from tests.support.at_rest import stored_as_is
 
 
 async def _agent(platforms: Platforms, email: str = "sam@example.com") -> int:
@@ -243,6 +245,24 @@ async def test_slack_refusing_one_message_keeps_the_talk_and_a_gone_channel_ends
     await _given_up(platforms, chat_key, 2)
     found = await _request(platforms, chat_key)
     assert found.status is HandoffStatus.CLOSED and found.close_reason == "undeliverable"
+
+
+async def test_the_words_a_shopper_asks_for_a_person_with_are_sealed_at_rest(
+        platforms: Platforms):
+    ann = Shopper(platforms.http)
+    words = "I need a human about parcel QUOKKAWOMBAT"
+    await ann.say(words)
+    assert "queue" in ann.text or "online" in ann.text
+    stored = await stored_as_is(platforms.shop)
+    assert stored and not any(b"QUOKKAWOMBAT" in chunk for chunk in stored)
+    request = await _request(platforms, ann.chat_key)
+    async with platforms.shop.transaction() as session:
+        (waiting,) = await support.handoffs(session=session)
+        assert waiting.reason == words  # staff read it, opened
+        await session.execute(update(HandoffRequest).values(reason="Where is my order?"))
+        (older,) = await support.handoffs(session=session)  # stored before sealing: plain
+        assert older.reason == "Where is my order?"
+    assert "QUOKKA" not in request.reason
 
 
 async def test_after_three_misunderstood_messages_the_bot_offers_a_person(

@@ -186,7 +186,8 @@ class Desk:
         if request.taken_by_id is not None:
             taker = await session.get(User, request.taken_by_id)
             holder = (taker.display_name or taker.email) if taker else None
-        handoff = Handoff(request.id, name or "", platform, email, request.reason or "",
+        handoff = Handoff(request.id, name or "", platform, email,
+                          conversations.reason_of(session, request),
                           lines, total, [Said(self._author(e), e.text) for e in entries
                                          if e.author is not Author.NOTE],
                           str(request.status), holder)
