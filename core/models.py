@@ -17,6 +17,7 @@ from core.chats.models import ChatSession
 from core.checkout.models import SavedAddress
 from core.db import Base
 from core.inventory.models import Reservation, StockAlert, StockItem
+from core.notifications.models import NotificationDelivery
 from core.orders.models import Order, OrderLine
 from core.outbox.models import OutboxMessage
 from core.payments.models import Payment
@@ -32,7 +33,8 @@ from core.webhooks.models import WebhookReceipt
 
 __all__ = [
     "AccountToken", "AuditEvent", "Base", "Cart", "CartLine", "Category", "ChatIdentity",
-    "ChatSession", "FaqEntry", "HandoffRequest", "LinkCode", "Order", "OrderLine",
+    "ChatSession", "FaqEntry", "HandoffRequest", "LinkCode", "NotificationDelivery",
+    "Order", "OrderLine",
     "OutboxMessage", "Payment", "PendingSignIn", "Product", "ProductImage", "RecoveryCode",
     "Reservation", "ReturnLine", "ReturnPhoto", "ReturnRequest", "SavedAddress",
     "SavedReply", "SignInThrottle", "StaffPresence", "StaffSession", "StockAlert",

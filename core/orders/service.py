@@ -287,4 +287,9 @@ async def advance(*, session: AsyncSession, order: Order, to: OrderStatus,
         raise InvalidInput(OrderError.ILLEGAL_TRANSITION,
                            "Only 'being prepared' and 'delivered' are set by hand.")
     await lock(session=session, order=order)
-    return await transition(session=session, order=order, to=to, actor=actor)
+    await transition(session=session, order=order, to=to, actor=actor)
+    if to is OrderStatus.PROCESSING:
+        await notices.preparing(session, order)
+    else:
+        await notices.delivered(session, order)
+    return order

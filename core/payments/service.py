@@ -121,7 +121,7 @@ async def apply_event(*, session: AsyncSession, event: GatewayEvent, gateway: Ga
             payment.status = PaymentStatus.FAILED
             await _record(session, actor, "payment.failed", payment)
             if order.status is OrderStatus.PENDING_PAYMENT:
-                await notices.payment_failed(session, order)
+                await notices.payment_failed(session, order, f"payment-{payment.id}")
         return "failed"
     return await _refunded(session, order, payment, event.amount_minor or 0, vault, actor)
 
@@ -140,7 +140,7 @@ async def _mismatch(session: AsyncSession, order: Order, payment: Payment, gatew
             await _call(gateway.refund(payment=payment, amount_minor=event.amount_minor))
             payment.captured_minor = payment.refunded_minor = event.amount_minor
             payment.status = PaymentStatus.REFUNDED
-        await notices.payment_returned(session, order)
+        await notices.payment_returned(session, order, f"payment-{payment.id}")
     await _record(session, actor, "payment.amount_mismatch", payment,
                   expected=payment.amount_minor, got=event.amount_minor,
                   currency=event.currency)
@@ -162,7 +162,7 @@ async def _authorized(session: AsyncSession, order: Order, payment: Payment, gat
         await _call(gateway.void(payment=payment))   # too late: let the hold go
         payment.status = PaymentStatus.VOIDED
         await _record(session, actor, "payment.voided", payment, reason="order_cancelled")
-        await notices.late_payment_returned(session, order)
+        await notices.late_payment_returned(session, order, f"payment-{payment.id}")
     return "authorized"
 
 
@@ -188,7 +188,7 @@ async def _paid(session: AsyncSession, order: Order, payment: Payment, gateway: 
         payment.status = PaymentStatus.REFUNDED
         await _record(session, actor, "payment.refunded", payment, amount_minor=amount,
                       reason="order_cancelled")
-        await notices.late_payment_returned(session, order)
+        await notices.late_payment_returned(session, order, f"payment-{payment.id}")
     return "paid"
 
 

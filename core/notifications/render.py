@@ -1,0 +1,66 @@
+"""Turning an event into words per channel, from one Jinja2 template per event kind.
+
+`templates/<kind>.jinja` holds a block per part: `subject`, `text` and `html` (email),
+`chat`, `sms`. A kind without a block is not sent on that channel. Every sentence in a
+template goes through `_` (core.i18n) whole, with named placeholders, in the recipient's
+language; the HTML block escapes what it quotes (`{% autoescape true %}`), the others are
+plain text. `_layout.html` wraps every mail's HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache, partial
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from core.i18n import _
+from core.notifications import sms as sms_text
+
+TEMPLATES = Path(__file__).parent / "templates"
+PARTS = ("subject", "text", "html", "chat", "sms")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str | None = None
+    text: str | None = None
+    html: str | None = None
+    chat: str | None = None
+    sms: str | None = None
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+                       autoescape=select_autoescape(["html"]), trim_blocks=True,
+                       lstrip_blocks=True)
+
+
+def render(kind: str, context: dict[str, Any], locale: str | None = None) -> Rendered:
+    """Every part `kind`'s template has, for a reader of `locale`."""
+    env = _environment()
+    template = env.get_template(f"{kind}.jinja")
+    values = {**context, "_": partial(_, locale=locale)}
+    context_ = template.new_context(values)
+    for _output in template.root_render_func(context_):  # defines the template's macros
+        pass
+    parts: dict[str, str] = {}
+    for name in PARTS:
+        block = template.blocks.get(name)
+        if block is not None:
+            parts[name] = "".join(block(context_)).strip()
+    if "html" in parts:
+        parts["html"] = env.get_template("_layout.html").render(
+            {**values, "title": parts.get("subject", ""), "body": Markup(parts["html"])})
+    if "text" in parts:
+        parts["text"] += "\n\n-- \n" + _("This message is about your order with us.",
+                                         locale=locale)
+    if "sms" in parts:
+        parts["sms"] = sms_text.fit(parts["sms"])
+    if "subject" in parts:
+        parts["subject"] = " ".join(parts["subject"].split())
+    return Rendered(**parts)
