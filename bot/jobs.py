@@ -22,9 +22,9 @@ from redis.asyncio import Redis
 
 from bot import heap, logs
 from bot.channels.delivery import Limits, Outcome
+from bot.mail_channel import MailChannel
 from bot.messages import Reply
 from bot.relay import Relay
-from bot.support_mail import SupportMail
 from bot.sweeper import run_forever as sweeper_loop
 from core.config import Settings
 from core.shop import Shop
@@ -93,7 +93,7 @@ async def run_worker(settings: Settings, sweep_seconds: float = 30.0,
     shop = Shop.from_settings(settings)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     channels = sending_channels(settings, limits)
-    channels[EMAIL_PLATFORM] = SupportMail(shop)  # support answers by email
+    channels[EMAIL_PLATFORM] = MailChannel(shop)  # support answers, order notices
     relay = Relay(shop, deliver_through(channels), list(channels))
     # The newsroom too: the Slack desk hears of a request made in a serving process.
     wakeups = Wakeups(redis, [lambda keys: relay.wake()], shop.newsroom)

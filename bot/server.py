@@ -29,12 +29,12 @@ from bot.channels.webchat import PHOTO_PATH, Gate, Inbox, webchat_router
 from bot.headers import SecurityHeaders
 from bot.health import health
 from bot.help_centre import help_router
+from bot.mail_channel import MailChannel
 from bot.messages import MAX_UPLOAD
 from bot.openapi import publish
 from bot.payments.routes import payments_router
 from bot.pipeline import Understander
 from bot.relay import Relay
-from bot.support_mail import SupportMail
 from bot.wakeups import Wakeups
 from core.config import Settings
 from core.shop import Shop
@@ -89,7 +89,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
                    if "offline" in gateways else "live gateways")
         channels = {name: channel for name in ("telegram", "slack")
                     if (channel := getattr(app.state, name)) is not None}
-        channels[EMAIL_PLATFORM] = SupportMail(running)  # support answers by email
+        channels[EMAIL_PLATFORM] = MailChannel(running)  # support answers, order notices
         app.state.relay = relay = Relay(running, jobs.deliver_through(channels), list(channels))
         wakeups = Wakeups(redis, [app.state.inbox.notify, lambda keys: relay.wake()],
                           running.newsroom)

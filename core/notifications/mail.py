@@ -9,10 +9,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
+
+from core.clock import now
 
 log = logging.getLogger("chatcart.mail")
 TIMEOUT = 10.0
@@ -22,18 +25,35 @@ TIMEOUT = 10.0
 class Email:
     to: str
     subject: str
-    body: str
+    body: str                      # the plain text
+    html: str | None = None        # sent as its alternative (multipart/alternative)
+    message_id: str | None = None  # kept across retries, so a receiver can tell a resend
+    log_body: bool = True          # False: the body quotes personal data (a receipt's address)
 
 
 class Mailer(Protocol):
     async def send(self, email: Email) -> None: ...
 
 
+def compose(email: Email, sender: str) -> EmailMessage:
+    """The message as it goes out: plain text, with the HTML as its alternative."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, email.to, email.subject
+    message["Date"] = format_datetime(now())
+    domain = sender.rpartition("@")[2] or "localhost"
+    message["Message-ID"] = email.message_id or make_msgid(domain=domain)
+    message.set_content(email.body)
+    if email.html:
+        message.add_alternative(email.html, subtype="html")
+    return message
+
+
 class LogMailer:
     """Writes each message to the log instead of sending it (no SMTP_URL set)."""
 
     async def send(self, email: Email) -> None:
-        log.info("mail.logged to=%s subject=%r body=%r", email.to, email.subject, email.body)
+        body = email.body if email.log_body else "(not logged: it quotes personal data)"
+        log.info("mail.logged to=%s subject=%r body=%r", email.to, email.subject, body)
 
 
 class SmtpMailer:
@@ -50,9 +70,7 @@ class SmtpMailer:
         self.sender = parse_qs(parts.query).get("from", [default_sender])[0]
 
     async def send(self, email: Email) -> None:
-        message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = self.sender, email.to, email.subject
-        message.set_content(email.body)
+        message = compose(email, self.sender)
         # A password never crosses in clear: with credentials, STARTTLS is required.
         start_tls = None if self.tls or not self.username else True
         await aiosmtplib.send(message, hostname=self.hostname, port=self.port,

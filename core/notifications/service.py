@@ -118,7 +118,8 @@ async def notify(*, session: AsyncSession, event: Event,
 
 async def mail_for(*, session: AsyncSession, delivery_id: int,
                    vault: Vault) -> dict[str, str | None] | None:
-    """The rendered mail of an email delivery (to, subject, text, html); None when it is
+    """The rendered mail of an email delivery (to, subject, text, html, and the delivery's
+    key); None when it is
     gone or cannot be opened (sealed with a key this shop no longer has)."""
     delivery = await session.get(NotificationDelivery, delivery_id)
     if delivery is None or delivery.content_sealed is None:
@@ -128,4 +129,4 @@ async def mail_for(*, session: AsyncSession, delivery_id: int,
     except ValueError:
         log.warning("notify.unreadable delivery=%s", delivery_id)
         return None
-    return content if isinstance(content, dict) else None
+    return {**content, "key": delivery.key} if isinstance(content, dict) else None
