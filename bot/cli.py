@@ -1,4 +1,5 @@
-"""The `chatcart` command line: serve, demo, database, staff accounts, catalog import."""
+"""The `chatcart` command line: serve, demo, database, staff accounts, catalog import,
+notification test."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ telegram_app = typer.Typer(help="The Telegram bot's registration.", no_args_is_h
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(nlu_app, name="nlu")
+notify_app = typer.Typer(help="Notifications to shoppers (email).", no_args_is_help=True)
+app.add_typer(notify_app, name="notify")
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
@@ -410,6 +413,20 @@ def nlu_export_rasa(
         raise typer.Exit(1) from None
     typer.echo(f"Wrote {target}: {len(data.examples)} examples of {len(data.intents)} "
                f"intents, {len(data.synonyms)} synonyms, {len(data.lookups)} lookup tables.")
+
+
+@notify_app.command("test")
+def notify_test(to: Annotated[str, typer.Option(
+        "--to", help="The email address to send a test message to.")]) -> None:
+    """Send a test message now, and say plainly what went wrong if it could not go."""
+    from bot.notify_test import NotifyTestError, send_test
+
+    settings = _settings()
+    try:
+        typer.echo(asyncio.run(send_test(settings, to)))
+    except NotifyTestError as exc:
+        typer.secho(str(exc), err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
 
 
 @app.command()

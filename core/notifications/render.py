@@ -4,7 +4,7 @@
 `chat`, `sms`. A kind without a block is not sent on that channel. Every sentence in a
 template goes through `_` (core.i18n) whole, with named placeholders, in the recipient's
 language; the HTML block escapes what it quotes (`{% autoescape true %}`), the others are
-plain text. `_layout.html` wraps every mail's HTML.
+plain text. `_layout.html` wraps every mail's HTML; order mail ends with a footer.
 """
 
 from __future__ import annotations
@@ -53,12 +53,14 @@ def render(kind: str, context: dict[str, Any], locale: str | None = None) -> Ren
         block = template.blocks.get(name)
         if block is not None:
             parts[name] = "".join(block(context_)).strip()
+    footer = (_("This message is about your order with us.", locale=locale)
+              if kind.startswith("order_") else "")
     if "html" in parts:
         parts["html"] = env.get_template("_layout.html").render(
-            {**values, "title": parts.get("subject", ""), "body": Markup(parts["html"])})
-    if "text" in parts:
-        parts["text"] += "\n\n-- \n" + _("This message is about your order with us.",
-                                         locale=locale)
+            {**values, "title": parts.get("subject", ""), "body": Markup(parts["html"]),
+             "footer": footer})
+    if "text" in parts and footer:
+        parts["text"] += "\n\n-- \n" + footer
     if "sms" in parts:
         parts["sms"] = sms_text.fit(parts["sms"])
     if "subject" in parts:
