@@ -63,3 +63,44 @@ def test_chat_only_notices_send_no_mail():
                  "order_late_payment_returned"):
         parts = render(kind, {"number": N})
         assert parts.chat and parts.subject is None and parts.html is None
+
+
+@pytest.fixture
+def german(tmp_path, monkeypatch):
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    from core import i18n
+
+    catalog = Catalog(locale="de", domain=i18n.DOMAIN)
+    catalog.add("Order {number} is on its way", "Bestellung {number} ist unterwegs")
+    catalog.add("Track your parcel", "Sendung verfolgen")
+    folder = tmp_path / "de" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with open(folder / f"{i18n.DOMAIN}.mo", "wb") as file:
+        write_mo(file, catalog)
+    monkeypatch.setattr(i18n, "LOCALES", tmp_path)
+    i18n._catalog.cache_clear()
+    yield
+    i18n._catalog.cache_clear()
+
+
+def test_a_german_reader_gets_the_sentences_a_catalog_has_in_german(german):
+    parts = render("order_shipped", {"number": N, **CONTEXT}, locale="de-DE")
+    assert parts.subject == f"Bestellung {N} ist unterwegs"
+    assert ">Sendung verfolgen</a>" in parts.html
+    assert parts.chat.startswith("Good news")  # a sentence the catalog lacks: English
+
+
+def test_every_template_sentence_is_found_by_the_translators_extraction():
+    from babel.messages.extract import extract_from_file
+
+    from core.notifications.render import TEMPLATES
+
+    for template in sorted(TEMPLATES.glob("*.jinja")):
+        found = {message for _line, message, _c, _ctx in
+                 extract_from_file("jinja2.ext:babel_extract", str(template))}
+        assert found, template.name
+        rendered = render(template.stem, {"number": N, "shop": "shop.example", **CONTEXT})
+        if rendered.subject:  # the subject is one of the sentences a translator sees
+            assert any("{" in m or m == rendered.subject for m in found)
