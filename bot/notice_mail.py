@@ -3,6 +3,7 @@ the rendered mail is opened from its delivery row and sent through the shop's ma
 
 A recipient the server refuses for good (a 5xx for that address) is given up and logged
 with the server's reason; anything else (the server down, a 4xx) is retried by the outbox.
+Once sent or given up, the sealed mail is cleared from its delivery row.
 """
 
 from __future__ import annotations
@@ -56,8 +57,16 @@ class NoticeMail:
             logs.event(log, "notify.mail_refused" if reason else "notify.mail_failed",
                        logging.WARNING, delivery=number, error=type(error).__name__,
                        reason=reason or str(error)[:120])
-            return Outcome.UNDELIVERABLE if reason else Outcome.FAILED
+            if not reason:
+                return Outcome.FAILED
+            await self._done(int(number))
+            return Outcome.UNDELIVERABLE
+        await self._done(int(number))
         return Outcome.SENT
+
+    async def _done(self, delivery_id: int) -> None:
+        async with self.shop.transaction() as session:
+            await notifications.mail_done(session=session, delivery_id=delivery_id)
 
     async def close(self) -> None:
         return None

@@ -130,3 +130,11 @@ async def mail_for(*, session: AsyncSession, delivery_id: int,
         log.warning("notify.unreadable delivery=%s", delivery_id)
         return None
     return {**content, "key": delivery.key} if isinstance(content, dict) else None
+
+
+async def mail_done(*, session: AsyncSession, delivery_id: int) -> None:
+    """Sent or given up: the sealed mail (a receipt quotes an address) is not kept; the
+    row stays, so a replay is still recognised."""
+    delivery = await session.get(NotificationDelivery, delivery_id)
+    if delivery is not None:
+        delivery.content_sealed = None

@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 
 import pytest
+from sqlalchemy import select
 
 from bot.channels.delivery import Outcome
 from bot.mail_channel import MailChannel
 from core.notifications import service as notifications
 from core.notifications.events import Channel, Event, Recipient
+from core.notifications.models import NotificationDelivery
 from core.shop import Shop
 from tests.conftest import make_settings
 from tests.support.smtp import smtp_server
@@ -52,6 +54,10 @@ async def test_a_refused_address_is_given_up_and_the_others_still_go(database_ur
         (received,) = inbox.received
         assert received.recipients == ["ann@example.com"]
         assert received.message["Subject"] == "Order CC-7KX3MQ has been delivered"
+        async with shop.sessions() as session:  # no receipt is kept once it went (or not)
+            rows = await session.scalars(select(NotificationDelivery.content_sealed))
+            assert list(rows) == [None, None]
+        assert await mail.send(ann, []) is Outcome.UNDELIVERABLE  # nothing left to send
     finally:
         await shop.close()
 
@@ -63,6 +69,8 @@ async def test_a_server_that_is_down_means_trying_again_later(database_url, tmp_
     try:
         (ann,) = await _queue(shop, "ann@example.com")
         assert await MailChannel(shop).send(ann, []) is Outcome.FAILED
+        async with shop.sessions() as session:  # kept for the next try
+            assert await session.scalar(select(NotificationDelivery.content_sealed))
         assert await MailChannel(shop).send("notice-999999", []) is Outcome.UNDELIVERABLE
     finally:
         await shop.close()
