@@ -58,30 +58,16 @@
     state.after(p);
   }
 
-  var stream = null, retryMs = 3000, base = page.getAttribute("data-stream").split("?")[0];
-  function open() {
-    stream = new EventSource(base + "?after=" + encodeURIComponent(lastId() || "0"));
-    stream.addEventListener("entry", function (event) {
-      retryMs = 3000;
+  var base = page.getAttribute("data-stream").split("?")[0];
+  window.keepStreaming(function () {
+    return base + "?after=" + encodeURIComponent(lastId() || "0");
+  }, {
+    entry: function (event) {
       try { add(JSON.parse(event.data)); } catch (problem) { return; }
-    });
-    stream.addEventListener("state", function (event) {
+    },
+    state: function (event) {
       try { changed(JSON.parse(event.data)); } catch (problem) { return; }
-    });
-    stream.addEventListener("error", function () {
-      if (stream.readyState !== EventSource.CLOSED) { return; }
-      stream = null;
-      setTimeout(function () { if (!stream && !document.hidden) { open(); } }, retryMs);
-      retryMs = Math.min(retryMs * 2, 60000);
-    });
-  }
-  document.addEventListener("visibilitychange", function () {
-    if (document.hidden) {
-      if (stream) { stream.close(); stream = null; }
-    } else if (!stream) {
-      open();
     }
   });
-  if (!document.hidden) { open(); }
   if (list.lastElementChild) { list.scrollTop = list.scrollHeight; }
 }());

@@ -52,32 +52,17 @@
   // few per site), and catches up from its last item when it is shown again. A stream
   // that failed (the server restarting, a proxy's error) is opened again, less often
   // each time, rather than left closed for good.
-  var stream = null, lastId = "", retryMs = 3000, base = source.split("?")[0];
-  function open() {
-    var url = lastId ? base + "?after=" + encodeURIComponent(lastId) : source;
-    stream = new EventSource(url);
-    stream.addEventListener("news", function (event) {
+  var lastId = "", base = source.split("?")[0];
+  window.keepStreaming(function () {
+    return lastId ? base + "?after=" + encodeURIComponent(lastId) : source;
+  }, {
+    news: function (event) {
       var news;
-      retryMs = 3000;
       if (event.lastEventId) { lastId = event.lastEventId; }
       try { news = JSON.parse(event.data); } catch (problem) { return; }
       setCounts(news.counts || {});
       if (news.alert) { note(news.text, news.link); }
       markStale(news);
-    });
-    stream.addEventListener("error", function () {
-      if (stream.readyState !== EventSource.CLOSED) { return; }  // it reconnects itself
-      stream = null;
-      setTimeout(function () { if (!stream && !document.hidden) { open(); } }, retryMs);
-      retryMs = Math.min(retryMs * 2, 60000);
-    });
-  }
-  document.addEventListener("visibilitychange", function () {
-    if (document.hidden) {
-      if (stream) { stream.close(); stream = null; }
-    } else if (!stream) {
-      open();
     }
   });
-  if (!document.hidden) { open(); }
 }());
