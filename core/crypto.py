@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -16,6 +17,14 @@ class Vault:
     def __init__(self, secret_key: str) -> None:
         digest = hashlib.sha256(b"chatcart.fernet.v1:" + secret_key.encode()).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+        self._lookup_key = hashlib.sha256(b"chatcart.lookup.v1:" + secret_key.encode()).digest()
+
+    def digest(self, text: str) -> str:
+        """A keyed digest to look something up by (an email) without keeping it in clear:
+        the same text always gives the same digest, and without the key nobody can test
+        guesses against it."""
+        return hmac.new(self._lookup_key, text.encode("utf-8", "surrogatepass"),
+                        hashlib.sha256).hexdigest()[:40]
 
     def seal(self, data: dict[str, Any]) -> str:
         return self._fernet.encrypt(json.dumps(data, sort_keys=True).encode()).decode()

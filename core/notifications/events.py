@@ -10,13 +10,14 @@ from typing import Any
 class Channel(StrEnum):
     CHAT = "chat"    # the chat the shopper used (telegram:..., slack:..., web:...)
     EMAIL = "email"
-    SMS = "sms"      # rendered, not yet delivered (no Twilio channel yet)
+    SMS = "sms"      # an E.164 number the shopper agreed to get SMS at
+    PUSH = "push"    # a web push subscription of a web chat session (its id)
 
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
     channel: Channel
-    address: str               # a chat key, an email address, an E.164 number
+    address: str               # a chat key, an email address, an E.164 number, a push id
     locale: str | None = None  # BCP 47; None reads in English
 
 

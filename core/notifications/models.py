@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,3 +26,23 @@ class NotificationDelivery(Base):
     # The rendered mail (to, subject, text, html), sealed: the sender opens it as it goes.
     content_sealed: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class NotificationPreference(Base):
+    """What one shopper chose. `holder` says whose choices these are without an address in
+    clear (core.notifications.preferences.holder_for): an account, a guest's order email,
+    or a chat with neither. No row means the defaults (core.notifications.kinds)."""
+
+    __tablename__ = "notification_preferences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    holder: Mapped[str] = mapped_column(String(80), unique=True)
+    # {"<category>:<channel>": true|false}; a missing pair takes the category's default.
+    choices: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    time_zone: Mapped[str | None] = mapped_column(String(64))   # IANA, e.g. Europe/Berlin
+    quiet_from: Mapped[int | None]    # minutes after local midnight; None = no quiet hours
+    quiet_until: Mapped[int | None]
+    # The number the shopper agreed to get SMS at (E.164, sealed), and when they agreed.
+    sms_phone_sealed: Mapped[str | None] = mapped_column(Text)
+    sms_agreed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)

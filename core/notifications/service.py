@@ -10,8 +10,10 @@ Chat deliveries go to the recipient's chat key as today's notices did. Mail goes
 outbox key `email:notice-<delivery id>`; the rendered mail waits sealed on the delivery
 row, and the bot's mail channel (bot/notice_mail.py) opens and sends it.
 
-`_permitted` is the one place that decides whether a recipient hears of an event on a
-channel: shopper preferences, consent and quiet hours belong there.
+`_permitted` is the one place that decides whether and when a recipient hears of an event
+on a channel, from the holder's choices (core.notifications.preferences): account and
+security always, marketing only after a yes, SMS only to an agreed number, and anything
+not urgent held back to the end of quiet hours (the outbox row waits until then).
 """
 
 from __future__ import annotations
@@ -19,14 +21,20 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import now
 from core.crypto import Vault
+from core.notifications import preferences
 from core.notifications.events import Channel, Event, Recipient
+from core.notifications.kinds import kind_of
 from core.notifications.models import NotificationDelivery
+from core.notifications.preferences import Choices
 from core.notifications.render import Rendered, render
 from core.outbox import service as outbox
 
@@ -44,18 +52,34 @@ def delivery_key(event: Event, recipient: Recipient) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def notice_chat_key(delivery_id: int) -> str:
-    return f"{EMAIL_PLATFORM}:{NOTICE_MAIL}-{delivery_id}"
+def notice_chat_key(delivery_id: int, channel: Channel = Channel.EMAIL) -> str:
+    """The outbox key of a delivery that is not a chat message: `email:notice-12`,
+    `sms:notice-13`, `push:notice-14` (the outbox routes by the part before the colon)."""
+    return f"{channel.value}:{NOTICE_MAIL}-{delivery_id}"
 
 
-def _permitted(event: Event, recipient: Recipient) -> bool:
-    """Whether `recipient` hears of `event` on its channel. Preferences plug in here
-    (account and security always on, marketing only with consent, quiet hours)."""
-    return recipient.channel is not Channel.SMS  # no SMS channel yet
+def _content(event: Event, recipient: Recipient, parts: Rendered) -> dict[str, Any]:
+    """What the channel's sender needs, sealed until it sends."""
+    if recipient.channel is Channel.EMAIL:
+        return {"to": recipient.address, "subject": parts.subject, "text": parts.text,
+                "html": parts.html, "category": kind_of(event.kind).category.value}
+    if recipient.channel is Channel.SMS:
+        return {"to": recipient.address, "text": parts.sms}
+    return {"to": recipient.address, "title": parts.subject, "body": parts.chat,
+            "kind": event.kind}
+
+
+def _permitted(event: Event, recipient: Recipient, choices: Choices, moment: datetime
+               ) -> tuple[bool, datetime | None]:
+    """Whether `recipient` hears of `event` on its channel, and not before when."""
+    kind = kind_of(event.kind)
+    if not preferences.allowed(kind.category, recipient.channel, choices):
+        return False, None
+    return True, preferences.not_before(moment, choices, urgent=kind.urgent)
 
 
 def _sendable(parts: Rendered, channel: Channel) -> bool:
-    if channel is Channel.CHAT:
+    if channel in (Channel.CHAT, Channel.PUSH):
         return bool(parts.chat)
     if channel is Channel.EMAIL:
         return bool(parts.subject and parts.text)
@@ -80,14 +104,22 @@ async def _claim(session: AsyncSession, event: Event, recipient: Recipient
     return delivery
 
 
-async def notify(*, session: AsyncSession, event: Event,
-                 recipients: Sequence[Recipient]) -> list[NotificationDelivery]:
-    """Queue `event` for each recipient on its channel; returns the deliveries made now
-    (none for a recipient that already had this event on that channel)."""
+async def notify(*, session: AsyncSession, event: Event, recipients: Sequence[Recipient],
+                 holder: str | None = None) -> list[NotificationDelivery]:
+    """Queue `event` for each recipient on its channel, as `holder`'s choices allow
+    (`preferences.holder_for`; None: the defaults); returns the deliveries made now (none
+    for a recipient that already had this event on that channel)."""
     made: list[NotificationDelivery] = []
     rendered: dict[str | None, Rendered] = {}
+    choices = await preferences.choices_of(session=session, holder=holder)
+    moment = now()
     for recipient in recipients:
-        if not recipient.address or not _permitted(event, recipient):
+        if not recipient.address:
+            continue
+        permitted, wait_until = _permitted(event, recipient, choices, moment)
+        if not permitted:
+            log.info("notify.not_wanted kind=%s channel=%s", event.kind,
+                     recipient.channel.value)
             continue
         if recipient.locale not in rendered:
             rendered[recipient.locale] = render(event.kind, event.context, recipient.locale)
@@ -102,25 +134,24 @@ async def notify(*, session: AsyncSession, event: Event,
         if recipient.channel is Channel.CHAT:
             assert parts.chat is not None
             await outbox.enqueue(session=session, chat_key=recipient.address, text=parts.chat,
-                                 buttons=event.buttons or None)
-        elif recipient.channel is Channel.EMAIL:
+                                 buttons=event.buttons or None, not_before=wait_until)
+        else:  # sealed on the delivery row; the channel's sender opens it (sealed_for)
             vault = session.info.get(outbox.VAULT)
             if not isinstance(vault, Vault):
                 raise RuntimeError("notify needs the shop's Vault in session.info")
-            delivery.content_sealed = vault.seal({
-                "to": recipient.address, "subject": parts.subject, "text": parts.text,
-                "html": parts.html})
-            await outbox.enqueue(session=session, chat_key=notice_chat_key(delivery.id),
-                                 text=parts.subject or "")
+            delivery.content_sealed = vault.seal(_content(event, recipient, parts))
+            await outbox.enqueue(session=session,
+                                 chat_key=notice_chat_key(delivery.id, recipient.channel),
+                                 text=parts.subject or event.kind, not_before=wait_until)
         made.append(delivery)
     return made
 
 
-async def mail_for(*, session: AsyncSession, delivery_id: int,
-                   vault: Vault) -> dict[str, str | None] | None:
-    """The rendered mail of an email delivery (to, subject, text, html, and the delivery's
-    key); None when it is
-    gone or cannot be opened (sealed with a key this shop no longer has)."""
+async def sealed_for(*, session: AsyncSession, delivery_id: int,
+                     vault: Vault) -> dict[str, Any] | None:
+    """The rendered message of a delivery that is not a chat message (mail: to, subject,
+    text, html, category; SMS: to, text), plus the delivery's key; None when it is gone or
+    cannot be opened (sealed with a key this shop no longer has)."""
     delivery = await session.get(NotificationDelivery, delivery_id)
     if delivery is None or delivery.content_sealed is None:
         return None
@@ -132,9 +163,15 @@ async def mail_for(*, session: AsyncSession, delivery_id: int,
     return {**content, "key": delivery.key} if isinstance(content, dict) else None
 
 
-async def mail_done(*, session: AsyncSession, delivery_id: int) -> None:
-    """Sent or given up: the sealed mail (a receipt quotes an address) is not kept; the
+mail_for = sealed_for
+
+
+async def done(*, session: AsyncSession, delivery_id: int) -> None:
+    """Sent or given up: the sealed message (a receipt quotes an address) is not kept; the
     row stays, so a replay is still recognised."""
     delivery = await session.get(NotificationDelivery, delivery_id)
     if delivery is not None:
         delivery.content_sealed = None
+
+
+mail_done = done

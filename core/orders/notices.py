@@ -17,10 +17,11 @@ from core.checkout.shipping import methods
 from core.crypto import Vault
 from core.i18n import _
 from core.money import format_amount
+from core.notifications import preferences, tracking
 from core.notifications import service as notifications
-from core.notifications import tracking
 from core.notifications.events import Channel, Event, Recipient
 from core.orders.models import Order
+from core.outbox.service import VAULT
 
 CHAT_ONLY = frozenset({"order_payment_expired", "order_payment_returned",
                        "order_late_payment_returned"})
@@ -74,7 +75,15 @@ async def _tell(session: AsyncSession, order: Order, kind: str, occurrence: str 
                   context={"number": order.number, **context},
                   buttons=buttons or _buttons(order))
     await notifications.notify(session=session, event=event,
-                               recipients=recipients(order, kind))
+                               recipients=recipients(order, kind),
+                               holder=holder_of(session, order))
+
+
+def holder_of(session: AsyncSession, order: Order) -> str | None:
+    """Whose notification choices apply to this order's news (the account's, else the
+    checkout email's, else the chat's)."""
+    return preferences.holder_for(session.info[VAULT], user_id=order.user_id,
+                                  email=order.email, chat_key=order.chat_key)
 
 
 async def confirmed(session: AsyncSession, order: Order, vault: Vault, *,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
@@ -37,12 +37,14 @@ KEEP = timedelta(days=7)               # an undelivered message older than this 
 
 async def enqueue(*, session: AsyncSession, chat_key: str, text: str,
                   buttons: list[list[dict[str, str]]] | None = None,
-                  links: list[dict[str, str]] | None = None) -> OutboxMessage:
+                  links: list[dict[str, str]] | None = None,
+                  not_before: datetime | None = None) -> OutboxMessage:
     vault = session.info.get(VAULT)
     if not isinstance(vault, Vault):
         raise RuntimeError("outbox.enqueue needs the shop's Vault in session.info[VAULT]")
     sealed = vault.seal({"text": text, "buttons": buttons or [], "links": links or []})
-    message = OutboxMessage(chat_key=chat_key, payload={"sealed": sealed})
+    message = OutboxMessage(chat_key=chat_key, payload={"sealed": sealed},
+                            next_attempt_at=not_before)  # quiet hours: waits until then
     session.add(message)
     await session.flush()
     session.info.setdefault(QUEUED, set()).add(chat_key)  # Shop.transaction tells listeners
