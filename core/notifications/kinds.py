@@ -43,6 +43,12 @@ KINDS: dict[str, Kind] = {
     "order_preparing": Kind(Category.ORDERS),
     "order_shipped": Kind(Category.ORDERS),
     "order_delivered": Kind(Category.ORDERS),
+    # returns, as staff move them along
+    "return_approved": Kind(Category.ORDERS),
+    "return_refused": Kind(Category.ORDERS),
+    "return_received": Kind(Category.ORDERS),
+    "return_refunded": Kind(Category.ORDERS, urgent=True),
+    "return_refunded_earlier": Kind(Category.ORDERS, urgent=True),
 }
 
 
