@@ -15,6 +15,7 @@ from bot.messages import ACTION_BYTES
 VERBS: dict[str, int] = {
     "menu": 0, "help": 0, "cats": 0, "cart": 0, "orders": 0, "human": 0, "checkout": 0,
     "faq": 0, "clear": 0, "account": 0, "link": 0, "unlink": 0,
+    "newmail": 0,  # change the email address of the account this chat is linked to
     "cat": 2,      # category id, page
     "more": 1,     # next/previous page of the last search
     "prod": 1,     # product card

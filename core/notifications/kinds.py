@@ -49,6 +49,12 @@ KINDS: dict[str, Kind] = {
     "return_received": Kind(Category.ORDERS),
     "return_refunded": Kind(Category.ORDERS, urgent=True),
     "return_refunded_earlier": Kind(Category.ORDERS, urgent=True),
+    # account and security: always sent, never held back
+    "account_chat_linked": Kind(Category.ACCOUNT, urgent=True),
+    "account_chat_unlinked": Kind(Category.ACCOUNT, urgent=True),
+    "account_email_changed": Kind(Category.ACCOUNT, urgent=True),
+    "account_password_changed": Kind(Category.ACCOUNT, urgent=True),
+    "account_role_changed": Kind(Category.ACCOUNT, urgent=True),
 }
 
 
