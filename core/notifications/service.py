@@ -21,10 +21,10 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -175,3 +175,15 @@ async def done(*, session: AsyncSession, delivery_id: int) -> None:
 
 
 mail_done = done
+
+KEEP = timedelta(days=90)
+
+
+async def purge_old(*, session: AsyncSession, keep: timedelta = KEEP) -> int:
+    """Forget deliveries older than `keep`: long past any replay of the event by a
+    platform or gateway (Stripe retries for 3 days, PayPal for a few), and what is left of
+    them is only a hash and a kind. A message still waiting for its channel by then has
+    been given up by the outbox long before."""
+    result = await session.execute(delete(NotificationDelivery)
+                                   .where(NotificationDelivery.created_at < now() - keep))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
