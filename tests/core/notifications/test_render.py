@@ -34,7 +34,10 @@ MAILED = ["order_confirmed", "order_payment_failed", "order_preparing", "order_s
           "order_delivered", "order_cancelled", "order_refunded"]
 CONTEXT = {"authorized": False, "test": False, "receipt": ["• 1 × <Mug> & co"],
            "refunded": None, "amount": "€1.00", "carrier": "<DHL>", "tracking": "JD1",
-           "tracking_url": "https://t.example/?a=1&b=2"}
+           "tracking_url": "https://t.example/?a=1&b=2",
+           # returns and accounts
+           "order": "CC-7KX3MQ", "instructions": "<b>1 Dock Road</b>", "reason": "Used",
+           "platform": "Telegram", "new": "a•••@example.org", "role": "support"}
 
 
 @pytest.mark.parametrize(("kind", "context", "words"), CHAT)
