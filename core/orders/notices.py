@@ -89,7 +89,8 @@ def holder_of(session: AsyncSession, order: Order) -> str | None:
 async def confirmed(session: AsyncSession, order: Order, vault: Vault, *,
                     authorized: bool, test: bool = False) -> None:
     await _tell(session, order, "order_confirmed", authorized=authorized, test=test,
-                receipt=receipt_lines(order, vault))
+                receipt=receipt_lines(order, vault),
+                guest=order.email if order.user_id is None else None)
 
 
 async def payment_failed(session: AsyncSession, order: Order, occurrence: str = "") -> None:
