@@ -8,7 +8,8 @@ Twilio's answer decides what happens to the message:
   as `notify.sms_refused` with Twilio's code and message;
 - a 429, a 5xx, no answer: tried again by the outbox with its backoff. The outbox has no
   Retry-After, and the library does not hand the header over, so it is not honoured;
-- a 401: the credentials are wrong; an ERROR line says so, and the messages wait.
+- a 401 (or 403, 404): the credentials, account or API base are wrong; an ERROR line says
+  so, and the messages wait (the outbox's tries: about 1.7 hours).
 Numbers are masked in logs (Twilio's messages quote them); the token is never logged.
 """
 
@@ -44,7 +45,8 @@ _NUMBER = re.compile(r"\+?\d[\d ().-]{5,}\d")
 
 class Trouble(StrEnum):
     REFUSED = "refused"          # this message, for good (a 4xx): give it up
-    CREDENTIALS = "credentials"  # the account's SID or token (401/403): the operator's
+    CREDENTIALS = "credentials"  # the account's SID or token (401/403), no such account or
+                                 # API there (404): the operator's to fix, not the message
     BUSY = "busy"                # 429: later
     DOWN = "down"                # 5xx, timeout, no connection: later
 
@@ -66,7 +68,7 @@ def scrubbed(text: str) -> str:
 
 
 def _trouble(status: int) -> Trouble:
-    if status in (401, 403):
+    if status in (401, 403, 404):
         return Trouble.CREDENTIALS
     if status == 429:
         return Trouble.BUSY
@@ -160,8 +162,8 @@ class NoticeSms:
                   "code": failed.code, "reason": failed.message[:160]}
         if failed.trouble is Trouble.CREDENTIALS:
             logs.event(log, "notify.sms_credentials", logging.ERROR, **fields,
-                       note="Twilio refused TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN: fix them; "
-                            "SMS wait and are tried again")
+                       note="Twilio refused TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN (or has no "
+                            "such account at TWILIO_API_BASE): fix them; SMS are tried again")
             return Outcome.FAILED
         if failed.trouble is Trouble.REFUSED:
             logs.event(log, "notify.sms_refused", logging.WARNING, **fields)

@@ -63,7 +63,7 @@ def explain_sms(failed: SmsFailed, twilio: TwilioSms, to: str) -> str:
     if failed.trouble is Trouble.CREDENTIALS:
         return (f"Twilio at {twilio.base} refused the credentials ({said}). Check "
                 "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN against the Account Info in the "
-                "Twilio console.")
+                "Twilio console" + (", and TWILIO_API_BASE." if failed.status == 404 else "."))
     if failed.trouble is Trouble.REFUSED:
         hint = SMS_HINTS.get(failed.code or 0, "")
         return f"Twilio refused to send to {to}: {said}. {hint}".strip()

@@ -131,19 +131,24 @@ async def test_too_many_requests_or_a_twilio_failure_means_trying_again_later(
         await shop.close()
 
 
+@pytest.mark.parametrize(("wrong", "status"), [("token", 401), ("base", 404)])
 async def test_wrong_credentials_are_an_error_for_the_operator_and_the_sms_wait(
-        database_url, tmp_path, twilio, caplog):
-    shop = await _shop(database_url, tmp_path, **{**twilio.env(),
-                                                  "TWILIO_AUTH_TOKEN": "0" * 32})
+        database_url, tmp_path, twilio, caplog, wrong, status):
+    env = twilio.env()
+    if wrong == "token":
+        env["TWILIO_AUTH_TOKEN"] = "0" * 32
+    else:
+        env["TWILIO_API_BASE"] = f"{twilio.url}/elsewhere"
+    shop = await _shop(database_url, tmp_path, **env)
     sms = NoticeSms(shop)
     try:
         (ann,) = await _queue(shop, ANN)
         caplog.set_level(logging.INFO)
         assert await sms.send(ann, []) is Outcome.FAILED
-        (wrong,) = _logged(caplog, "notify.sms_credentials")
-        assert wrong.levelno == logging.ERROR and wrong.fields["status"] == 401
-        assert "TWILIO_AUTH_TOKEN" in wrong.fields["note"]
-        assert "0" * 32 not in str(wrong.fields)
+        (said,) = _logged(caplog, "notify.sms_credentials")
+        assert said.levelno == logging.ERROR and said.fields["status"] == status
+        assert "TWILIO_AUTH_TOKEN" in said.fields["note"]
+        assert "0" * 32 not in str(said.fields)
         assert await _sealed(shop) == [True] and twilio.received == []
     finally:
         await sms.close()

@@ -83,12 +83,12 @@ def twilio():
 
 
 def test_a_test_sms_reaches_twilio_with_the_accounts_credentials(twilio, tmp_path):
-    result = notify_test("+49 151 1234 5678", tmp_path, None, **twilio.env())
+    result = notify_test("+1 (415) 555-0123", tmp_path, None, **twilio.env())
     assert result.returncode == 0, result.stderr
-    assert "Sent a test SMS to +4915112345678 from +14155550100 (Twilio message SM" in \
+    assert "Sent a test SMS to +14155550123 from +14155550100 (Twilio message SM" in \
         result.stdout
     (sms,) = twilio.received
-    assert (sms.to, sms.sender, sms.account) == ("+4915112345678", FROM, ACCOUNT_SID)
+    assert (sms.to, sms.sender, sms.account) == ("+14155550123", FROM, ACCOUNT_SID)
     assert sms.auth == (twilio.sid, twilio.token)
     assert sms.body == "This is a test message from shop.example."
 
