@@ -35,11 +35,12 @@ class Sent:
     auth: tuple[str, str]         # what the basic auth said (only right ones are kept)
 
 
-def _error(status: int, code: int, message: str) -> web.Response:
+def _error(status: int, code: int, message: str, detail: str | None = None
+           ) -> web.Response:
     """Twilio's error body, as its API sends it."""
-    return web.json_response({"code": code, "message": message, "status": status,
-                              "more_info": f"https://www.twilio.com/docs/errors/{code}"},
-                             status=status)
+    body = {"code": code, "message": message, "status": status,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}"}
+    return web.json_response({**body, "detail": detail} if detail else body, status=status)
 
 
 @dataclass
@@ -78,7 +79,8 @@ class TwilioDouble:
         self.requests += 1
         auth = self._auth(request)
         if auth is None or request.match_info["sid"] != self.sid:
-            return _error(401, 20003, "Authenticate")
+            return _error(401, 20003, "Authenticate",
+                          "Your AccountSid or AuthToken was incorrect.")
         if self.busy:
             self.busy -= 1
             return _error(429, 20429, "Too Many Requests")
