@@ -31,6 +31,7 @@ from bot.health import health
 from bot.help_centre import help_router
 from bot.mail_channel import MailChannel
 from bot.messages import MAX_UPLOAD
+from bot.notice_sms import SMS_PLATFORM, NoticeSms
 from bot.openapi import publish
 from bot.payments.routes import payments_router
 from bot.pipeline import Understander
@@ -90,6 +91,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         channels = {name: channel for name in ("telegram", "slack")
                     if (channel := getattr(app.state, name)) is not None}
         channels[EMAIL_PLATFORM] = MailChannel(running)  # support answers, order notices
+        channels[SMS_PLATFORM] = sms = NoticeSms(running)  # order notices by SMS (TWILIO_*)
         app.state.relay = relay = Relay(running, jobs.deliver_through(channels), list(channels))
         wakeups = Wakeups(redis, [app.state.inbox.notify, lambda keys: relay.wake()],
                           running.newsroom)
@@ -115,6 +117,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
                 with contextlib.suppress(Exception):
                     await stop()
             await relay.settle(5)
+            await sms.close()  # its HTTP session, once what was under way is marked
             await jobs.stop(tasks)
             if redis is not None:
                 await redis.aclose()

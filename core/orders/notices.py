@@ -1,6 +1,7 @@
 """What the shop tells a shopper on its own about their order, through the notification
 service (core.notifications), in the same transaction as the change itself: to the chat
-they ordered from, and by mail to the address given at checkout (a guest's too).
+they ordered from, by mail to the address given at checkout (a guest's too), and by SMS
+to the number the order's holder agreed to get SMS at (core.notifications.preferences).
 
 Each notice is one event per order (with `occurrence` where one kind can happen again,
 such as a second partial refund), so a replayed webhook tells nobody twice.
@@ -61,12 +62,22 @@ def receipt(order: Order, vault: Vault) -> str:
     return "\n".join(receipt_lines(order, vault))
 
 
-def recipients(order: Order, kind: str) -> list[Recipient]:
-    """The order's chat, and the address given at checkout unless the notice is chat-only."""
+def recipients(order: Order, kind: str, sms: str | None = None) -> list[Recipient]:
+    """The order's chat, and unless the notice is chat-only the address given at checkout
+    and the agreed SMS number `sms` (the service sends SMS only for kinds with an `sms`
+    block)."""
     found = [Recipient(Channel.CHAT, order.chat_key)] if order.chat_key else []
     if order.email and kind not in CHAT_ONLY:
         found.append(Recipient(Channel.EMAIL, order.email))
+    if sms and kind not in CHAT_ONLY:
+        found.append(Recipient(Channel.SMS, sms))
     return found
+
+
+async def sms_number(session: AsyncSession, holder: str | None) -> str | None:
+    """The number the holder agreed to get SMS at; None without that yes."""
+    row = await preferences.row_of(session=session, holder=holder)
+    return preferences.sms_number(row, session.info[VAULT])
 
 
 async def _tell(session: AsyncSession, order: Order, kind: str, occurrence: str = "",
@@ -74,9 +85,11 @@ async def _tell(session: AsyncSession, order: Order, kind: str, occurrence: str 
     event = Event(kind=kind, subject=f"order:{order.id}", occurrence=occurrence,
                   context={"number": order.number, **context},
                   buttons=buttons or _buttons(order))
+    holder = holder_of(session, order)
     await notifications.notify(session=session, event=event,
-                               recipients=recipients(order, kind),
-                               holder=holder_of(session, order))
+                               recipients=recipients(order, kind,
+                                                     await sms_number(session, holder)),
+                               holder=holder)
 
 
 def holder_of(session: AsyncSession, order: Order) -> str | None:
