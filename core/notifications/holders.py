@@ -37,3 +37,13 @@ async def of_chat(*, session: AsyncSession, vault: Vault, user_id: int | None,
     holder = holder_for(vault, email=order.email if order else None, chat_key=chat_key)
     assert holder is not None  # a chat key always names one
     return holder
+
+
+async def latest_shipped_to(*, session: AsyncSession, user_id: int | None,
+                            chat_key: str) -> Order | None:
+    """The shopper's latest order with a shipping address (the account's, else this
+    chat's): where an SMS number can be offered from."""
+    owner = Order.user_id == user_id if user_id else Order.chat_key == chat_key
+    return await session.scalar(
+        select(Order).where(owner, Order.shipping_sealed.is_not(None))
+        .order_by(Order.id.desc()).limit(1))
