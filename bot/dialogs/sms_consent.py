@@ -74,13 +74,17 @@ async def ask(turn: Turn) -> list[Reply]:
     number, _country = await _order_phone(turn)
     text = _("Which number should I text? Type it with its country code, for example "
              "+44 7700 900123.")
-    buttons: tuple[tuple[Button, ...], ...] = ((Button(_("Cancel"), "nset"),),)
     if number:
         text = _("Which number should I text? I can use the one from your latest order, "
                  "{number}, or type another with its country code.", number=masked(number))
-        buttons = ((Button(_("Use {number}", number=masked(number)), "nsmsuse"),
-                    Button(_("Cancel"), "nset")),)
-    return [Reply(text, buttons=buttons)]
+    return [Reply(text, buttons=(_choices(number),))]
+
+
+def _choices(offered: str | None) -> tuple[Button, ...]:
+    """The order's number to pick (masked), if there is one, and a way out."""
+    cancel = Button(_("Cancel"), "nset")
+    return (Button(_("Use {number}", number=masked(offered)), "nsmsuse"), cancel) \
+        if offered else (cancel,)
 
 
 @router.action("nsmsuse")
@@ -142,12 +146,12 @@ async def typed(turn: Turn) -> list[Reply] | None:
         turn.state.finish()
         return await _settings(turn, _("Okay, no text messages."))
     if turn.state.step == "number" and any(ch.isdigit() for ch in text):
-        _number, country = await _order_phone(turn)
+        offered, country = await _order_phone(turn)
         number = e164(text, country)
         if number is None:
             return [Reply(_("That doesn't look like a phone number I can text. Please type "
                             "it with its country code, for example +44 7700 900123."),
-                          buttons=((Button(_("Cancel"), "nset"),),))]
+                          buttons=(_choices(offered),))]
         return _confirm(turn, number)
     if (zone := zone_in(text)) is not None:
         turn.state.finish()
