@@ -90,6 +90,8 @@ class LinkSigner:
             payload, given = _unb64(body), _unb64(mac)
         except (binascii.Error, ValueError):
             return None
+        if _b64(payload) != body or _b64(given) != mac:  # one spelling per token
+            return None
         if not hmac.compare_digest(given, self._mac(payload)):
             return None
         try:

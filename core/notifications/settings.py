@@ -69,11 +69,14 @@ def quiet_label(choices: Choices, locale: str | None = None) -> str:
 
 async def apply(*, session: AsyncSession, holder: str, wanted: dict[tuple[Category, Channel],
                 bool], actor: Actor) -> list[tuple[Category, Channel, bool]]:
-    """Set each (category, channel) as wanted; returns what changed."""
+    """Set each (category, channel) as wanted; only real changes are made and audited (a
+    page saved whole does not record every box it showed). Returns what changed."""
+    choices = await preferences.choices_of(session=session, holder=holder)
     changed = []
     for (category, channel), on in wanted.items():
-        if category in SWITCHABLE and await preferences.set_choice(
-                session=session, holder=holder, category=category, channel=channel,
-                on=on, actor=actor):
-            changed.append((category, channel, on))
+        if category not in SWITCHABLE or preferences.is_on(category, channel, choices) == on:
+            continue
+        await preferences.set_choice(session=session, holder=holder, category=category,
+                                     channel=channel, on=on, actor=actor)
+        changed.append((category, channel, on))
     return changed
