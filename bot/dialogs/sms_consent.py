@@ -148,6 +148,9 @@ async def typed(turn: Turn) -> list[Reply] | None:
     if turn.state.step == "number" and any(ch.isdigit() for ch in text):
         offered, country = await _order_phone(turn)
         number = e164(text, country)
+        if number is None and sum(ch.isalpha() for ch in text) > 3:
+            turn.state.finish()  # words, not a number: something else entirely
+            return None
         if number is None:
             return [Reply(_("That doesn't look like a phone number I can text. Please type "
                             "it with its country code, for example +44 7700 900123."),
