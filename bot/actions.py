@@ -46,6 +46,14 @@ VERBS: dict[str, int] = {
     "retphoto": 0,  # a photo arrived (the channel sends it so, with the file)
     "retdone": 0,  # no more photos
     "retstop": 0,  # leave the return dialog
+    # notification settings (bot/handlers/notifications.py, bot/dialogs/sms_consent.py)
+    "nset": 0,     # show them
+    "npref": 3,    # category mask, channel mask, on (1) or off (0)
+    "nquiet": 1,   # quiet hours preset, by its place in the list
+    "nsms": 0,     # agree to order updates by SMS: which number?
+    "nsmsuse": 0,  # the number of the latest order
+    "nsmsok": 0,   # yes, to the number just asked about
+    "nsmsoff": 0,  # withdraw the SMS consent
 }
 # Verbs whose argument is an order number: its status, paying again, returning from it,
 # cancelling it once the shopper confirmed.

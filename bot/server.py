@@ -32,6 +32,7 @@ from bot.help_centre import help_router
 from bot.mail_channel import MailChannel
 from bot.messages import MAX_UPLOAD
 from bot.notice_sms import SMS_PLATFORM, NoticeSms
+from bot.notification_pages import notification_router
 from bot.openapi import publish
 from bot.payments.routes import payments_router
 from bot.pipeline import Understander
@@ -149,7 +150,9 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
             return JSONResponse((await nlu.understand(text)).to_rasa_json(text))
     app.include_router(payments_router())
     app.include_router(help_router())
-    caps = {"/webchat/": SMALL_CAP, "/nlu/": SMALL_CAP, PHOTO_PATH: MAX_UPLOAD}
+    app.include_router(notification_router())
+    caps = {"/webchat/": SMALL_CAP, "/nlu/": SMALL_CAP, "/notifications/": SMALL_CAP,
+            PHOTO_PATH: MAX_UPLOAD}
     for console in entry_points(group="chatcart.consoles"):
         app.mount(f"/{console.name}", console.load()(settings, lambda: app.state.shop))
         caps[f"/{console.name}/"] = CONSOLE_CAP

@@ -17,7 +17,11 @@ from core.chats.models import ChatSession
 from core.checkout.models import SavedAddress
 from core.db import Base
 from core.inventory.models import Reservation, StockAlert, StockItem
-from core.notifications.models import NotificationDelivery
+from core.notifications.models import (
+    NotificationDelivery,
+    NotificationLinkUse,
+    NotificationPreference,
+)
 from core.orders.models import Order, OrderLine
 from core.outbox.models import OutboxMessage
 from core.payments.models import Payment
@@ -34,6 +38,7 @@ from core.webhooks.models import WebhookReceipt
 __all__ = [
     "AccountToken", "AuditEvent", "Base", "Cart", "CartLine", "Category", "ChatIdentity",
     "ChatSession", "FaqEntry", "HandoffRequest", "LinkCode", "NotificationDelivery",
+    "NotificationLinkUse", "NotificationPreference",
     "Order", "OrderLine",
     "OutboxMessage", "Payment", "PendingSignIn", "Product", "ProductImage", "RecoveryCode",
     "Reservation", "ReturnLine", "ReturnPhoto", "ReturnRequest", "SavedAddress",

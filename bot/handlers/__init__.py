@@ -6,9 +6,21 @@ from bot.router import Router
 
 
 def shop_router() -> Router:
-    from bot.handlers import account, cart, catalog, checkout, menu, orders, returns, support
+    from bot.dialogs import sms_consent
+    from bot.handlers import (
+        account,
+        cart,
+        catalog,
+        checkout,
+        menu,
+        notifications,
+        orders,
+        returns,
+        support,
+    )
 
     router = Router()
-    for module in (menu, catalog, cart, orders, support, checkout, account, returns):
+    for module in (menu, catalog, cart, orders, support, checkout, account, returns,
+                   notifications, sms_consent):
         router.include(module.router)
     return router

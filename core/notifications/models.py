@@ -46,3 +46,14 @@ class NotificationPreference(Base):
     sms_phone_sealed: Mapped[str | None] = mapped_column(Text)
     sms_agreed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+
+class NotificationLinkUse(Base):
+    """A signed preferences link already used to save or unsubscribe (its nonce), so the
+    same link cannot change anything again. Kept until the link would have expired."""
+
+    __tablename__ = "notification_link_uses"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime] = mapped_column(default=now)

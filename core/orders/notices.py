@@ -18,7 +18,7 @@ from core.checkout.shipping import methods
 from core.crypto import Vault
 from core.i18n import _
 from core.money import format_amount
-from core.notifications import preferences, tracking
+from core.notifications import holders, preferences, tracking
 from core.notifications import service as notifications
 from core.notifications.events import Channel, Event, Recipient
 from core.orders.models import Order
@@ -95,8 +95,7 @@ async def _tell(session: AsyncSession, order: Order, kind: str, occurrence: str 
 def holder_of(session: AsyncSession, order: Order) -> str | None:
     """Whose notification choices apply to this order's news (the account's, else the
     checkout email's, else the chat's)."""
-    return preferences.holder_for(session.info[VAULT], user_id=order.user_id,
-                                  email=order.email, chat_key=order.chat_key)
+    return holders.of_order(session.info[VAULT], order)
 
 
 async def confirmed(session: AsyncSession, order: Order, vault: Vault, *,
