@@ -26,11 +26,13 @@ from bot.channels.delivery import Limits
 from bot.channels.slack.events import slack_router
 from bot.channels.telegram.webhook import telegram_router
 from bot.channels.webchat import PHOTO_PATH, Gate, Inbox, webchat_router
+from bot.channels.webchat_push import push_router
 from bot.headers import SecurityHeaders
 from bot.health import health
 from bot.help_centre import help_router
 from bot.mail_channel import MailChannel
 from bot.messages import MAX_UPLOAD
+from bot.notice_push import NoticePush
 from bot.notice_sms import SMS_PLATFORM, NoticeSms
 from bot.notification_pages import notification_router
 from bot.openapi import publish
@@ -39,6 +41,7 @@ from bot.pipeline import Understander
 from bot.relay import Relay
 from bot.wakeups import Wakeups
 from core.config import Settings
+from core.notifications.events import Channel
 from core.shop import Shop
 from core.support.conversations import EMAIL_PLATFORM
 
@@ -93,6 +96,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
                     if (channel := getattr(app.state, name)) is not None}
         channels[EMAIL_PLATFORM] = MailChannel(running)  # support answers, order notices
         channels[SMS_PLATFORM] = sms = NoticeSms(running)  # order notices by SMS (TWILIO_*)
+        channels[Channel.PUSH.value] = pusher = NoticePush(running)  # push:notice-<id>
         app.state.relay = relay = Relay(running, jobs.deliver_through(channels), list(channels))
         wakeups = Wakeups(redis, [app.state.inbox.notify, lambda keys: relay.wake()],
                           running.newsroom)
@@ -119,6 +123,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
                     await stop()
             await relay.settle(5)
             await sms.close()  # its HTTP session, once what was under way is marked
+            await pusher.close()  # its connections to push services
             await jobs.stop(tasks)
             if redis is not None:
                 await redis.aclose()
@@ -136,6 +141,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
     if nlu is not None:  # the chat webhooks early: a request is matched in this order
         app.include_router(telegram_router())
         app.include_router(webchat_router())
+        app.include_router(push_router())
         app.include_router(slack_router())
 
         @app.post("/nlu/parse")

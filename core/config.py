@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from functools import cached_property
@@ -11,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.keyfile import kept
 
 if TYPE_CHECKING:
     from core.support.hours import Hours
@@ -104,6 +105,12 @@ class Settings(BaseSettings):
     # Admins are emailed about a request nobody took for this long (0: never).
     support_escalate_minutes: int = Field(10, ge=0, le=7 * 24 * 60,
                                           validation_alias="SUPPORT_ESCALATE_MINUTES")
+    # Web push (core/notifications/push.py): who the push services may contact about this
+    # shop (mailto: or https:); unset: the mail sender, else the public address.
+    vapid_subject: str | None = Field(None, validation_alias="VAPID_SUBJECT")
+    # Tests only: subscriptions may name http:// and loopback or private hosts (a local
+    # push-service double). Off, a subscription may only point at a public https host.
+    push_allow_local: bool = Field(False, validation_alias="PUSH_ALLOW_LOCAL_ENDPOINTS")
 
     @field_validator("database_url")
     @classmethod
@@ -126,7 +133,8 @@ class Settings(BaseSettings):
                      "paypal_client_secret", "paypal_webhook_id", "smtp_url", "redis_url",
                      "slack_support_channel", "slack_alerts_channel",
                      "support_hours", "twilio_account_sid", "twilio_auth_token",
-                     "twilio_from", "twilio_api_base", mode="before")
+                     "twilio_from", "twilio_api_base", "vapid_subject",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """An empty key or optional service means "not set" (docker-compose passes
@@ -308,6 +316,13 @@ class Settings(BaseSettings):
             raise ValueError("expected smtp://USER:PASSWORD@HOST:587 or smtps://...:465")
         return value or None
 
+    @field_validator("vapid_subject")
+    @classmethod
+    def _vapid_subject(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^(mailto:[^\s@]+@[^\s@]+|https://[^\s/]+\S*)$", value.strip()):
+            raise ValueError("expected mailto:someone@your-shop.example or https://your-shop.example")
+        return value.strip() if value else None
+
     @field_validator("slack_api_base")
     @classmethod
     def _slack_api_root(cls, value: str | None) -> str | None:
@@ -362,23 +377,8 @@ class Settings(BaseSettings):
         """The configured key, else one generated once into the data dir and kept."""
         if self.secret_key_value:
             return self.secret_key_value
-        path = self.data_dir / "secret_key"
-        if path.exists():
-            return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        # Several processes may start at once on one data volume: each writes a candidate
-        # and links it into place; the first link wins and everyone reads the winner.
-        candidate = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        try:
-            os.link(candidate, path)
-        except FileExistsError:
-            pass
-        finally:
-            candidate.unlink()
-        return path.read_text().strip()
+        made = kept(self.data_dir / "secret_key", lambda: secrets.token_hex(32).encode())
+        return made.decode().strip()
 
     @property
     def media_dir(self) -> Path:

@@ -1,7 +1,8 @@
 """What the shop tells a shopper on its own about their order, through the notification
 service (core.notifications), in the same transaction as the change itself: to the chat
-they ordered from, by mail to the address given at checkout (a guest's too), and by SMS
-to the number the order's holder agreed to get SMS at (core.notifications.preferences).
+they ordered from, by mail to the address given at checkout (a guest's too), by SMS
+to the number the order's holder agreed to get SMS at (core.notifications.preferences),
+and by web push to the browsers that web chat subscribed (core.notifications.push).
 
 Each notice is one event per order (with `occurrence` where one kind can happen again,
 such as a second partial refund), so a replayed webhook tells nobody twice.
@@ -18,7 +19,7 @@ from core.checkout.shipping import methods
 from core.crypto import Vault
 from core.i18n import _
 from core.money import format_amount
-from core.notifications import holders, preferences, tracking
+from core.notifications import holders, preferences, push, tracking
 from core.notifications import service as notifications
 from core.notifications.events import Channel, Event, Recipient
 from core.orders.models import Order
@@ -86,10 +87,10 @@ async def _tell(session: AsyncSession, order: Order, kind: str, occurrence: str 
                   context={"number": order.number, **context},
                   buttons=buttons or _buttons(order))
     holder = holder_of(session, order)
-    await notifications.notify(session=session, event=event,
-                               recipients=recipients(order, kind,
-                                                     await sms_number(session, holder)),
-                               holder=holder)
+    found = recipients(order, kind, await sms_number(session, holder))
+    if kind not in CHAT_ONLY:  # and the browsers the order's web chat asked for news in
+        found += await push.recipients(session=session, chat_key=order.chat_key)
+    await notifications.notify(session=session, event=event, recipients=found, holder=holder)
 
 
 def holder_of(session: AsyncSession, order: Order) -> str | None:
