@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +37,7 @@ from core.outbox.service import VAULT
 MAX_ENDPOINT = 1024      # the push services' own are 150-500 characters
 MAX_KEY = 128            # a base64url P-256 point is 87 characters, an auth secret 22
 PER_CHAT = 5             # live subscriptions one chat may hold; a sixth ends the oldest
+TOP_LABEL = re.compile(r"[a-z][a-z0-9-]*")
 LOCAL_NAMES = ("localhost", ".localhost", ".local", ".internal", ".home.arpa", ".lan")
 
 
@@ -60,9 +62,12 @@ def public_host(host: str) -> bool:
     if host == "localhost" or host.endswith(LOCAL_NAMES):
         return False
     try:
-        return ipaddress.ip_address(host).is_global
+        return ipaddress.ip_address(host.strip("[]")).is_global
     except ValueError:
-        return "." in host
+        pass
+    # A name, then, with a real top-level label: `127.1`, `0x7f.1` or `2130706433` are
+    # addresses to a resolver (inet_aton's shorthands), however they are spelled.
+    return "." in host and TOP_LABEL.fullmatch(host.rsplit(".", 1)[1]) is not None
 
 
 def endpoint_refused(endpoint: object, allow_local: bool = False) -> bool:

@@ -74,6 +74,7 @@ class PushService:
     async def __aenter__(self) -> PushService:
         app = web.Application(client_max_size=8192)
         app.router.add_post("/push/{name}", self._push)
+        app.router.add_post("/push/{name}/moved", self._moved)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -129,7 +130,12 @@ class PushService:
         if browser is None:
             return self._refuse(name, 404, "no such subscription")
         if name in self.answer:
-            return self._refuse(name, self.answer[name], "told to")
+            status = self.answer[name]
+            if 300 <= status < 400:  # a redirect a sender must not follow
+                self.refusals.append((name, status, "redirected"))
+                return web.Response(status=status, headers={
+                    "Location": f"{self.url}/push/{name}/moved"})
+            return self._refuse(name, status, "told to")
         claims = self._claims(request.headers.get("Authorization", ""))
         if isinstance(claims, str):
             return self._refuse(name, 403, claims)
@@ -142,6 +148,10 @@ class PushService:
             return self._refuse(name, 400, f"cannot decrypt: {error}")
         self.received.append(Push(name, json.loads(plain), int(request.headers["TTL"]),
                                   request.headers.get("Urgency"), claims))
+        return web.Response(status=201)
+
+    async def _moved(self, request: web.Request) -> web.Response:
+        self.attempts.append(request.match_info["name"] + "/moved")
         return web.Response(status=201)
 
     def to(self, browser: Browser) -> list[Push]:
