@@ -104,6 +104,9 @@
 
   function showPushOffer(key) {
     const item = bubble("bot");
+    const why = document.createElement("p");
+    why.textContent = "I can tell you when your order moves on, even with this page closed.";
+    item.appendChild(why);
     const row = document.createElement("div");
     row.className = "buttons";
     const b = document.createElement("button");
