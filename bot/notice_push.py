@@ -98,6 +98,8 @@ class NoticePush:
                 target = await push.opened(session=session, subscription_id=int(notice["to"]),
                                            vault=self.shop.vault)
         if not notice or not target:  # unsubscribed or gone since it was queued
+            logs.event(log, "notify.push_skipped", delivery=delivery_id,
+                       reason="sent already" if not notice else "subscription ended")
             await self._done(delivery_id)
             return Outcome.UNDELIVERABLE
         host = urlsplit(str(target["endpoint"])).hostname or "?"
