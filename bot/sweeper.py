@@ -1,8 +1,9 @@
 """Background upkeep (bot/jobs.py runs it in `chatcart serve` or `chatcart worker`): unpaid
 orders past their window are cancelled (and their payment pages closed), chats idle past
 their expiry are forgotten, old webhook receipts, delivered messages and notification
-records past their 90 days are dropped, and so are console sign-ins left unfinished,
-sign-in failures long past and spent preference links past their expiry. Shoppers nobody
+records and ended push subscriptions past their 90 days are dropped, and so are
+console sign-ins left unfinished, sign-in failures long past and spent preference
+links past their expiry. Shoppers nobody
 took within SUPPORT_ESCALATE_MINUTES are announced once each, through the outbox: a mail
 to every admin and, with SLACK_ALERTS_CHANNEL, an alert there.
 
@@ -20,7 +21,7 @@ from bot import logs
 from core.accounts import second_factor, throttle
 from core.chats import service as chats
 from core.config import Settings
-from core.notifications import links
+from core.notifications import links, push
 from core.notifications import service as notifications
 from core.orders import service as orders
 from core.outbox import service as outbox
@@ -41,6 +42,7 @@ async def expire_once(shop: Shop) -> list[str]:
         await receipts.purge_old(session=session)
         await outbox.purge_sent(session=session)
         await notifications.purge_old(session=session)
+        await push.purge_ended(session=session)
         await second_factor.purge(session=session)
         await throttle.purge(session=session)
         await links.forget_expired(session=session)

@@ -18,12 +18,13 @@ import base64
 import binascii
 import ipaddress
 import re
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import service as audit
@@ -32,6 +33,7 @@ from core.clock import now
 from core.crypto import Vault
 from core.notifications.events import Channel, Recipient
 from core.notifications.models import PushSubscription
+from core.notifications.service import KEEP
 from core.outbox.service import VAULT
 
 MAX_ENDPOINT = 1024      # the push services' own are 150-500 characters
@@ -197,3 +199,12 @@ async def gone(*, session: AsyncSession, subscription_id: int, reason: str) -> N
     await audit.record(session=session, actor=Actor.system("push"),
                        action="notifications.push_gone", subject_type="push_subscriptions",
                        subject_id=row.id, data={"reason": reason[:80]})
+
+
+async def purge_ended(*, session: AsyncSession, keep: timedelta = KEEP) -> int:
+    """Forget subscriptions ended longer ago than `keep` (the sweeper's upkeep): by then the
+    deliveries naming them are forgotten too (core.notifications.service.purge_old), so
+    an id a database hands out again can meet no old delivery key."""
+    result = await session.execute(delete(PushSubscription).where(
+        PushSubscription.gone_at.is_not(None), PushSubscription.gone_at < now() - keep))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

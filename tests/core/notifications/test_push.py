@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import multiprocessing
 import stat
+from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from sqlalchemy import select, update
 
 from core.audit.actor import Actor
+from core.clock import now
 from core.config import ConfigError, load_settings
 from core.notifications import preferences, push
 from core.notifications.events import Channel
 from core.notifications.kinds import Category
+from core.notifications.models import PushSubscription
 from core.notifications.preferences import Choices
 from core.notifications.vapid import FILE, VapidKeys, keys_in
 from tests.support.push import Browser
@@ -122,3 +126,19 @@ async def test_a_browser_subscribing_again_is_one_subscription_and_a_chat_holds_
             await push.subscribe(session=session, chat_key="web:ann", endpoint="https://10.0.0.1/x",
                                  p256dh=KEYS["p256dh"], auth=KEYS["auth"],
                                  actor=Actor.system("test"))
+
+
+async def test_ended_subscriptions_are_forgotten_after_90_days_live_ones_never(shop):
+    async with shop.transaction() as session:
+        old, recent, live = [await push.subscribe(
+            session=session, chat_key="web:ann", actor=Actor.system("test"),
+            endpoint=f"https://fcm.googleapis.com/fcm/send/{n}", **KEYS) for n in range(3)]
+        await push.gone(session=session, subscription_id=old.id, reason="410")
+        await push.gone(session=session, subscription_id=recent.id, reason="410")
+        await session.execute(update(PushSubscription).where(PushSubscription.id == old.id)
+                              .values(gone_at=now() - timedelta(days=91)))
+        live.created_at = now() - timedelta(days=400)
+    async with shop.transaction() as session:
+        assert await push.purge_ended(session=session) == 1
+        kept = {row.id for row in await session.scalars(select(PushSubscription))}
+        assert kept == {recent.id, live.id}
