@@ -1,11 +1,10 @@
 """Background upkeep (bot/jobs.py runs it in `chatcart serve` or `chatcart worker`): unpaid
 orders past their window are cancelled (and their payment pages closed), chats idle past
-their expiry are forgotten, old webhook receipts, delivered messages and notification
-records and ended push subscriptions past their 90 days are dropped, and so are
-console sign-ins left unfinished, sign-in failures long past and spent preference
-links past their expiry. Shoppers nobody
-took within SUPPORT_ESCALATE_MINUTES are announced once each, through the outbox: a mail
-to every admin and, with SLACK_ALERTS_CHANNEL, an alert there.
+their expiry are forgotten, old webhook receipts, delivered messages, notification records
+and ended push subscriptions past their 90 days are dropped, and so are console sign-ins
+left unfinished, sign-in failures long past and spent preference links past their expiry.
+Shoppers nobody took within SUPPORT_ESCALATE_MINUTES are announced once each, through the
+outbox: a mail to every admin and, with SLACK_ALERTS_CHANNEL, an alert there.
 
 Safe with several processes: the expiry is idempotent (conditional updates).
 """
