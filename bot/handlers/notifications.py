@@ -18,7 +18,7 @@ from bot.messages import Button, Reply
 from bot.router import Router
 from bot.turn import Turn
 from core.i18n import _
-from core.notifications import holders, preferences
+from core.notifications import holders, preferences, push
 from core.notifications import settings as shown
 from core.notifications.events import Channel
 from core.notifications.kinds import Category
@@ -27,7 +27,8 @@ from core.notifications.preferences import Choices
 
 router = Router()
 T = TypeVar("T")
-CHANNELS = (Channel.CHAT, Channel.EMAIL, Channel.SMS)   # a button's channel mask, by place
+# a button's channel mask, by place
+CHANNELS = (Channel.CHAT, Channel.EMAIL, Channel.SMS, Channel.PUSH)
 PRESETS = tuple(shown.QUIET_PRESETS)                    # a button's preset, by place
 
 
@@ -44,14 +45,19 @@ async def holder_of(turn: Turn) -> str:
                                  user_id=turn.user_id, chat_key=turn.msg.chat.session_key)
 
 
-def _summary(choices: Choices) -> str:
+async def _push(turn: Turn) -> bool:
+    """Whether this chat has a browser subscribed to push (its switch is shown then)."""
+    return bool(await push.recipients(session=turn.session, chat_key=turn.msg.chat.session_key))
+
+
+def _summary(choices: Choices, channels: tuple[Channel, ...]) -> str:
     lines = [_("Your notifications:")]
     for category in shown.SWITCHABLE:
         states = ", ".join(
             (_("{channel} on", channel=shown.channel_label(channel))
              if preferences.is_on(category, channel, choices)
              else _("{channel} off", channel=shown.channel_label(channel)))
-            for channel in shown.channels_for(choices))
+            for channel in channels)
         lines.append(_("{category}: {states}.", category=shown.category_label(category),
                        states=states))
     lines.append(_("{category}: always on.", category=shown.category_label(Category.ACCOUNT)))
@@ -74,8 +80,9 @@ async def settings_reply(turn: Turn, opening: str | None = None) -> list[Reply]:
     holder = await holder_of(turn)
     row = await preferences.row_of(session=turn.session, holder=holder)
     choices = Choices.of(row)
+    channels = shown.channels_for(choices, push=await _push(turn))
     rows: list[tuple[Button, ...]] = [
-        tuple(_switch(category, channel, choices) for channel in shown.channels_for(choices))
+        tuple(_switch(category, channel, choices) for channel in channels)
         for category in shown.SWITCHABLE]
     current = shown.preset_of(choices)
     rows.append(tuple(
@@ -89,7 +96,7 @@ async def settings_reply(turn: Turn, opening: str | None = None) -> list[Reply]:
                         if number else _("Text me order updates"),
                         "nsmsoff" if number else "nsms"), Button(_("Menu"), "menu")))
     sms_consent.listen(turn)  # a time zone or a number typed next is for these settings
-    text = _summary(choices)
+    text = _summary(choices, channels)
     return [Reply(f"{opening}\n\n{text}" if opening else text, buttons=tuple(rows))]
 
 
@@ -160,5 +167,6 @@ async def typed(turn: Turn) -> list[Reply]:
     if not channels:
         holder = await holder_of(turn)
         channels = shown.channels_for(await preferences.choices_of(session=turn.session,
-                                                                   holder=holder))
+                                                                   holder=holder),
+                                      push=await _push(turn))
     return await _change(turn, change.categories, channels, change.on)

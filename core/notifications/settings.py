@@ -40,10 +40,11 @@ def channel_label(channel: Channel, locale: str | None = None) -> str:
             Channel.PUSH: _("Browser", locale=locale)}[channel]
 
 
-def channels_for(choices: Choices) -> tuple[Channel, ...]:
-    """The channels a holder can switch: SMS only once they agreed to it."""
-    return (Channel.CHAT, Channel.EMAIL, Channel.SMS) if choices.sms_agreed \
-        else (Channel.CHAT, Channel.EMAIL)
+def channels_for(choices: Choices, push: bool = False) -> tuple[Channel, ...]:
+    """The channels a holder can switch: SMS only once they agreed to it, this browser only
+    in a web chat that subscribed to push."""
+    return ((Channel.CHAT, Channel.EMAIL) + ((Channel.SMS,) if choices.sms_agreed else ())
+            + ((Channel.PUSH,) if push else ()))
 
 
 def clock(minutes: int) -> str:

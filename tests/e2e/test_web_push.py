@@ -223,3 +223,20 @@ async def test_hostile_subscriptions_are_refused_and_nothing_is_kept(strict_clie
     fine = {**good, "endpoint": "https://fcm.googleapis.com/fcm/send/abc"}
     kept = await client.post("/webchat/api/push", json=fine, headers=session_of(ann))
     assert kept.status_code == 201  # the same keys to a public push service are fine
+
+
+async def test_a_subscribed_chat_can_switch_order_updates_in_this_browser_off(
+        client, push_service, inbox):
+    ann = Shopper(client)
+    order = await paid_order(client, ann)
+    await ann.say("/settings")
+    assert "Browser" not in ann.text        # nothing to switch before a browser subscribed
+    await subscribe(client, ann, push_service)
+    await ann.say("/settings")
+    assert "Order updates: Chat on, Email on, Browser on." in ann.text
+    await ann.press("Order updates · Browser: on (turn off)")
+    assert "Order updates: Chat on, Email on, Browser off." in ann.text
+
+    await ship(client, order)
+    await inbox.wait_for(2)                 # the receipt, then the shipping mail
+    assert len(await push_service.wait_for(1, seconds=1)) == 0
