@@ -2,8 +2,11 @@
 orders past their window are cancelled (and their payment pages closed), chats idle past
 their expiry are forgotten, old webhook receipts and delivered messages are dropped, and
 so are console sign-ins left unfinished and sign-in failures long past. Shoppers nobody
-took within SUPPORT_ESCALATE_MINUTES are announced once each, through the outbox: a mail
-to every admin and, with SLACK_ALERTS_CHANNEL, an alert there.
+took within SUPPORT_ESCALATE_MINUTES become staff alerts; then `nudge_once` does the
+notifications' background work (core/nudges): staff alerts go out batched (a mail to
+every admin and, with SLACK_ALERTS_CHANNEL, one message there), restocks are told to the
+shoppers waiting for them `back_in_stock.BATCH` per transaction, and carts left for
+CART_REMINDER_HOURS are reminded of once.
 
 Safe with several processes: the expiry is idempotent (conditional updates).
 """
@@ -19,6 +22,7 @@ from bot import logs
 from core.accounts import second_factor, throttle
 from core.chats import service as chats
 from core.config import Settings
+from core.nudges import back_in_stock, cart_reminders, staff_alerts
 from core.orders import service as orders
 from core.outbox import service as outbox
 from core.payments import service as payments
@@ -41,9 +45,7 @@ async def expire_once(shop: Shop) -> list[str]:
         await throttle.purge(session=session)
         minutes = shop.settings.support_escalate_minutes
         waiting = await conversations.escalate(
-            session=session, older_than=timedelta(minutes=minutes),
-            console_url=f"{shop.settings.base_url}/admin/handoffs",
-            alert_key=alerts_key(shop.settings)) if minutes else []
+            session=session, older_than=timedelta(minutes=minutes)) if minutes else []
     for order_id in ids:  # after the expiry committed: a slow gateway can't hold it up
         async with shop.transaction() as session:
             await payments.close_open(session=session, order_id=order_id,
@@ -53,6 +55,31 @@ async def expire_once(shop: Shop) -> list[str]:
     if waiting:
         logs.event(log, "support.escalated", handoffs=",".join(map(str, waiting)))
     return numbers
+
+
+async def nudge_once(shop: Shop, max_batches: int = 100) -> dict[str, int]:
+    """One round of nudges and staff alerts; each step in its own transaction(s), so one
+    that fails leaves the others done. Returns what each step did."""
+    settings, chat_url = shop.settings, f"{shop.settings.base_url}/chat"
+    done = {"alerts": 0, "back_in_stock": 0, "cart_reminders": 0}
+    async with shop.transaction() as session:
+        done["alerts"] = await staff_alerts.send_due(
+            session=session, window=timedelta(seconds=settings.staff_alerts_batch_seconds),
+            alert_key=alerts_key(settings), console_url=f"{settings.base_url}/admin")
+    for _round in range(max_batches):  # a big list: many small transactions
+        async with shop.transaction() as session:
+            taken = await back_in_stock.tell_waiting(session=session, chat_url=chat_url)
+        if not taken:
+            break
+        done["back_in_stock"] += taken
+    if settings.cart_reminder_hours:
+        async with shop.transaction() as session:
+            done["cart_reminders"] = await cart_reminders.remind_due(
+                session=session, older_than=timedelta(hours=settings.cart_reminder_hours),
+                vault=shop.vault, chat_url=chat_url)
+    if any(done.values()):
+        logs.event(log, "nudges.sent", **done)
+    return done
 
 
 def alerts_key(settings: Settings) -> str | None:
@@ -69,6 +96,7 @@ async def run_forever(shop: Shop, interval: float,
     while True:
         try:
             await expire_once(shop)
+            await nudge_once(shop)
             if beat is not None:
                 beat()
         except asyncio.CancelledError:

@@ -6,9 +6,19 @@ from bot.router import Router
 
 
 def shop_router() -> Router:
-    from bot.handlers import account, cart, catalog, checkout, menu, orders, returns, support
+    from bot.handlers import (
+        account,
+        cart,
+        catalog,
+        checkout,
+        menu,
+        nudges,
+        orders,
+        returns,
+        support,
+    )
 
     router = Router()
-    for module in (menu, catalog, cart, orders, support, checkout, account, returns):
+    for module in (menu, catalog, cart, orders, support, checkout, account, returns, nudges):
         router.include(module.router)
     return router

@@ -43,6 +43,8 @@ KINDS: dict[str, Kind] = {
     "order_preparing": Kind(Category.ORDERS),
     "order_shipped": Kind(Category.ORDERS),
     "order_delivered": Kind(Category.ORDERS),
+    "back_in_stock": Kind(Category.BACK_IN_STOCK),
+    "cart_reminder": Kind(Category.CART_REMINDERS),
 }
 
 
