@@ -3,6 +3,8 @@ or no to a reminder of a cart left behind (asked on the cart until answered)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot import actions, replies
 from bot.messages import Button, Reply
 from bot.router import Router
@@ -51,18 +53,18 @@ async def tell_me_when_back(turn: Turn) -> list[Reply]:
     return [replies.menu(text)]
 
 
-async def reminder_offer(turn: Turn, view: CartView) -> Reply | None:
-    """Ask once whether to remind of this cart, while the shopper has not answered and
-    reminders are on in this shop."""
-    if view.is_empty or not turn.shop.settings.cart_reminder_hours:
-        return None
+async def with_reminder_offer(turn: Turn, reply: Reply, view: CartView) -> Reply:
+    """The cart, with the offer to remind of it once: shown the first time a chat sees a
+    cart with items, while the shopper has not decided and reminders are on in this shop."""
+    if view.is_empty or turn.state.reminder_offered or not turn.shop.settings.cart_reminder_hours:
+        return reply
     key = preferences.choice_key(Category.CART_REMINDERS, channel_for(turn.user_id))
     choices = await preferences.choices_of(session=turn.session, holder=_holder(turn))
     if key in choices.picked:
-        return None
-    return Reply(_("Shall I remind you if you leave items in your cart?"), buttons=((
-        Button(_("Remind me about my cart"), actions.encode("remind", 1)),
-        Button(_("No thanks"), actions.encode("remind", 0))),))
+        return reply
+    turn.state.reminder_offered = True
+    offer = (Button(_("Remind me if I leave items in my cart"), actions.encode("remind", 1)),)
+    return replace(reply, buttons=reply.buttons + (offer,))
 
 
 @router.action("remind")
