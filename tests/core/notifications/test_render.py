@@ -34,7 +34,10 @@ MAILED = ["order_confirmed", "order_payment_failed", "order_preparing", "order_s
           "order_delivered", "order_cancelled", "order_refunded"]
 CONTEXT = {"authorized": False, "test": False, "receipt": ["• 1 × <Mug> & co"],
            "refunded": None, "amount": "€1.00", "carrier": "<DHL>", "tracking": "JD1",
-           "tracking_url": "https://t.example/?a=1&b=2"}
+           "tracking_url": "https://t.example/?a=1&b=2",
+           # nudges (core/nudges): back in stock, cart reminder
+           "name": "<Mug> & co", "price": "€16.00", "link": "https://shop.example/chat",
+           "count": 2, "names": "<Mug> & co", "total": "€32.00"}
 
 
 @pytest.mark.parametrize(("kind", "context", "words"), CHAT)
