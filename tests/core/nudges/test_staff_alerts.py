@@ -1,0 +1,47 @@
+"""Staff alerts wait out their window, then go as one summary per destination, once."""
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from core.accounts.models import Role
+from core.clock import now
+from core.nudges import staff_alerts
+from core.nudges.models import StaffAlert
+from core.outbox import service as outbox
+from core.outbox.models import OutboxMessage
+from tests import factories
+
+WINDOW = timedelta(seconds=60)
+
+
+async def _send(shop) -> int:
+    async with shop.transaction() as session:
+        return await staff_alerts.send_due(session=session, window=WINDOW,
+                                           alert_key="slack:C0ALERTS01",
+                                           console_url="https://shop.example/admin")
+
+
+async def _texts(shop) -> list[tuple[str, str]]:
+    async with shop.sessions() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        return [(row.chat_key, outbox.opened(row.payload, shop.vault)["text"]) for row in rows]
+
+
+async def test_twelve_low_products_are_one_summary_naming_the_first_ten(shop):
+    async with shop.transaction() as session:
+        admin = await factories.user(session, "boss@example.com", role=Role.ADMIN)
+        await factories.user(session, "desk@example.com", role=Role.SUPPORT)
+        for n in range(12):   # stock 1 under a threshold of 2: low from the start
+            await factories.product(session, name=f"Lamp {n:02}", stock=1, threshold=2)
+    assert await _send(shop) == 0, "the window has not passed"
+    async with shop.transaction() as session:
+        await session.execute(update(StaffAlert).values(created_at=now() - WINDOW))
+    assert await _send(shop) == 12
+    assert await _send(shop) == 0
+    sent = await _texts(shop)
+    assert [key for key, _ in sent] == ["slack:C0ALERTS01", f"email:alerts-{admin.id}"]
+    text = sent[0][1]
+    assert text.startswith("12 product(s) are running low on stock: Lamp 00, Lamp 01")
+    assert "Lamp 09 and 2 more." in text and "Lamp 10" not in text
+    assert "https://shop.example/admin/stock" in text and sent[1][1] == text
