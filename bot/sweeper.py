@@ -43,6 +43,8 @@ async def expire_once(shop: Shop) -> list[str]:
         await outbox.purge_sent(session=session)
         await second_factor.purge(session=session)
         await throttle.purge(session=session)
+        await back_in_stock.purge_old(session=session)
+        await staff_alerts.purge_sent(session=session)
         minutes = shop.settings.support_escalate_minutes
         waiting = await conversations.escalate(
             session=session, older_than=timedelta(minutes=minutes)) if minutes else []

@@ -15,7 +15,9 @@ channel) are read by `notify`, as for every notice.
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from datetime import timedelta
+
+from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +33,7 @@ from core.notifications.service import notify
 from core.nudges.models import BackInStockSubscription, Restock
 
 KIND = "back_in_stock"
+KEEP = timedelta(days=90)   # told subscriptions and done restocks, then they go
 BATCH = 25    # subscribers per transaction: on SQLite it holds the one write lock (~10 ms each)
 
 
@@ -121,3 +124,13 @@ async def tell_waiting(*, session: AsyncSession, chat_url: str, batch: int = BAT
                      holder=row.holder)
         row.fulfilled_at, row.restock_id = moment, restock.id
     return len(rows)
+
+
+async def purge_old(*, session: AsyncSession) -> int:
+    """Subscriptions told and restocks done more than KEEP ago go (a replay that late
+    finds the delivery rows of core.notifications, kept apart)."""
+    cutoff = now() - KEEP
+    told = await session.execute(delete(BackInStockSubscription).where(
+        BackInStockSubscription.fulfilled_at < cutoff))
+    done = await session.execute(delete(Restock).where(Restock.done_at < cutoff))
+    return int(told.rowcount or 0) + int(done.rowcount or 0)  # type: ignore[attr-defined]

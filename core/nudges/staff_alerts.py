@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import Role, User
@@ -29,6 +29,7 @@ FIRST = 10              # names listed per kind; the rest are counted
 LIMIT = 5000            # alerts per summary; more wait for the next one
 EMAIL_PLATFORM = "email"
 ALERTS_MAIL = "alerts"  # outbox key `email:alerts-<admin id>` (bot/support_mail.py)
+KEEP = timedelta(days=7)  # sent alerts are kept this long
 
 
 def alerts_mail_key(user_id: int) -> str:
@@ -102,3 +103,8 @@ async def send_due(*, session: AsyncSession, window: timedelta, alert_key: str |
             User.is_active, User.role == Role.ADMIN).order_by(User.id)):
         await outbox.enqueue(session=session, chat_key=alerts_mail_key(admin_id), text=text)
     return len(alerts)
+
+
+async def purge_sent(*, session: AsyncSession) -> int:
+    result = await session.execute(delete(StaffAlert).where(StaffAlert.sent_at < now() - KEEP))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -45,3 +45,14 @@ async def test_twelve_low_products_are_one_summary_naming_the_first_ten(shop):
     assert text.startswith("12 product(s) are running low on stock: Lamp 00, Lamp 01")
     assert "Lamp 09 and 2 more." in text and "Lamp 10" not in text
     assert "https://shop.example/admin/stock" in text and sent[1][1] == text
+
+
+async def test_sent_alerts_go_after_a_week_and_unsent_ones_stay(shop):
+    async with shop.transaction() as session:
+        session.add_all([StaffAlert(kind=staff_alerts.LOW_STOCK, subject_id=1, label="old",
+                                    sent_at=now() - timedelta(days=8)),
+                         StaffAlert(kind=staff_alerts.LOW_STOCK, subject_id=2, label="new",
+                                    created_at=now() - timedelta(days=8))])
+    async with shop.transaction() as session:
+        assert await staff_alerts.purge_sent(session=session) == 1
+        assert list(await session.scalars(select(StaffAlert.label))) == ["new"]
