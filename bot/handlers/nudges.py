@@ -15,6 +15,7 @@ from core.errors import NotFound
 from core.i18n import _
 from core.inventory import service as inventory
 from core.notifications import preferences
+from core.notifications.events import Channel
 from core.notifications.kinds import Category
 from core.nudges import back_in_stock
 from core.nudges.cart_reminders import channel_for
@@ -72,13 +73,15 @@ async def remind_answer(turn: Turn) -> list[Reply]:
     assert turn.action is not None
     on = turn.action.args[0] == 1
     channel = channel_for(turn.user_id)
+    hours = turn.shop.settings.cart_reminder_hours
+    if not hours:   # a stale button from before the shop turned reminders off
+        return [replies.menu(_("This shop doesn't send cart reminders."))]
     await preferences.set_choice(session=turn.session, holder=_holder(turn),
                                  category=Category.CART_REMINDERS, channel=channel, on=on,
                                  actor=turn.actor)
-    hours = turn.shop.settings.cart_reminder_hours
     if not on:
         return [replies.menu(_("All right, no cart reminders."))]
-    if channel.value == "email":
+    if channel is Channel.EMAIL:
         return [replies.menu(_("Done: if you leave items in your cart for {hours} hours, I'll "
                                "send you one reminder by email.", hours=hours))]
     return [replies.menu(_("Done: if you leave items in your cart for {hours} hours, I'll "

@@ -51,8 +51,11 @@ async def _change(
     return item
 
 
-async def watch_threshold(session: AsyncSession, item: StockItem) -> None:
-    """Open an alert when available stock is at or below the threshold; close it above."""
+async def watch_threshold(session: AsyncSession, item: StockItem, *,
+                          announce: bool = True) -> None:
+    """Open an alert when available stock is at or below the threshold; close it above.
+    Staff are told of a crossing (batched: core.nudges.staff_alerts) unless `announce` is
+    off: a product just created low was set so by whoever created it."""
     open_alert = await session.scalar(
         select(StockAlert).where(StockAlert.product_id == item.product_id,
                                  StockAlert.resolved_at.is_(None)))
@@ -60,7 +63,8 @@ async def watch_threshold(session: AsyncSession, item: StockItem) -> None:
     if low and open_alert is None:
         session.add(StockAlert(product_id=item.product_id, available=item.available,
                                threshold=item.low_stock_threshold))
-        await staff_alerts.low_stock(session=session, product_id=item.product_id)
+        if announce:
+            await staff_alerts.low_stock(session=session, product_id=item.product_id)
         await audit.record(session=session, actor=Actor.system(), action="stock.low",
                            subject_type="product", subject_id=item.product_id,
                            data={"available": item.available,

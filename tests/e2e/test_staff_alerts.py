@@ -1,6 +1,7 @@
 """Staff alerts, batched (issue 18, item 5): 500 products crossing their low-stock
-threshold at once and a shopper left waiting make ONE message in SLACK_ALERTS_CHANNEL (the
-Slack double) and ONE mail per admin (a real SMTP server), even with two workers."""
+threshold in one catalog import and a shopper left waiting make ONE message in
+SLACK_ALERTS_CHANNEL (the Slack double) and ONE mail per admin (a real SMTP server), even
+with two workers."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot import sweeper
 from core.accounts.models import Role, User
+from core.audit.actor import Actor
+from core.catalog import importer
 from core.clock import now
 from core.nudges.models import StaffAlert
 from core.shop import Shop
@@ -39,16 +42,27 @@ async def client(database_url, tmp_path, trained, telegram_api, slack_api, inbox
         yield http
 
 
+async def _alerts(shop: Shop) -> int:
+    async with shop.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(StaffAlert)))
+
+
 async def test_an_import_of_500_low_products_and_a_waiting_shopper_make_one_alert_each_way(
         client, slack_api, inbox):
     shop: Shop = client.shop
-    async with shop.transaction() as session:   # the demo's own low stock went earlier
-        await session.execute(update(StaffAlert).values(sent_at=now()))
+    async with shop.transaction() as session:
         (admin,) = await session.scalars(select(User.email).where(User.role == Role.ADMIN))
-    async with shop.transaction() as session:   # 500 new products arrive with 1 each
-        for number in range(500):
-            await factories.product(session, name=f"Lamp {number:03}", stock=1, threshold=5,
-                                    sku=f"LAMP-{number:03}")
+        for number in range(500):   # well stocked: nobody is told of them
+            await factories.product(session, name=f"Lamp {number:03}", stock=10, threshold=5,
+                                    sku=f"LAMP-{number:03}", category="Lamps")
+    assert await _alerts(shop) == 0
+    csv = "sku,name,category,price,stock,low_stock_threshold\n" + "".join(
+        f"LAMP-{number:03},Lamp {number:03},Lamps,20.00,2,5\n" for number in range(500))
+    rows = importer.read_rows(csv.encode(), filename="stock.csv", currency="EUR", base=None)
+    async with shop.transaction() as session:   # the stock count: 500 fall to 2, one import
+        await importer.import_rows(session=session, rows=rows, storage=shop.images,
+                                   currency="EUR", actor=Actor.system("test"))
+    assert await _alerts(shop) == 500
     ann = Shopper(client)
     await ann.say("talk to a person")
     async with shop.transaction() as session:

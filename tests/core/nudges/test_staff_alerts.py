@@ -5,7 +5,9 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from core.accounts.models import Role
+from core.audit.actor import Actor
 from core.clock import now
+from core.inventory import service as inventory
 from core.nudges import staff_alerts
 from core.nudges.models import StaffAlert
 from core.outbox import service as outbox
@@ -32,8 +34,13 @@ async def test_twelve_low_products_are_one_summary_naming_the_first_ten(shop):
     async with shop.transaction() as session:
         admin = await factories.user(session, "boss@example.com", role=Role.ADMIN)
         await factories.user(session, "desk@example.com", role=Role.SUPPORT)
-        for n in range(12):   # stock 1 under a threshold of 2: low from the start
-            await factories.product(session, name=f"Lamp {n:02}", stock=1, threshold=2)
+        lamps = [(await factories.product(session, name=f"Lamp {n:02}", stock=9,
+                                          threshold=2)).id for n in range(12)]
+    assert await _send(shop) == 0, "created well stocked: nothing to tell"
+    async with shop.transaction() as session:   # sold down to 1, under the threshold of 2
+        for lamp in lamps:
+            await inventory.adjust(session=session, product_id=lamp, delta=-8,
+                                   reason="count", actor=Actor.system("test"))
     assert await _send(shop) == 0, "the window has not passed"
     async with shop.transaction() as session:
         await session.execute(update(StaffAlert).values(created_at=now() - WINDOW))
