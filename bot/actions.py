@@ -15,6 +15,7 @@ from bot.messages import ACTION_BYTES
 VERBS: dict[str, int] = {
     "menu": 0, "help": 0, "cats": 0, "cart": 0, "orders": 0, "human": 0, "checkout": 0,
     "faq": 0, "clear": 0, "account": 0, "link": 0, "unlink": 0,
+    "newmail": 0,  # change the email address of the account this chat is linked to
     "cat": 2,      # category id, page
     "more": 1,     # next/previous page of the last search
     "prod": 1,     # product card
@@ -47,6 +48,14 @@ VERBS: dict[str, int] = {
     "retphoto": 0,  # a photo arrived (the channel sends it so, with the file)
     "retdone": 0,  # no more photos
     "retstop": 0,  # leave the return dialog
+    # notification settings (bot/handlers/notifications.py, bot/dialogs/sms_consent.py)
+    "nset": 0,     # show them
+    "npref": 3,    # category mask, channel mask, on (1) or off (0)
+    "nquiet": 1,   # quiet hours preset, by its place in the list
+    "nsms": 0,     # agree to order updates by SMS: which number?
+    "nsmsuse": 0,  # the number of the latest order
+    "nsmsok": 0,   # yes, to the number just asked about
+    "nsmsoff": 0,  # withdraw the SMS consent
 }
 # Verbs whose argument is an order number: its status, paying again, returning from it,
 # cancelling it once the shopper confirmed.

@@ -34,7 +34,8 @@ telegram_app = typer.Typer(help="The Telegram bot's registration.", no_args_is_h
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(nlu_app, name="nlu")
-notify_app = typer.Typer(help="Notifications to shoppers (email).", no_args_is_help=True)
+notify_app = typer.Typer(help="Notifications to shoppers (email, SMS).",
+                         no_args_is_help=True)
 app.add_typer(notify_app, name="notify")
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
@@ -417,7 +418,8 @@ def nlu_export_rasa(
 
 @notify_app.command("test")
 def notify_test(to: Annotated[str, typer.Option(
-        "--to", help="The email address to send a test message to.")]) -> None:
+        "--to", help="The email address or phone number (+14155550100) to send a test "
+                     "message to.")]) -> None:
     """Send a test message now, and say plainly what went wrong if it could not go."""
     from bot.notify_test import NotifyTestError, send_test
 

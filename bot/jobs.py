@@ -24,9 +24,12 @@ from bot import heap, logs
 from bot.channels.delivery import Limits, Outcome
 from bot.mail_channel import MailChannel
 from bot.messages import Reply
+from bot.notice_push import NoticePush
+from bot.notice_sms import SMS_PLATFORM, NoticeSms
 from bot.relay import Relay
 from bot.sweeper import run_forever as sweeper_loop
 from core.config import Settings
+from core.notifications.events import Channel
 from core.shop import Shop
 from core.support.conversations import EMAIL_PLATFORM
 
@@ -94,6 +97,8 @@ async def run_worker(settings: Settings, sweep_seconds: float = 30.0,
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     channels = sending_channels(settings, limits)
     channels[EMAIL_PLATFORM] = MailChannel(shop)  # support answers, order notices
+    channels[SMS_PLATFORM] = NoticeSms(shop)  # order notices by SMS (TWILIO_*)
+    channels[Channel.PUSH.value] = NoticePush(shop)  # web push (push:notice-<id>)
     relay = Relay(shop, deliver_through(channels), list(channels))
     # The newsroom too: the Slack desk hears of a request made in a serving process.
     wakeups = Wakeups(redis, [lambda keys: relay.wake()], shop.newsroom)

@@ -81,6 +81,8 @@ def configure(level: str) -> None:
     logging.getLogger("alembic.runtime.migration").setLevel(max(root.level, logging.WARNING))
     # aiogram logs a line per update; our own turn and delivery events say more.
     logging.getLogger("aiogram.event").setLevel(max(root.level, logging.WARNING))
+    # twilio's HTTP client logs every request's headers at INFO; bot/notice_sms.py says more.
+    logging.getLogger("twilio").setLevel(max(root.level, logging.WARNING))
     # uvicorn's access lines lose tokens and query values (added once: same function).
     logging.getLogger(access_log.ACCESS_LOGGER).addFilter(access_log.redact)
 

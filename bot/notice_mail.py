@@ -3,7 +3,9 @@ the rendered mail is opened from its delivery row and sent through the shop's ma
 
 A recipient the server refuses for good (a 5xx for that address) is given up and logged
 with the server's reason; anything else (the server down, a 4xx) is retried by the outbox.
-Once sent or given up, the sealed mail is cleared from its delivery row.
+Once sent or given up, the sealed mail is cleared from its delivery row. Each mail gets,
+as it goes, a signed link to its reader's choices, and mail that is not transactional
+one-click unsubscribe headers (bot/notification_pages.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import aiosmtplib
 
 from bot import logs
+from bot import notification_pages as pages
 from bot.channels.delivery import Outcome
 from bot.messages import Reply
 from core.notifications import service as notifications
@@ -47,9 +50,10 @@ class NoticeMail:
         if not mail or not mail.get("to") or not mail.get("subject"):
             return Outcome.UNDELIVERABLE
         host = self.shop.settings.public_base_url.host or "localhost"
-        email = Email(to=str(mail["to"]), subject=str(mail["subject"]),
-                      body=str(mail.get("text") or ""), html=mail.get("html"),
-                      message_id=f"<notice.{str(mail['key'])[:32]}@{host}>", log_body=False)
+        email = pages.with_links(self.shop.settings, Email(
+            to=str(mail["to"]), subject=str(mail["subject"]), body=str(mail.get("text") or ""),
+            html=mail.get("html"), message_id=f"<notice.{str(mail['key'])[:32]}@{host}>",
+            log_body=False), mail)
         try:
             await self.shop.mailer.send(email)
         except Exception as error:  # noqa: BLE001 - the outbox decides: again, or never

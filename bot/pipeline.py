@@ -27,7 +27,8 @@ MAX_TEXT = 4000
 LOW_CONFIDENCE = 0.4
 COMMAND_INTENTS = {"start": "greet", "help": "help"}
 COMMAND_ACTIONS = {"menu": "menu", "cart": "cart", "orders": "orders", "support": "human",
-                   "link": "link", "account": "account"}
+                   "link": "link", "account": "account",
+                   "settings": "nset"}
 
 
 class Understander(Protocol):

@@ -26,17 +26,22 @@ from bot.channels.delivery import Limits
 from bot.channels.slack.events import slack_router
 from bot.channels.telegram.webhook import telegram_router
 from bot.channels.webchat import PHOTO_PATH, Gate, Inbox, webchat_router
+from bot.channels.webchat_push import push_router
 from bot.headers import SecurityHeaders
 from bot.health import health
 from bot.help_centre import help_router
 from bot.mail_channel import MailChannel
 from bot.messages import MAX_UPLOAD
+from bot.notice_push import NoticePush
+from bot.notice_sms import SMS_PLATFORM, NoticeSms
+from bot.notification_pages import notification_router
 from bot.openapi import publish
 from bot.payments.routes import payments_router
 from bot.pipeline import Understander
 from bot.relay import Relay
 from bot.wakeups import Wakeups
 from core.config import Settings
+from core.notifications.events import Channel
 from core.shop import Shop
 from core.support.conversations import EMAIL_PLATFORM
 
@@ -90,6 +95,8 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
         channels = {name: channel for name in ("telegram", "slack")
                     if (channel := getattr(app.state, name)) is not None}
         channels[EMAIL_PLATFORM] = MailChannel(running)  # support answers, order notices
+        channels[SMS_PLATFORM] = sms = NoticeSms(running)  # order notices by SMS (TWILIO_*)
+        channels[Channel.PUSH.value] = pusher = NoticePush(running)  # push:notice-<id>
         app.state.relay = relay = Relay(running, jobs.deliver_through(channels), list(channels))
         wakeups = Wakeups(redis, [app.state.inbox.notify, lambda keys: relay.wake()],
                           running.newsroom)
@@ -115,6 +122,8 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
                 with contextlib.suppress(Exception):
                     await stop()
             await relay.settle(5)
+            await sms.close()  # its HTTP session, once what was under way is marked
+            await pusher.close()  # its connections to push services
             await jobs.stop(tasks)
             if redis is not None:
                 await redis.aclose()
@@ -132,6 +141,7 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
     if nlu is not None:  # the chat webhooks early: a request is matched in this order
         app.include_router(telegram_router())
         app.include_router(webchat_router())
+        app.include_router(push_router())
         app.include_router(slack_router())
 
         @app.post("/nlu/parse")
@@ -146,7 +156,9 @@ def create_app(settings: Settings, shop: Shop | None = None, nlu: Understander |
             return JSONResponse((await nlu.understand(text)).to_rasa_json(text))
     app.include_router(payments_router())
     app.include_router(help_router())
-    caps = {"/webchat/": SMALL_CAP, "/nlu/": SMALL_CAP, PHOTO_PATH: MAX_UPLOAD}
+    app.include_router(notification_router())
+    caps = {"/webchat/": SMALL_CAP, "/nlu/": SMALL_CAP, "/notifications/": SMALL_CAP,
+            PHOTO_PATH: MAX_UPLOAD}
     for console in entry_points(group="chatcart.consoles"):
         app.mount(f"/{console.name}", console.load()(settings, lambda: app.state.shop))
         caps[f"/{console.name}/"] = CONSOLE_CAP

@@ -1,10 +1,11 @@
 """Background upkeep (bot/jobs.py runs it in `chatcart serve` or `chatcart worker`): unpaid
 orders past their window are cancelled (and their payment pages closed), chats idle past
-their expiry are forgotten, old webhook receipts and delivered messages are dropped, and
-so are console sign-ins left unfinished and sign-in failures long past. Shoppers nobody
-took within SUPPORT_ESCALATE_MINUTES become staff alerts; then `nudge_once` does the
-notifications' background work (core/nudges): staff alerts go out batched (a mail to
-every admin and, with SLACK_ALERTS_CHANNEL, one message there), restocks are told to the
+their expiry are forgotten, old webhook receipts, delivered messages, notification records
+and ended push subscriptions past their 90 days are dropped, and so are console sign-ins
+left unfinished, sign-in failures long past and spent preference links past their expiry.
+Shoppers nobody took within SUPPORT_ESCALATE_MINUTES become staff alerts; then `nudge_once`
+does the notifications' background work (core/nudges): staff alerts go out batched (a mail
+to every admin and, with SLACK_ALERTS_CHANNEL, one message there), restocks are told to the
 shoppers waiting for them `back_in_stock.BATCH` per transaction, and carts left for
 CART_REMINDER_HOURS are reminded of once.
 
@@ -22,6 +23,8 @@ from bot import logs
 from core.accounts import second_factor, throttle
 from core.chats import service as chats
 from core.config import Settings
+from core.notifications import links, push
+from core.notifications import service as notifications
 from core.nudges import back_in_stock, cart_reminders, staff_alerts
 from core.orders import service as orders
 from core.outbox import service as outbox
@@ -41,8 +44,11 @@ async def expire_once(shop: Shop) -> list[str]:
         await chats.purge_idle(session=session)
         await receipts.purge_old(session=session)
         await outbox.purge_sent(session=session)
+        await notifications.purge_old(session=session)
+        await push.purge_ended(session=session)
         await second_factor.purge(session=session)
         await throttle.purge(session=session)
+        await links.forget_expired(session=session)
         await back_in_stock.purge_old(session=session)
         await staff_alerts.purge_sent(session=session)
         minutes = shop.settings.support_escalate_minutes

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from functools import cached_property
@@ -11,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.keyfile import kept
 
 if TYPE_CHECKING:
     from core.support.hours import Hours
@@ -22,6 +23,9 @@ SLACK_SECRET = re.compile(r"^[A-Za-z0-9]{16,128}$")
 # A public (C...) or private (G...) channel's id, as Slack shows it under the channel's
 # name > About: not its #name, which can be renamed.
 SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{6,20}$")
+TWILIO_ACCOUNT = re.compile(r"^AC[0-9a-fA-F]{32}$")
+# A Messaging Service's SID: Twilio then picks the sender from the service's pool.
+TWILIO_SERVICE = re.compile(r"^MG[0-9a-fA-F]{32}$")
 
 
 class ConfigError(Exception):
@@ -89,6 +93,13 @@ class Settings(BaseSettings):
     paypal_webhook_id: str | None = Field(None, validation_alias="PAYPAL_WEBHOOK_ID")
     rasa_url: str | None = Field(None, validation_alias="RASA_URL")
     smtp_url: str | None = Field(None, validation_alias="SMTP_URL")
+    # SMS through Twilio (bot/notice_sms.py); all three unset: no SMS. The base URL is for
+    # tests (a double on loopback).
+    twilio_account_sid: str | None = Field(None, validation_alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str | None = Field(None, validation_alias="TWILIO_AUTH_TOKEN",
+                                          repr=False)
+    twilio_from: str | None = Field(None, validation_alias="TWILIO_FROM")
+    twilio_api_base: str | None = Field(None, validation_alias="TWILIO_API_BASE")
     # When people answer the chat (core/support/hours.py); unset: at any time.
     support_hours: str | None = Field(None, validation_alias="SUPPORT_HOURS")
     # Admins are emailed about a request nobody took for this long (0: never).
@@ -99,6 +110,12 @@ class Settings(BaseSettings):
     # Staff alerts (low stock, shoppers waiting) collect this long, then go as one summary.
     staff_alerts_batch_seconds: int = Field(60, ge=0, le=24 * 3600,
                                             validation_alias="STAFF_ALERTS_BATCH_SECONDS")
+    # Web push (core/notifications/push.py): who the push services may contact about this
+    # shop (mailto: or https:); unset: the mail sender, else the public address.
+    vapid_subject: str | None = Field(None, validation_alias="VAPID_SUBJECT")
+    # Tests only: subscriptions may name http:// and loopback or private hosts (a local
+    # push-service double). Off, a subscription may only point at a public https host.
+    push_allow_local: bool = Field(False, validation_alias="PUSH_ALLOW_LOCAL_ENDPOINTS")
 
     @field_validator("database_url")
     @classmethod
@@ -120,7 +137,9 @@ class Settings(BaseSettings):
                      "stripe_secret_key", "stripe_webhook_secret", "paypal_client_id",
                      "paypal_client_secret", "paypal_webhook_id", "smtp_url", "redis_url",
                      "slack_support_channel", "slack_alerts_channel",
-                     "support_hours", mode="before")
+                     "support_hours", "twilio_account_sid", "twilio_auth_token",
+                     "twilio_from", "twilio_api_base", "vapid_subject",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """An empty key or optional service means "not set" (docker-compose passes
@@ -261,8 +280,34 @@ class Settings(BaseSettings):
                              "then its name > About; not the #name)")
         return value.strip() if value else None
 
+    @field_validator("twilio_account_sid")
+    @classmethod
+    def _twilio_account(cls, value: str | None) -> str | None:
+        if value and not TWILIO_ACCOUNT.match(value.strip()):
+            raise ValueError("must be the Account SID from the Twilio console: AC followed "
+                             "by 32 hexadecimal digits")
+        return value.strip() if value else None
+
+    @field_validator("twilio_from")
+    @classmethod
+    def _twilio_from(cls, value: str | None) -> str | None:
+        """A number of the account in E.164, or a Messaging Service SID. Alphanumeric
+        sender ids are left out: shoppers could not answer STOP to them."""
+        if not value:
+            return None
+        if TWILIO_SERVICE.match(value.strip()):
+            return value.strip()
+        from core.notifications.phones import e164
+
+        number = e164(value.strip())
+        if number is None or not value.strip().startswith("+"):
+            raise ValueError("must be your Twilio number in international form, such as "
+                             "+14155550100, or a Messaging Service SID (MG followed by 32 "
+                             "hexadecimal digits)")
+        return number
+
     @field_validator("telegram_api_base", "slack_api_base", "stripe_api_base",
-                     "paypal_api_base", "rasa_url")
+                     "paypal_api_base", "rasa_url", "twilio_api_base")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value and not re.match(r"^https?://[^\s/]+", value):
@@ -275,6 +320,13 @@ class Settings(BaseSettings):
         if value and not re.match(r"^smtps?://[^\s/]+", value):
             raise ValueError("expected smtp://USER:PASSWORD@HOST:587 or smtps://...:465")
         return value or None
+
+    @field_validator("vapid_subject")
+    @classmethod
+    def _vapid_subject(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^(mailto:[^\s@]+@[^\s@]+|https://[^\s/]+\S*)$", value.strip()):
+            raise ValueError("expected mailto:someone@your-shop.example or https://your-shop.example")
+        return value.strip() if value else None
 
     @field_validator("slack_api_base")
     @classmethod
@@ -299,6 +351,12 @@ class Settings(BaseSettings):
         if any(paypal) and not all(paypal):
             raise ValueError("PAYPAL_WEBHOOK_ID: PayPal needs PAYPAL_CLIENT_ID, "
                              "PAYPAL_CLIENT_SECRET and PAYPAL_WEBHOOK_ID together")
+        twilio = {"TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+                  "TWILIO_AUTH_TOKEN": self.twilio_auth_token, "TWILIO_FROM": self.twilio_from}
+        if any(twilio.values()) and not all(twilio.values()):
+            missing = ", ".join(name for name, value in twilio.items() if not value)
+            raise ValueError(f"{missing.split(', ')[0]}: SMS needs TWILIO_ACCOUNT_SID, "
+                             f"TWILIO_AUTH_TOKEN and TWILIO_FROM together (missing: {missing})")
         if self.slack_app_token and not self.slack_bot_token:
             raise ValueError("SLACK_BOT_TOKEN: Socket Mode (SLACK_APP_TOKEN) needs the bot "
                              "token and signing secret too")
@@ -311,6 +369,11 @@ class Settings(BaseSettings):
                                       ("slack", self.slack_bot_token)) if on]
 
     @property
+    def sms_enabled(self) -> bool:
+        """Twilio's three settings are there (checked together at start)."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -319,23 +382,8 @@ class Settings(BaseSettings):
         """The configured key, else one generated once into the data dir and kept."""
         if self.secret_key_value:
             return self.secret_key_value
-        path = self.data_dir / "secret_key"
-        if path.exists():
-            return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        # Several processes may start at once on one data volume: each writes a candidate
-        # and links it into place; the first link wins and everyone reads the winner.
-        candidate = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        try:
-            os.link(candidate, path)
-        except FileExistsError:
-            pass
-        finally:
-            candidate.unlink()
-        return path.read_text().strip()
+        made = kept(self.data_dir / "secret_key", lambda: secrets.token_hex(32).encode())
+        return made.decode().strip()
 
     @property
     def media_dir(self) -> Path:

@@ -17,7 +17,11 @@ from core.chats.models import ChatSession
 from core.checkout.models import SavedAddress
 from core.db import Base
 from core.inventory.models import Reservation, StockAlert, StockItem
-from core.notifications.models import NotificationDelivery
+from core.notifications.models import (
+    NotificationDelivery,
+    NotificationLinkUse,
+    NotificationPreference,
+)
 from core.nudges.models import BackInStockSubscription, CartReminder, Restock, StaffAlert
 from core.orders.models import Order, OrderLine
 from core.outbox.models import OutboxMessage
@@ -36,6 +40,7 @@ __all__ = [
     "AccountToken", "AuditEvent", "BackInStockSubscription", "Base", "Cart", "CartLine",
     "CartReminder", "Category", "ChatIdentity",
     "ChatSession", "FaqEntry", "HandoffRequest", "LinkCode", "NotificationDelivery",
+    "NotificationLinkUse", "NotificationPreference",
     "Order", "OrderLine",
     "OutboxMessage", "Payment", "PendingSignIn", "Product", "ProductImage", "RecoveryCode",
     "Reservation", "Restock", "ReturnLine", "ReturnPhoto", "ReturnRequest", "SavedAddress",

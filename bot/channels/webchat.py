@@ -40,6 +40,7 @@ NO_STORE = {"Cache-Control": "no-store"}  # answers carry a token or a chat's re
 # One bubble's text at most (what a shopper may send, too): a longer reply, such as an
 # agent's long answer, comes as several bubbles, cut at a paragraph, line or word.
 TEXT_LIMIT = 4000
+PUSH_WORKER = "push-worker.js"  # web push's service worker (bot/channels/webchat_push.py)
 
 
 def render(replies: list[Reply]) -> list[dict[str, object]]:
@@ -275,9 +276,11 @@ def webchat_router() -> APIRouter:
 
     @router.get("/chat/{name}", response_model=None)
     async def asset(name: str) -> FileResponse | JSONResponse:
-        if name not in ("chat.js", "chat.css"):
+        if name not in ("chat.js", "chat.css", PUSH_WORKER):
             return _error("Not found.", 404)
         kind = "text/javascript" if name.endswith(".js") else "text/css"
-        return FileResponse(STATIC / name, media_type=kind)
+        # The push worker lives under /chat/ but must control the page at /chat itself.
+        allowed = {"Service-Worker-Allowed": "/chat"} if name == PUSH_WORKER else None
+        return FileResponse(STATIC / name, media_type=kind, headers=allowed)
 
     return router

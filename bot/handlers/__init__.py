@@ -6,12 +6,14 @@ from bot.router import Router
 
 
 def shop_router() -> Router:
+    from bot.dialogs import sms_consent
     from bot.handlers import (
         account,
         cart,
         catalog,
         checkout,
         menu,
+        notifications,
         nudges,
         orders,
         returns,
@@ -19,6 +21,7 @@ def shop_router() -> Router:
     )
 
     router = Router()
-    for module in (menu, catalog, cart, orders, support, checkout, account, returns, nudges):
+    for module in (menu, catalog, cart, orders, support, checkout, account, returns,
+                   notifications, sms_consent, nudges):
         router.include(module.router)
     return router

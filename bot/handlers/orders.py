@@ -7,7 +7,7 @@ from bot import actions, replies
 from bot.messages import Button, Reply
 from bot.router import Router
 from bot.turn import Turn
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import _
 from core.orders import service as orders
 from core.orders.models import Order
@@ -46,25 +46,42 @@ async def _tracking(turn: Turn, order: Order) -> str:
     return ""
 
 
-async def _find(turn: Turn) -> tuple[Order | None, list[Reply]]:
+async def _find(turn: Turn, by_email: bool = False) -> tuple[Order | None, list[Reply]]:
+    """The order the shopper names: their own, or (`by_email`, to look, never to change)
+    one they follow by its number plus the email given at checkout, from any chat."""
     number = turn.action.order_number if turn.action else None
+    email = turn.understood.first("email") if turn.understood is not None else None
     if number is None and turn.understood is not None:
         number = turn.understood.first("order_id")
     if number is None:
         return None, await history(turn)
+    buttons = ((Button("My orders", "orders"), Button("Menu", "menu")),)
     try:
         return await orders.find_by_number(session=turn.session, text=number,
                                            **_owner(turn)), []
-    except (NotFound, InvalidInput) as missing:
+    except InvalidInput as problem:
+        return None, [Reply(problem.message, buttons=buttons)]
+    except NotFound as missing:
         # Someone else's order looks exactly like one that does not exist.
-        return None, [Reply(missing.message, buttons=((Button("My orders", "orders"),
-                                                        Button("Menu", "menu")),))]
+        if not by_email:
+            return None, [Reply(missing.message, buttons=buttons)]
+        if email is None:
+            return None, [Reply(_("{problem} If you ordered in another chat or as a guest, "
+                                  "send the order number with the email address you gave, "
+                                  "like this: {number} ann@example.com",
+                                  problem=missing.message, number=number.upper()),
+                                buttons=buttons)]
+    try:
+        return await orders.find_for_guest(session=turn.session, text=number, email=email,
+                                           asker=turn.msg.chat.session_key), []
+    except (NotFound, Conflict) as problem:
+        return None, [Reply(problem.message, buttons=buttons)]
 
 
 @router.action("ord")
 @router.intent("order_status")
 async def status(turn: Turn) -> list[Reply]:
-    order, answer = await _find(turn)
+    order, answer = await _find(turn, by_email=True)
     if order is None:
         return answer
     lines = [f"Order {order.number}: {LABELS[order.status]}."]

@@ -158,14 +158,8 @@ async def faq(turn: Turn) -> list[Reply]:
                   links=(help_centre(turn, entry.id),))]
 
 
-TOPICS = {"notification_preferences": "your notification settings",
-          "privacy_request": "your personal data"}
-
-
-@router.intent(*TOPICS)
+@router.intent("privacy_request")
 async def not_in_chat_yet(turn: Turn) -> list[Reply]:
-    """Notification and privacy requests need a person until their own flows land."""
-    intent = turn.understood.intent if turn.understood else None
-    topic = TOPICS.get(intent or "", "that")
-    return [Reply(f"I can't change {topic} from the chat yet, but a person can help you "
-                  "with it right away.", buttons=(HUMAN,))]
+    """Privacy requests need a person until their own flow lands."""
+    return [Reply("I can't change your personal data from the chat yet, but a person can "
+                  "help you with it right away.", buttons=(HUMAN,))]

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts import notices
 from core.accounts.errors import AccountError
 from core.accounts.models import ChatIdentity, User
 from core.audit import service as audit
@@ -77,9 +78,10 @@ async def link(
         raise Conflict(AccountError.IDENTITY_LINKED_ELSEWHERE,
                        "This chat is already linked to another account; unlink it first.")
     identity.user_id = user.id
-    await audit.record(session=session, actor=actor, action="account.identity_linked",
-                       subject_type="user", subject_id=user.id,
-                       data={"platform": identity.platform, "identity_id": identity.id})
+    change = await audit.record(session=session, actor=actor, action="account.identity_linked",
+                                subject_type="user", subject_id=user.id,
+                                data={"platform": identity.platform, "identity_id": identity.id})
+    await notices.chat_linked(session, user, identity.platform, change)
     return identity
 
 
@@ -88,9 +90,13 @@ async def unlink(*, session: AsyncSession, identity: ChatIdentity, actor: Actor)
         return
     user_id = identity.user_id
     identity.user_id = None
-    await audit.record(session=session, actor=actor, action="account.identity_unlinked",
-                       subject_type="user", subject_id=user_id,
-                       data={"platform": identity.platform, "identity_id": identity.id})
+    change = await audit.record(session=session, actor=actor,
+                                action="account.identity_unlinked", subject_type="user",
+                                subject_id=user_id,
+                                data={"platform": identity.platform, "identity_id": identity.id})
+    user = await session.get(User, user_id)
+    if user is not None:
+        await notices.chat_unlinked(session, user, identity.platform, change)
 
 
 async def for_user(*, session: AsyncSession, user_id: int) -> list[ChatIdentity]:

@@ -106,11 +106,9 @@ async def _live(session: AsyncSession, identity: ChatIdentity) -> LinkCode | Non
         .order_by(LinkCode.id.desc()).limit(1))
 
 
-async def confirm(
-    *, session: AsyncSession, secret_key: str, identity: ChatIdentity, code: str,
-    chat_session_key: str, currency: str, actor: Actor,
-) -> Confirmation:
-    """Check a typed code; on success link this chat (and its cart) to the address's account."""
+async def _spend(session: AsyncSession, secret_key: str, identity: ChatIdentity, code: str
+                 ) -> LinkCode | Confirmation:
+    """The code's row, spent, when `code` is right; else what to tell the shopper."""
     row = await _live(session, identity)
     if row is None:
         return Confirmation(Outcome.SPENT)
@@ -131,6 +129,27 @@ async def confirm(
         .values(used_at=now()))
     if used.rowcount != 1:  # type: ignore[attr-defined]  # the same code typed twice at once
         return Confirmation(Outcome.SPENT)
+    return row
+
+
+async def confirm_address(*, session: AsyncSession, secret_key: str, identity: ChatIdentity,
+                          code: str) -> tuple[Confirmation, str | None]:
+    """Check a typed code and give the address it proves, linking nothing (a change of an
+    account's address, core.accounts.service.change_email, uses it)."""
+    spent = await _spend(session, secret_key, identity, code)
+    if isinstance(spent, Confirmation):
+        return spent, None
+    return Confirmation(Outcome.LINKED), spent.email
+
+
+async def confirm(
+    *, session: AsyncSession, secret_key: str, identity: ChatIdentity, code: str,
+    chat_session_key: str, currency: str, actor: Actor,
+) -> Confirmation:
+    """Check a typed code; on success link this chat (and its cart) to the address's account."""
+    row = await _spend(session, secret_key, identity, code)
+    if isinstance(row, Confirmation):
+        return row
     user, created = await _account_for(session, row.email, actor)
     if not user.is_active:
         raise Forbidden(AccountError.DISABLED, "The account for that address is disabled.")

@@ -6,7 +6,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts import passwords, tokens
+from core.accounts import notices, passwords, tokens
 from core.accounts.errors import AccountError
 from core.accounts.models import ChatIdentity, Role, TokenPurpose, User
 from core.audit import service as audit
@@ -136,8 +136,9 @@ async def reset_password(
     user.password_hash = passwords.hash_password(new_password)
     # Following a link from the inbox proves the address too.
     user.email_verified_at = user.email_verified_at or now()
-    await audit.record(session=session, actor=actor, action="account.password_reset",
-                       subject_type="user", subject_id=user.id)
+    change = await audit.record(session=session, actor=actor, action="account.password_reset",
+                                subject_type="user", subject_id=user.id)
+    await notices.password_changed(session, user, change)
     return user
 
 
@@ -155,10 +156,34 @@ async def set_role(*, session: AsyncSession, user_id: int, role: Role, actor: Ac
     if user.role != role:
         before = user.role
         user.role = role
-        await audit.record(session=session, actor=actor, action="account.role_changed",
-                           subject_type="user", subject_id=user.id,
-                           data={"from": before.value, "to": role.value})
+        change = await audit.record(session=session, actor=actor,
+                                    action="account.role_changed", subject_type="user",
+                                    subject_id=user.id,
+                                    data={"from": before.value, "to": role.value})
+        await notices.role_changed(session, user, change)
     return user
+
+
+async def change_email(*, session: AsyncSession, user: User, new_email: str,
+                       actor: Actor) -> bool:
+    """Move an account to an address its owner has just proved (a code mailed there,
+    core.accounts.link_codes.confirm_address); both addresses hear of it. Returns whether
+    anything changed."""
+    address = normalize_email(new_email)
+    if address == user.email:
+        return False
+    if user.role is not Role.CUSTOMER:
+        raise Forbidden(AccountError.ROLE_INVALID,
+                        "A staff account's address is changed by an administrator.")
+    if await get_by_email(session=session, email=address) is not None:
+        raise Conflict(AccountError.EMAIL_TAKEN,
+                       "Another account already uses that address. Link this chat to it "
+                       "instead, or choose another address.")
+    old, user.email, user.email_verified_at = user.email, address, now()
+    change = await audit.record(session=session, actor=actor, action="account.email_changed",
+                                subject_type="user", subject_id=user.id)
+    await notices.email_changed(session, user, old, change)
+    return True
 
 
 async def set_active(*, session: AsyncSession, user_id: int, active: bool, actor: Actor) -> User:

@@ -81,8 +81,14 @@ def delay(failures: int, free: int) -> timedelta:
 async def wait(*, session: AsyncSession, address: str, ip: str) -> int:
     """Seconds until an attempt for `address` from `ip` may be evaluated (0: now). The
     keys' rows stay locked until the caller's transaction ends."""
+    return await wait_for(session=session, keys=keys(address, ip))
+
+
+async def wait_for(*, session: AsyncSession, keys: list[tuple[str, int]]) -> int:
+    """The same for any guess counted under `keys` ((key, free failures), locked in that
+    order): an order number and an email typed together, say."""
     moment, longest = now(), timedelta(0)
-    for key, free in keys(address, ip):
+    for key, free in keys:
         row = await _row(session, key, lock=True)
         if row.last_failure_at is None or row.last_failure_at < moment - QUIET:
             continue
@@ -92,8 +98,12 @@ async def wait(*, session: AsyncSession, address: str, ip: str) -> int:
 
 async def failed(*, session: AsyncSession, address: str, ip: str) -> None:
     """Count a wrong password under both keys (their rows are locked by `wait`)."""
+    await failed_for(session=session, keys=keys(address, ip))
+
+
+async def failed_for(*, session: AsyncSession, keys: list[tuple[str, int]]) -> None:
     moment = now()
-    for key, _ in keys(address, ip):
+    for key, _ in keys:
         row = await _row(session, key)
         stale = row.last_failure_at is None or row.last_failure_at < moment - QUIET
         row.failures = 1 if stale else row.failures + 1

@@ -43,6 +43,19 @@ KINDS: dict[str, Kind] = {
     "order_preparing": Kind(Category.ORDERS),
     "order_shipped": Kind(Category.ORDERS),
     "order_delivered": Kind(Category.ORDERS),
+    # returns, as staff move them along
+    "return_approved": Kind(Category.ORDERS),
+    "return_refused": Kind(Category.ORDERS),
+    "return_received": Kind(Category.ORDERS),
+    "return_refunded": Kind(Category.ORDERS, urgent=True),
+    "return_refunded_earlier": Kind(Category.ORDERS, urgent=True),
+    # account and security: always sent, never held back
+    "account_chat_linked": Kind(Category.ACCOUNT, urgent=True),
+    "account_chat_unlinked": Kind(Category.ACCOUNT, urgent=True),
+    "account_email_changed": Kind(Category.ACCOUNT, urgent=True),
+    "account_password_changed": Kind(Category.ACCOUNT, urgent=True),
+    "account_role_changed": Kind(Category.ACCOUNT, urgent=True),
+    # nudges (core/nudges): asked for, or agreed to
     "back_in_stock": Kind(Category.BACK_IN_STOCK),
     "cart_reminder": Kind(Category.CART_REMINDERS),
 }

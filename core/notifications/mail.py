@@ -29,6 +29,9 @@ class Email:
     html: str | None = None        # sent as its alternative (multipart/alternative)
     message_id: str | None = None  # kept across retries, so a receiver can tell a resend
     log_body: bool = True          # False: the body quotes personal data (a receipt's address)
+    # More header fields, such as List-Unsubscribe (RFC 2369) and List-Unsubscribe-Post
+    # (RFC 8058) on mail that is not transactional.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Mailer(Protocol):
@@ -42,6 +45,8 @@ def compose(email: Email, sender: str) -> EmailMessage:
     message["Date"] = format_datetime(now())
     domain = sender.rpartition("@")[2] or "localhost"
     message["Message-ID"] = email.message_id or make_msgid(domain=domain)
+    for name, value in email.headers:
+        message[name] = value
     message.set_content(email.body)
     if email.html:
         message.add_alternative(email.html, subtype="html")

@@ -46,3 +46,31 @@ class NotificationPreference(Base):
     sms_phone_sealed: Mapped[str | None] = mapped_column(Text)
     sms_agreed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+
+class NotificationLinkUse(Base):
+    """A signed preferences link already used to save or unsubscribe (its nonce), so the
+    same link cannot change anything again. Kept until the link would have expired."""
+
+    __tablename__ = "notification_link_uses"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class PushSubscription(Base):
+    """A browser's web push subscription, made from a web chat (`chat_key` `web:<id>`).
+    The endpoint is a capability URL (whoever has it can push to that browser), so it and
+    the keys are sealed; `endpoint_digest` (keyed) finds a browser subscribing again.
+    `gone_at`: unsubscribed, or the push service said it no longer exists; nothing more
+    is sent to it and its sealed part is cleared."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_key: Mapped[str] = mapped_column(String(80), index=True)
+    endpoint_digest: Mapped[str] = mapped_column(String(40), unique=True)
+    sealed: Mapped[str | None] = mapped_column(Text)   # {endpoint, p256dh, auth}
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    gone_at: Mapped[datetime | None]

@@ -4,7 +4,8 @@
 `chat`, `sms`. A kind without a block is not sent on that channel. Every sentence in a
 template goes through `_` (core.i18n) whole, with named placeholders, in the recipient's
 language; the HTML block escapes what it quotes (`{% autoescape true %}`), the others are
-plain text. `_layout.html` wraps every mail's HTML; order mail ends with a footer.
+plain text. `_layout.html` wraps every mail's HTML; order mail ends with a footer, and
+every mail with a link to the reader's choices, put in when it is sent.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from core.notifications import sms as sms_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 PARTS = ("subject", "text", "html", "chat", "sms")
+# Where the sender puts the signed link to the reader's choices (`with_preferences_link`):
+# the link is made per recipient when the mail goes, so it is not in the sealed mail.
+PREFERENCES_SLOT = "<!-- chatcart:preferences -->"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +62,7 @@ def render(kind: str, context: dict[str, Any], locale: str | None = None) -> Ren
     if "html" in parts:
         parts["html"] = env.get_template("_layout.html").render(
             {**values, "title": parts.get("subject", ""), "body": Markup(parts["html"]),
-             "footer": footer})
+             "footer": footer, "preferences_slot": Markup(PREFERENCES_SLOT)})
     if "text" in parts and footer:
         parts["text"] += "\n\n-- \n" + footer
     if "sms" in parts:
@@ -66,3 +70,17 @@ def render(kind: str, context: dict[str, Any], locale: str | None = None) -> Ren
     if "subject" in parts:
         parts["subject"] = " ".join(parts["subject"].split())
     return Rendered(**parts)
+
+
+def with_preferences_link(text: str, html: str | None, url: str,
+                          locale: str | None = None) -> tuple[str, str | None]:
+    """The mail's text and HTML with a footer linking to the page of the reader's choices."""
+    line = _("Choose what we send you, and how: {url}", url=url, locale=locale)
+    text = f"{text}\n\n{line}" if "\n-- \n" in text else f"{text}\n\n-- \n{line}"
+    if html is not None:
+        paragraph = _environment().from_string(
+            '<p style="color: #777; font-size: 12px;"><a href="{{ url }}">{{ label }}</a></p>'
+        ).render(url=url, label=_("Choose what we send you, and how", locale=locale))
+        html = (html.replace(PREFERENCES_SLOT, paragraph, 1) if PREFERENCES_SLOT in html
+                else html.replace("</body>", paragraph + "\n</body>", 1))
+    return text, html

@@ -21,10 +21,10 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,11 +58,14 @@ def notice_chat_key(delivery_id: int, channel: Channel = Channel.EMAIL) -> str:
     return f"{channel.value}:{NOTICE_MAIL}-{delivery_id}"
 
 
-def _content(event: Event, recipient: Recipient, parts: Rendered) -> dict[str, Any]:
-    """What the channel's sender needs, sealed until it sends."""
+def _content(event: Event, recipient: Recipient, parts: Rendered,
+             holder: str | None) -> dict[str, Any]:
+    """What the channel's sender needs, sealed until it sends. Mail names whose choices it
+    was sent under, so its sender can sign the link to them (core.notifications.links)."""
     if recipient.channel is Channel.EMAIL:
         return {"to": recipient.address, "subject": parts.subject, "text": parts.text,
-                "html": parts.html, "category": kind_of(event.kind).category.value}
+                "html": parts.html, "category": kind_of(event.kind).category.value,
+                "holder": holder, "locale": recipient.locale}
     if recipient.channel is Channel.SMS:
         return {"to": recipient.address, "text": parts.sms}
     return {"to": recipient.address, "title": parts.subject, "body": parts.chat,
@@ -139,7 +142,7 @@ async def notify(*, session: AsyncSession, event: Event, recipients: Sequence[Re
             vault = session.info.get(outbox.VAULT)
             if not isinstance(vault, Vault):
                 raise RuntimeError("notify needs the shop's Vault in session.info")
-            delivery.content_sealed = vault.seal(_content(event, recipient, parts))
+            delivery.content_sealed = vault.seal(_content(event, recipient, parts, holder))
             await outbox.enqueue(session=session,
                                  chat_key=notice_chat_key(delivery.id, recipient.channel),
                                  text=parts.subject or event.kind, not_before=wait_until)
@@ -175,3 +178,15 @@ async def done(*, session: AsyncSession, delivery_id: int) -> None:
 
 
 mail_done = done
+
+KEEP = timedelta(days=90)
+
+
+async def purge_old(*, session: AsyncSession, keep: timedelta = KEEP) -> int:
+    """Forget deliveries older than `keep`: long past any replay of the event by a
+    platform or gateway (Stripe retries for 3 days, PayPal for a few), and what is left of
+    them is only a hash and a kind. A message still waiting for its channel by then has
+    been given up by the outbox long before."""
+    result = await session.execute(delete(NotificationDelivery)
+                                   .where(NotificationDelivery.created_at < now() - keep))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,6 +1,8 @@
 """What the shop tells a shopper on its own about their order, through the notification
 service (core.notifications), in the same transaction as the change itself: to the chat
-they ordered from, and by mail to the address given at checkout (a guest's too).
+they ordered from, by mail to the address given at checkout (a guest's too), by SMS
+to the number the order's holder agreed to get SMS at (core.notifications.preferences),
+and by web push to the browsers that web chat subscribed (core.notifications.push).
 
 Each notice is one event per order (with `occurrence` where one kind can happen again,
 such as a second partial refund), so a replayed webhook tells nobody twice.
@@ -17,7 +19,7 @@ from core.checkout.shipping import methods
 from core.crypto import Vault
 from core.i18n import _
 from core.money import format_amount
-from core.notifications import preferences, tracking
+from core.notifications import holders, preferences, push, tracking
 from core.notifications import service as notifications
 from core.notifications.events import Channel, Event, Recipient
 from core.orders.models import Order
@@ -61,12 +63,22 @@ def receipt(order: Order, vault: Vault) -> str:
     return "\n".join(receipt_lines(order, vault))
 
 
-def recipients(order: Order, kind: str) -> list[Recipient]:
-    """The order's chat, and the address given at checkout unless the notice is chat-only."""
+def recipients(order: Order, kind: str, sms: str | None = None) -> list[Recipient]:
+    """The order's chat, and unless the notice is chat-only the address given at checkout
+    and the agreed SMS number `sms` (the service sends SMS only for kinds with an `sms`
+    block)."""
     found = [Recipient(Channel.CHAT, order.chat_key)] if order.chat_key else []
     if order.email and kind not in CHAT_ONLY:
         found.append(Recipient(Channel.EMAIL, order.email))
+    if sms and kind not in CHAT_ONLY:
+        found.append(Recipient(Channel.SMS, sms))
     return found
+
+
+async def sms_number(session: AsyncSession, holder: str | None) -> str | None:
+    """The number the holder agreed to get SMS at; None without that yes."""
+    row = await preferences.row_of(session=session, holder=holder)
+    return preferences.sms_number(row, session.info[VAULT])
 
 
 async def _tell(session: AsyncSession, order: Order, kind: str, occurrence: str = "",
@@ -74,22 +86,24 @@ async def _tell(session: AsyncSession, order: Order, kind: str, occurrence: str 
     event = Event(kind=kind, subject=f"order:{order.id}", occurrence=occurrence,
                   context={"number": order.number, **context},
                   buttons=buttons or _buttons(order))
-    await notifications.notify(session=session, event=event,
-                               recipients=recipients(order, kind),
-                               holder=holder_of(session, order))
+    holder = holder_of(session, order)
+    found = recipients(order, kind, await sms_number(session, holder))
+    if kind not in CHAT_ONLY:  # and the browsers the order's web chat asked for news in
+        found += await push.recipients(session=session, chat_key=order.chat_key)
+    await notifications.notify(session=session, event=event, recipients=found, holder=holder)
 
 
 def holder_of(session: AsyncSession, order: Order) -> str | None:
     """Whose notification choices apply to this order's news (the account's, else the
     checkout email's, else the chat's)."""
-    return preferences.holder_for(session.info[VAULT], user_id=order.user_id,
-                                  email=order.email, chat_key=order.chat_key)
+    return holders.of_order(session.info[VAULT], order)
 
 
 async def confirmed(session: AsyncSession, order: Order, vault: Vault, *,
                     authorized: bool, test: bool = False) -> None:
     await _tell(session, order, "order_confirmed", authorized=authorized, test=test,
-                receipt=receipt_lines(order, vault))
+                receipt=receipt_lines(order, vault),
+                guest=order.email if order.user_id is None else None)
 
 
 async def payment_failed(session: AsyncSession, order: Order, occurrence: str = "") -> None:

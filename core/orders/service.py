@@ -7,12 +7,15 @@ transaction.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts import throttle
 from core.audit import service as audit
 from core.audit.actor import Actor
 from core.audit.models import AuditEvent
@@ -226,6 +229,41 @@ async def find_by_number(
     if order is None:
         raise NotFound(OrderError.NOT_FOUND, f"I can't find an order {number}.")
     return order
+
+
+GUESSES_PER_ORDER, GUESSES_PER_CHAT = 3, 10   # free wrong guesses before the slowing
+
+
+async def find_for_guest(*, session: AsyncSession, text: str, email: str,
+                         asker: str) -> Order:
+    """An order followed from any chat by its number plus the email given at checkout, as
+    a guest's receipt says. Wrong pairs are counted per order number and per asker (a
+    chat) and slowed down (core.accounts.throttle), so neither numbers nor addresses can
+    be tried in bulk; a wrong address reads exactly like a missing order."""
+    number = parse_number(text)
+    if number is None:
+        raise InvalidInput(OrderError.NUMBER_INVALID, "Order numbers look like CC-7KX3MQ.")
+    keys = [(f"order:{hashlib.sha256(number.encode()).hexdigest()}", GUESSES_PER_ORDER),
+            (f"order-asker:{hashlib.sha256(asker.encode()).hexdigest()}", GUESSES_PER_CHAT)]
+    if (seconds := await throttle.wait_for(session=session, keys=keys)) > 0:
+        raise Conflict(OrderError.LOOKUP_SLOWED,
+                      f"Too many tries: please wait {seconds} seconds and try again.")
+    order = await session.scalar(select(Order).where(Order.number == number))
+    given = email.strip().lower().encode("utf-8", "surrogatepass")
+    kept = (order.email or "").strip().lower().encode() if order is not None else b""
+    if order is None or not kept or not hmac.compare_digest(given, kept):
+        await throttle.failed_for(session=session, keys=keys)
+        raise NotFound(OrderError.NOT_FOUND, f"I can't find an order {number}.")
+    return order
+
+
+async def confirmed_in_chat(*, session: AsyncSession, chat_key: str) -> bool:
+    """Whether this chat has placed an order that was confirmed (paid or authorized): the
+    web chat offers order updates in the browser only then."""
+    confirmed = states.CAPTURED | {OrderStatus.AUTHORIZED}
+    found = await session.scalar(select(Order.id).where(
+        Order.chat_key == chat_key, Order.status.in_(confirmed)).limit(1))
+    return found is not None
 
 
 def _owned_by(user_id: int | None, identity_id: int | None) -> Any:

@@ -98,3 +98,40 @@ def test_a_slack_channel_without_the_slack_app_is_refused(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_settings(CHATCART_DATA_DIR=str(tmp_path), SLACK_ALERTS_CHANNEL="C0ALERTS01")
     assert "SLACK_ALERTS_CHANNEL" in str(caught.value) and "SLACK_BOT_TOKEN" in str(caught.value)
+
+
+TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "0a" * 16, "TWILIO_AUTH_TOKEN": "f" * 32}
+
+
+@pytest.mark.parametrize(("sender", "kept"), [
+    ("+1 (415) 555-0100", "+14155550100"),
+    ("MG" + "ab" * 16, "MG" + "ab" * 16),
+])
+def test_twilio_sends_from_a_number_in_e164_or_a_messaging_service(tmp_path, sender, kept):
+    settings = load_settings(CHATCART_DATA_DIR=str(tmp_path), TWILIO_FROM=sender, **TWILIO)
+    assert settings.sms_enabled and settings.twilio_from == kept
+    assert "f" * 32 not in repr(settings)
+
+
+@pytest.mark.parametrize(("env", "says"), [
+    ({**TWILIO, "TWILIO_FROM": "Chatcart"}, "TWILIO_FROM: must be your Twilio number"),
+    ({**TWILIO, "TWILIO_FROM": "4155550100"}, "TWILIO_FROM: must be your Twilio number"),
+    ({**TWILIO, "TWILIO_FROM": "MG123"}, "TWILIO_FROM: must be your Twilio number"),
+    ({**TWILIO, "TWILIO_FROM": "+14155550100", "TWILIO_ACCOUNT_SID": "SK" + "0" * 32},
+     "TWILIO_ACCOUNT_SID: must be the Account SID"),
+    ({"TWILIO_ACCOUNT_SID": TWILIO["TWILIO_ACCOUNT_SID"]},
+     "TWILIO_AUTH_TOKEN: SMS needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM "
+     "together (missing: TWILIO_AUTH_TOKEN, TWILIO_FROM)"),
+    ({**TWILIO, "TWILIO_FROM": "+14155550100", "TWILIO_API_BASE": "api.twilio.com"},
+     "TWILIO_API_BASE: expected an http:// or https:// URL"),
+])
+def test_bad_twilio_settings_are_refused_at_start_with_the_variable_named(tmp_path, env, says):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(CHATCART_DATA_DIR=str(tmp_path), **env)
+    assert says in str(caught.value) and "f" * 32 not in str(caught.value)
+
+
+def test_no_twilio_settings_mean_no_sms(tmp_path):
+    settings = load_settings(CHATCART_DATA_DIR=str(tmp_path), TWILIO_ACCOUNT_SID="",
+                             TWILIO_AUTH_TOKEN="", TWILIO_FROM="")
+    assert not settings.sms_enabled

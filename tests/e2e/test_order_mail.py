@@ -58,6 +58,8 @@ async def test_a_guest_gets_the_receipt_by_mail_once_and_each_update_after(clien
     assert "Ships to: Ann Lee, 12 Rue de Rivoli, 75001 Paris, France" in text
     assert "2 × Blue mug (€12.50) = €25.00</li>" in html and "<h1>" in html
     assert "+336" not in text + html  # the phone stays out of the receipt
+    follow = f"send its number with this email address, like this: {number} ann@example.com"
+    assert follow in text and follow in html  # a guest can follow it from any chat
 
     # The gateway tells us again: nobody is told twice.
     await client.post(ann.payment_path(), data={"outcome": "pay"})

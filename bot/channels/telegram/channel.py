@@ -58,7 +58,8 @@ from core.config import Settings
 log = logging.getLogger("chatcart.telegram")
 COMMANDS = [("start", "Start shopping"), ("help", "What I can do"), ("cart", "Your cart"),
             ("orders", "Your orders"), ("support", "Talk to a person"),
-            ("link", "Link this chat to your account")]
+            ("link", "Link this chat to your account"),
+            ("settings", "What we send you, and how")]
 UPDATES = ["message", "callback_query"]
 API_TIMEOUT = 20
 

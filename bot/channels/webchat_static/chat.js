@@ -73,6 +73,85 @@
       item.appendChild(row);
     }
     item.scrollIntoView({ behavior: "smooth", block: "end" });
+    if ((reply.buttons || []).some((b) => String(b.action).startsWith("ord:"))) offerPush();
+  }
+
+  // Web push: offered only once this chat has a confirmed order (the server says so), as
+  // a button in the chat; the browser's permission prompt comes only from its click.
+  const PUSH_KEY = "chatcart-push";
+  let pushChecking = false;
+  const pushPossible = () => "serviceWorker" in navigator && "PushManager" in window
+    && "Notification" in window && Notification.permission !== "denied"
+    && localStorage.getItem(PUSH_KEY) !== "on";
+
+  async function offerPush() {
+    if (pushChecking || !session || !pushPossible()) return;
+    pushChecking = true;
+    try {
+      const response = await fetch("/webchat/api/push/key", {
+        headers: { "X-Chat-Session": session }, cache: "no-store",
+      });
+      const answer = response.ok ? await response.json() : {};
+      if (answer.offer && answer.key && !document.getElementById("push-offer")) {
+        showPushOffer(answer.key);
+        return;  // offered once per page
+      }
+    } catch (error) {
+      // no offer this time; the next order news asks again
+    }
+    pushChecking = false;
+  }
+
+  function showPushOffer(key) {
+    const item = bubble("bot");
+    const why = document.createElement("p");
+    why.textContent = "I can tell you when your order moves on, even with this page closed.";
+    item.appendChild(why);
+    const row = document.createElement("div");
+    row.className = "buttons";
+    const b = document.createElement("button");
+    b.type = "button";
+    b.id = "push-offer";
+    b.textContent = "Get order updates in this browser";
+    b.addEventListener("click", () => {
+      b.disabled = true;
+      subscribePush(key).then((said) => {
+        item.remove();
+        render({ text: said });
+      });
+    });
+    row.appendChild(b);
+    item.appendChild(row);
+    item.scrollIntoView({ behavior: "smooth", block: "end" });
+  }
+
+  function keyBytes(text) {
+    const raw = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+    return Uint8Array.from(raw, (ch) => ch.charCodeAt(0));
+  }
+
+  async function subscribePush(key) {
+    try {
+      if (await Notification.requestPermission() !== "granted") {
+        return "No problem: updates keep coming here in the chat.";
+      }
+      const registration = await navigator.serviceWorker.register(
+        "/chat/push-worker.js", { scope: "/chat" });
+      await navigator.serviceWorker.ready;
+      const subscription = await registration.pushManager.subscribe({
+        userVisibleOnly: true, applicationServerKey: keyBytes(key),
+      });
+      const response = await fetch("/webchat/api/push", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Chat-Session": session },
+        body: JSON.stringify(subscription.toJSON()),
+      });
+      if (!response.ok) return "This browser can't get order updates from the shop.";
+      localStorage.setItem(PUSH_KEY, "on");
+      return "Done: this browser will tell you when your order moves on.";
+    } catch (error) {
+      return "This browser can't get order updates from the shop.";
+    }
   }
 
   // One message at a time, in order: each waits for the answer before it, which also

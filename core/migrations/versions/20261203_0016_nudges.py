@@ -1,7 +1,7 @@
 """nudges: back-in-stock subscriptions and restocks, cart reminders, batched staff alerts
 
 Revision ID: 20261203_0016
-Revises: 20261203_0013
+Revises: 20261203_0015
 Create Date: 2026-12-03 17:30:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '20261203_0016'
-down_revision: str | None = '20261203_0013'
+down_revision: str | None = '20261203_0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

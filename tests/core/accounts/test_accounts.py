@@ -232,3 +232,29 @@ async def test_last_seen_is_written_at_most_every_few_minutes(shop):
         later = await identities.identify(session=session, platform="web",
                                           platform_user_id="seen-0001")
         assert later.last_seen_at > first
+
+
+async def test_an_address_taken_or_a_staff_account_is_not_moved_and_nobody_is_told(shop):
+    from sqlalchemy import func, select
+
+    from core.notifications.models import NotificationDelivery
+
+    async with shop.transaction() as session:
+        ann = await factories.user(session, "ann@example.com")
+        await factories.user(session, "bo@example.com")
+        staff = await factories.user(session, "sam@example.com", role=Role.SUPPORT)
+    async with shop.transaction() as session:
+        ann = await accounts.get(session=session, user_id=ann.id)
+        with pytest.raises(Conflict, match="Another account already uses that address"):
+            await accounts.change_email(session=session, user=ann, new_email="BO@example.com",
+                                        actor=ADMIN)
+        staff = await accounts.get(session=session, user_id=staff.id)
+        with pytest.raises(Forbidden, match="changed by an administrator"):
+            await accounts.change_email(session=session, user=staff,
+                                        new_email="sam2@example.com", actor=ADMIN)
+        assert not await accounts.change_email(session=session, user=ann,
+                                               new_email="Ann@Example.com", actor=ADMIN)
+        assert (ann.email, staff.email) == ("ann@example.com", "sam@example.com")
+        assert await session.scalar(select(func.count()).select_from(NotificationDelivery)
+                                    .where(NotificationDelivery.kind
+                                           == "account_email_changed")) == 0

@@ -35,6 +35,9 @@ MAILED = ["order_confirmed", "order_payment_failed", "order_preparing", "order_s
 CONTEXT = {"authorized": False, "test": False, "receipt": ["• 1 × <Mug> & co"],
            "refunded": None, "amount": "€1.00", "carrier": "<DHL>", "tracking": "JD1",
            "tracking_url": "https://t.example/?a=1&b=2",
+           # returns and accounts
+           "order": "CC-7KX3MQ", "instructions": "<b>1 Dock Road</b>", "reason": "Used",
+           "platform": "Telegram", "new": "a•••@example.org", "role": "support",
            # nudges (core/nudges): back in stock, cart reminder
            "name": "<Mug> & co", "price": "€16.00", "link": "https://shop.example/chat",
            "count": 2, "names": "<Mug> & co", "total": "€32.00"}

@@ -88,3 +88,26 @@ async def test_a_channel_the_event_has_no_words_for_is_skipped(shop):
     assert await _tell(shop, recipients=sms) == []  # no SMS channel yet
     async with shop.sessions() as session:
         assert await session.scalar(select(func.count(NotificationDelivery.id))) == 1
+
+
+async def test_deliveries_past_their_90_days_are_forgotten_and_recent_ones_kept(shop):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from core.clock import now
+    from core.notifications.models import NotificationDelivery
+
+    old = Event(kind="order_preparing", subject="order:1", context={"number": "CC-7KX3MQ"})
+    new = Event(kind="order_preparing", subject="order:2", context={"number": "CC-7KX3MP"})
+    to = [Recipient(Channel.CHAT, "web:abc")]
+    async with shop.transaction() as session:
+        (first,) = await notifications.notify(session=session, event=old, recipients=to)
+        await notifications.notify(session=session, event=new, recipients=to)
+        await session.execute(update(NotificationDelivery)
+                              .where(NotificationDelivery.id == first.id)
+                              .values(created_at=now() - timedelta(days=91)))
+    async with shop.transaction() as session:
+        assert await notifications.purge_old(session=session) == 1
+        assert [d.subject for d in await session.scalars(select(NotificationDelivery))] == [
+            "order:2"]

@@ -1,5 +1,6 @@
-"""Order news through the notification service: the chat and the checkout address each
-hear of every update once, however often the gateway repeats itself."""
+"""Order news through the notification service: the chat and the checkout address (and
+the number agreed to for SMS) each hear of every update once, however often the gateway
+repeats itself."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from sqlalchemy import select
 
 from core.audit.actor import Actor
 from core.carts import service as carts
+from core.clock import now
+from core.notifications import preferences
 from core.notifications.models import NotificationDelivery
+from core.orders import notices
 from core.orders import service as orders
 from core.orders.states import OrderStatus
 from core.payments import service as payments
@@ -68,3 +72,25 @@ async def test_each_update_reaches_the_chat_and_the_checkout_address_once(shop):
     for kind, times in (("order_confirmed", 1), ("order_preparing", 1),
                         ("order_refunded", 2), ("order_shipped", 1), ("order_delivered", 1)):
         assert told[(kind, "chat")] == times and told[(kind, "email")] == times, kind
+
+
+async def test_a_holder_who_agreed_to_sms_hears_by_sms_once_until_they_withdraw(shop):
+    holder = preferences.holder_for(shop.vault, email="ann@example.com")
+    async with shop.transaction() as session:
+        await preferences.agree_to_sms(session=session, holder=holder,
+                                       phone_e164="+33612345678", vault=shop.vault,
+                                       actor=SYSTEM, at=now())
+    order_id, gateways = await _paid_twice(shop)
+    assert (await _told(shop))[("order_confirmed", "sms")] == 1
+    async with shop.transaction() as session:
+        order = await orders.get(session=session, order_id=order_id)
+        assert notices.holder_of(session, order) == holder
+        await orders.advance(session=session, order=order, to=OrderStatus.PROCESSING,
+                             actor=SYSTEM)
+        await preferences.agree_to_sms(session=session, holder=holder, phone_e164=None,
+                                       vault=shop.vault, actor=SYSTEM, at=now())
+        await payments.ship(session=session, order=order, gateways=gateways, actor=SYSTEM,
+                            carrier="DHL", tracking_number="JD1")
+    told = await _told(shop)
+    assert told[("order_preparing", "sms")] == 1 and told[("order_shipped", "sms")] == 0
+    assert told[("order_shipped", "email")] == 1

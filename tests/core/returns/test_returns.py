@@ -278,3 +278,39 @@ async def test_a_return_partly_refunded_by_hand_refunds_only_the_rest(shop):
         assert next(line.refunded_quantity for line in order.lines if line.id == mug) == bought
         given = order.refunded_minor - before
         assert given > 0 and ret.refunded_minor > given, "the rest now, the earlier counted"
+
+
+async def test_each_step_of_a_return_is_mailed_to_the_order_address_once(shop):
+    """Returns go through the notification service: the chat as before, plus a mail per
+    step to the checkout address, with the staff's words escaped in the HTML part."""
+    from core.notifications import service as notifications
+    from core.notifications.models import NotificationDelivery
+
+    order_id, gateways, mug, _ = await _sent(shop)
+    async with shop.transaction() as session:
+        order = await orders.get(session=session, order_id=order_id)
+        order.email = "Ann@Example.com"
+    return_id = await _ask(shop, order_id, {mug: 1})
+    for _ in range(2):  # a double click tells nobody twice
+        async with shop.transaction() as session:
+            await returns.approve(session=session, return_id=return_id, actor=SYSTEM,
+                                  instructions="Send to <b>1 Dock Road</b>.", vault=shop.vault)
+    async with shop.transaction() as session:
+        await returns.receive(session=session, return_id=return_id, restock=False,
+                              actor=SYSTEM)
+    async with shop.transaction() as session:
+        mails = list(await session.scalars(select(NotificationDelivery).where(
+            NotificationDelivery.subject == f"return:{return_id}",
+            NotificationDelivery.channel == "email").order_by(NotificationDelivery.id)))
+        assert [m.kind for m in mails] == ["return_approved", "return_received"]
+        mail = await notifications.sealed_for(session=session, delivery_id=mails[0].id,
+                                              vault=shop.vault)
+        assert mail is not None and mail["to"] == "Ann@Example.com"
+        assert mail["subject"].startswith("Your return RT-") and "approved" in mail["subject"]
+        assert "Send to <b>1 Dock Road</b>." in mail["text"]
+        assert "Send to &lt;b&gt;1 Dock Road&lt;/b&gt;." in mail["html"]
+        chat = [outbox.opened(m.payload, shop.vault)["text"] for m in await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.chat_key == "web:abc")
+            .order_by(OutboxMessage.id))]
+        assert chat[0].startswith("Good news: your return RT-")
+        assert chat[0].endswith("How to send the items back:\nSend to <b>1 Dock Road</b>.")
