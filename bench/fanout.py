@@ -13,8 +13,8 @@ memory (ru_maxrss, and its growth over the enqueue). Telegram is paced at its pe
 second, which would make 5,000 chats take 170 s whatever the code does. The run waits at
 most `WAIT` seconds from the restock for deliveries, and says how many arrived.
 
-`python -m bench.fanout [--subscribers N] [--postgres]`; `make bench` runs it on SQLite
-(PostgreSQL doubles the run's time, so it is asked for).
+`python -m bench.fanout [--subscribers N] [--backend sqlite|postgresql|both]`; `make bench`
+runs it on SQLite (PostgreSQL doubles the run's time, so it is asked for).
 """
 
 from __future__ import annotations
@@ -159,11 +159,13 @@ async def measure(database_url: str, folder: Path, subscribers: int = SUBSCRIBER
     }
 
 
-async def run(subscribers: int = SUBSCRIBERS, postgres: bool = True) -> dict[str, float]:
+async def run(subscribers: int = SUBSCRIBERS, postgres: bool = True,
+              sqlite: bool = True) -> dict[str, float]:
     figures: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as folder:
-        figures |= await measure(f"sqlite+aiosqlite:///{folder}/fanout.db", Path(folder),
-                                 subscribers)
+    if sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            figures |= await measure(f"sqlite+aiosqlite:///{folder}/fanout.db", Path(folder),
+                                     subscribers)
     if postgres and servers.postgres_available() is None:
         with tempfile.TemporaryDirectory() as folder, servers.PostgresServer() as server:
             figures |= await measure(server.create_database("fanout"), Path(folder),
@@ -192,6 +194,7 @@ def table(figures: dict[str, float]) -> str:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=SUBSCRIBERS)
-    parser.add_argument("--postgres", action="store_true", help="PostgreSQL too")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite")
     options = parser.parse_args()
-    print(table(asyncio.run(run(options.subscribers, options.postgres))))
+    print(table(asyncio.run(run(options.subscribers, postgres=options.backend != "sqlite",
+                                sqlite=options.backend != "postgresql"))))
