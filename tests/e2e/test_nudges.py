@@ -5,6 +5,7 @@ called directly: no sleeps."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from core.inventory import service as inventory
 from tests.conftest import make_settings
 from tests.e2e.checkout_steps import place
 from tests.e2e.conftest import served
+from tests.e2e.platforms import keyboard_labels
 from tests.e2e.webchat import Shopper
 
 ADMIN = Actor.system("test")
@@ -121,3 +123,30 @@ async def test_a_shopper_who_bought_gets_no_reminder(client):
     await _age_carts(client)
     await sweeper.nudge_once(client.shop)
     assert not [text for text in await _told(carl) if "left" in text]
+
+
+async def test_in_telegram_too_a_sold_out_card_asks_and_the_restock_is_told_once(
+        platforms):
+    shop = platforms.shop
+    async with shop.sessions() as session:
+        mug = int(await session.scalar(select(Product.id).where(
+            Product.name == "Speckled latte mug")))
+    ann = platforms.telegram_user()
+    await ann.say("/start")
+    sent = await ann.say("show me the speckled latte mug")
+    assert any("Tell me when it's back" in keyboard_labels(call) for call in sent), \
+        [call.text for call in sent]
+    sent = await ann.press("Tell me when it's back")
+    assert "I'll tell you here as soon as Speckled latte mug is back" in sent[0].text
+    async with shop.transaction() as session:
+        await inventory.adjust(session=session, product_id=mug, delta=4, reason="delivery",
+                               actor=ADMIN)
+    before = len(ann.mine())
+    await sweeper.nudge_once(shop)
+    await sweeper.nudge_once(shop)
+
+    def told() -> list[str]:
+        return [call.text for call in ann.mine()[before:] if "back in stock" in call.text]
+    await platforms.telegram.wait_for(told)
+    await asyncio.sleep(0.3)
+    assert len(told()) == 1
