@@ -66,8 +66,8 @@ async def expire_once(shop: Shop) -> list[str]:
 
 
 async def nudge_once(shop: Shop, max_batches: int = 100) -> dict[str, int]:
-    """One round of nudges and staff alerts; each step in its own transaction(s), so one
-    that fails leaves the others done. Returns what each step did."""
+    """One round of nudges and staff alerts, each step in its own transaction(s): what a
+    failing step leaves undone waits for the next round. Returns what each step did."""
     settings, chat_url = shop.settings, f"{shop.settings.base_url}/chat"
     done = {"alerts": 0, "back_in_stock": 0, "cart_reminders": 0}
     async with shop.transaction() as session:
