@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import uvloop
 
-from bench import core_ops, floor, nlu, scale, support_relay, telegram, wal, webchat
+from bench import core_ops, fanout, floor, nlu, scale, support_relay, telegram, wal, webchat
 from bot.nlu.embedded import build_embedded
 from bot.nlu.rasa_evaluate import RasaUnavailable
 from bot.pipeline import Understander
@@ -69,6 +69,7 @@ def main() -> None:
         wal_sizes = served(wal.measure(trained))
         ratio, bot, bare, ratios = against_floor(trained)
     wide = asyncio.run(scale.measure()) or {}
+    fan = served(fanout.run(postgres=False))
     print(f"\nNLU parse (demo catalog): p50 {language['nlu_p50_ms']:.2f} ms, "
           f"p99 {language['nlu_p99_ms']:.2f} ms, {language['nlu_parses_per_s']:.0f}/s, "
           f"accuracy {language['nlu_accuracy']:.3f} on the held-back split")
@@ -92,6 +93,7 @@ def main() -> None:
           f"p99 {bare['floor_p99_ms']:.1f} ms")
     print(wal.table(wal_sizes))
     print(support_relay.table(relay))
+    print(fanout.table(fan))
     if wide:
         print(f"Telegram webhook turns on PostgreSQL + Redis, 2 serve processes and a worker "
               f"(real HTTP, {wide['scale_turns']:.0f} turns, {2 * telegram.SHOPPERS} shoppers): "
@@ -116,6 +118,7 @@ def main() -> None:
         **rasa,
         **chat,
         **relay,
+        **fan,
         **wal_sizes,
         **bot,
         **figures,

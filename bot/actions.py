@@ -25,6 +25,8 @@ VERBS: dict[str, int] = {
     "ord": 0,      # order number follows as text: ord:CC-7KX3MQ
     "repay": 0,    # a new payment link for an unpaid order: repay:CC-7KX3MQ
     "pick": 1,     # answer to "which one?": product id
+    "bis": 1,      # "Tell me when it's back": product id
+    "remind": 1,   # cart reminders: yes (1) or no (0)
     # checkout
     "coaddr": 1,   # ship to a saved address (its id; 0: a new one)
     "cobill": 1,   # billing the same as shipping (1) or another (0)

@@ -7,6 +7,7 @@ from bot.messages import Button, ProductCard, Reply
 from core.carts.totals import CartView
 from core.catalog.models import Product
 from core.catalog.search import Page
+from core.i18n import _
 from core.money import format_amount
 
 MENU_ROW = (Button("Menu", "menu"), Button("Cart", "cart"))
@@ -62,6 +63,8 @@ def product_card(product: Product, available: int, image_url: str | None) -> Rep
     buttons: list[tuple[Button, ...]] = []
     if available > 0:
         buttons.append((Button("Add to cart", actions.encode("add", product.id, 1)),))
+    else:
+        buttons.append((Button(_("Tell me when it's back"), actions.encode("bis", product.id)),))
     buttons.append(MENU_ROW)
     card = ProductCard(product.id, product.name, price, stock_text(available),
                        product.description, image_url)

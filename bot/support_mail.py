@@ -4,8 +4,9 @@
   online (core.support.conversations.agent_reply), so it reaches the shopper even when
   the chat is closed or gone. The address is kept sealed on the request and opened only
   here, as the mail goes out.
-- `email:staff-<user id>`: shoppers nobody took in time (conversations.escalate), to each
-  active admin; the address is read here, so a deactivated admin gets nothing.
+- `email:alerts-<user id>`: a batch of staff alerts (core.nudges.staff_alerts: low stock,
+  shoppers nobody took in time), to each active admin; the address is read here, so a
+  deactivated admin gets nothing. `email:staff-<user id>` is the older form of it.
 
 The durable outbox retries a failed send like any channel's.
 """
@@ -20,6 +21,7 @@ from bot.messages import Reply
 from core.accounts.models import Role, User
 from core.i18n import _
 from core.notifications.mail import Email
+from core.nudges.staff_alerts import ALERTS_MAIL
 from core.shop import Shop
 from core.support import conversations
 from core.support.conversations import STAFF_MAIL, TICKET_MAIL
@@ -34,7 +36,7 @@ class SupportMail:
 
     async def send(self, chat_id: str, answers: list[Reply]) -> Outcome:
         kind, _sep, number = chat_id.partition("-")
-        if kind not in (TICKET_MAIL, STAFF_MAIL) or not number.isdigit():
+        if kind not in (TICKET_MAIL, STAFF_MAIL, ALERTS_MAIL) or not number.isdigit():
             return Outcome.UNDELIVERABLE
         async with self.shop.sessions() as session:
             if kind == TICKET_MAIL:
@@ -45,7 +47,8 @@ class SupportMail:
                 admin = await session.get(User, int(number))
                 address = admin.email if admin is not None and admin.is_active \
                     and admin.role is Role.ADMIN else None
-                subject = _("Shoppers are waiting for a person")
+                subject = (_("Alerts from your shop") if kind == ALERTS_MAIL
+                           else _("Shoppers are waiting for a person"))
         if not address:
             return Outcome.UNDELIVERABLE
         body = "\n\n".join(answer.text for answer in answers)

@@ -3,8 +3,11 @@ orders past their window are cancelled (and their payment pages closed), chats i
 their expiry are forgotten, old webhook receipts, delivered messages, notification records
 and ended push subscriptions past their 90 days are dropped, and so are console sign-ins
 left unfinished, sign-in failures long past and spent preference links past their expiry.
-Shoppers nobody took within SUPPORT_ESCALATE_MINUTES are announced once each, through the
-outbox: a mail to every admin and, with SLACK_ALERTS_CHANNEL, an alert there.
+Shoppers nobody took within SUPPORT_ESCALATE_MINUTES become staff alerts; then `nudge_once`
+does the notifications' background work (core/nudges): staff alerts go out batched (a mail
+to every admin and, with SLACK_ALERTS_CHANNEL, one message there), restocks are told to the
+shoppers waiting for them `back_in_stock.BATCH` per transaction, and carts left for
+CART_REMINDER_HOURS are reminded of once.
 
 Safe with several processes: the expiry is idempotent (conditional updates).
 """
@@ -22,6 +25,7 @@ from core.chats import service as chats
 from core.config import Settings
 from core.notifications import links, push
 from core.notifications import service as notifications
+from core.nudges import back_in_stock, cart_reminders, staff_alerts
 from core.orders import service as orders
 from core.outbox import service as outbox
 from core.payments import service as payments
@@ -45,11 +49,11 @@ async def expire_once(shop: Shop) -> list[str]:
         await second_factor.purge(session=session)
         await throttle.purge(session=session)
         await links.forget_expired(session=session)
+        await back_in_stock.purge_old(session=session)
+        await staff_alerts.purge_sent(session=session)
         minutes = shop.settings.support_escalate_minutes
         waiting = await conversations.escalate(
-            session=session, older_than=timedelta(minutes=minutes),
-            console_url=f"{shop.settings.base_url}/admin/handoffs",
-            alert_key=alerts_key(shop.settings)) if minutes else []
+            session=session, older_than=timedelta(minutes=minutes)) if minutes else []
     for order_id in ids:  # after the expiry committed: a slow gateway can't hold it up
         async with shop.transaction() as session:
             await payments.close_open(session=session, order_id=order_id,
@@ -59,6 +63,31 @@ async def expire_once(shop: Shop) -> list[str]:
     if waiting:
         logs.event(log, "support.escalated", handoffs=",".join(map(str, waiting)))
     return numbers
+
+
+async def nudge_once(shop: Shop, max_batches: int = 100) -> dict[str, int]:
+    """One round of nudges and staff alerts, each step in its own transaction(s): what a
+    failing step leaves undone waits for the next round. Returns what each step did."""
+    settings, chat_url = shop.settings, f"{shop.settings.base_url}/chat"
+    done = {"alerts": 0, "back_in_stock": 0, "cart_reminders": 0}
+    async with shop.transaction() as session:
+        done["alerts"] = await staff_alerts.send_due(
+            session=session, window=timedelta(seconds=settings.staff_alerts_batch_seconds),
+            alert_key=alerts_key(settings), console_url=f"{settings.base_url}/admin")
+    for _round in range(max_batches):  # a big list: many small transactions
+        async with shop.transaction() as session:
+            taken = await back_in_stock.tell_waiting(session=session, chat_url=chat_url)
+        if not taken:
+            break
+        done["back_in_stock"] += taken
+    if settings.cart_reminder_hours:
+        async with shop.transaction() as session:
+            done["cart_reminders"] = await cart_reminders.remind_due(
+                session=session, older_than=timedelta(hours=settings.cart_reminder_hours),
+                vault=shop.vault, chat_url=chat_url)
+    if any(done.values()):
+        logs.event(log, "nudges.sent", **done)
+    return done
 
 
 def alerts_key(settings: Settings) -> str | None:
@@ -75,6 +104,7 @@ async def run_forever(shop: Shop, interval: float,
     while True:
         try:
             await expire_once(shop)
+            await nudge_once(shop)
             if beat is not None:
                 beat()
         except asyncio.CancelledError:

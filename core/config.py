@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     # Admins are emailed about a request nobody took for this long (0: never).
     support_escalate_minutes: int = Field(10, ge=0, le=7 * 24 * 60,
                                           validation_alias="SUPPORT_ESCALATE_MINUTES")
+    # A cart left untouched this long is reminded of once, to shoppers who agreed (0: never).
+    cart_reminder_hours: int = Field(24, ge=0, le=90 * 24, validation_alias="CART_REMINDER_HOURS")
+    # Staff alerts (low stock, shoppers waiting) collect this long, then go as one summary.
+    staff_alerts_batch_seconds: int = Field(60, ge=0, le=24 * 3600,
+                                            validation_alias="STAFF_ALERTS_BATCH_SECONDS")
     # Web push (core/notifications/push.py): who the push services may contact about this
     # shop (mailto: or https:); unset: the mail sender, else the public address.
     vapid_subject: str | None = Field(None, validation_alias="VAPID_SUBJECT")

@@ -22,6 +22,7 @@ from core.notifications.models import (
     NotificationLinkUse,
     NotificationPreference,
 )
+from core.nudges.models import BackInStockSubscription, CartReminder, Restock, StaffAlert
 from core.orders.models import Order, OrderLine
 from core.outbox.models import OutboxMessage
 from core.payments.models import Payment
@@ -36,12 +37,14 @@ from core.support.models import (
 from core.webhooks.models import WebhookReceipt
 
 __all__ = [
-    "AccountToken", "AuditEvent", "Base", "Cart", "CartLine", "Category", "ChatIdentity",
+    "AccountToken", "AuditEvent", "BackInStockSubscription", "Base", "Cart", "CartLine",
+    "CartReminder", "Category", "ChatIdentity",
     "ChatSession", "FaqEntry", "HandoffRequest", "LinkCode", "NotificationDelivery",
     "NotificationLinkUse", "NotificationPreference",
     "Order", "OrderLine",
     "OutboxMessage", "Payment", "PendingSignIn", "Product", "ProductImage", "RecoveryCode",
-    "Reservation", "ReturnLine", "ReturnPhoto", "ReturnRequest", "SavedAddress",
-    "SavedReply", "SignInThrottle", "StaffPresence", "StaffSession", "StockAlert",
+    "Reservation", "Restock", "ReturnLine", "ReturnPhoto", "ReturnRequest", "SavedAddress",
+    "SavedReply", "SignInThrottle", "StaffAlert", "StaffPresence", "StaffSession",
+    "StockAlert",
     "StockItem", "SupportMessage", "User", "WebhookReceipt",
 ]

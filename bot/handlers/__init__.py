@@ -14,6 +14,7 @@ def shop_router() -> Router:
         checkout,
         menu,
         notifications,
+        nudges,
         orders,
         returns,
         support,
@@ -21,6 +22,6 @@ def shop_router() -> Router:
 
     router = Router()
     for module in (menu, catalog, cart, orders, support, checkout, account, returns,
-                   notifications, sms_consent):
+                   notifications, sms_consent, nudges):
         router.include(module.router)
     return router

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import replies
 from bot.dialogs import references
 from bot.handlers.catalog import show_product, which_one
+from bot.handlers.nudges import with_reminder_offer
 from bot.messages import Reply
 from bot.router import Router
 from bot.turn import Turn
@@ -45,7 +46,8 @@ async def add(turn: Turn, product_id: int, quantity: int) -> list[Reply]:
     turn.state.slots = {}
     line = view.line(product_id)
     name = line.name if line else await _name(turn, product_id)
-    return [replies.cart(view, note=f"Added {quantity} × {name}.")]
+    return [await with_reminder_offer(turn, replies.cart(view, note=f"Added {quantity} × {name}."),
+                                      view)]
 
 
 async def set_quantity(turn: Turn, product_id: int, quantity: int) -> list[Reply]:
@@ -155,4 +157,5 @@ async def remove_by_text(turn: Turn) -> list[Reply]:
 @router.action("cart")
 @router.intent("view_cart")
 async def view_cart(turn: Turn) -> list[Reply]:
-    return [replies.cart(await carts.view(session=turn.session, cart=await turn.cart()))]
+    view = await carts.view(session=turn.session, cart=await turn.cart())
+    return [await with_reminder_offer(turn, replies.cart(view), view)]

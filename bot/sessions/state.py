@@ -17,6 +17,7 @@ class ChatState:
     turn: int = 0
     misunderstood: int = 0                  # text not understood, in a row
     recent: str | None = None               # the last turns, sealed (core/support/context.py)
+    reminder_offered: bool = False          # cart reminders were offered in this chat
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as they are, for saving at once (`asdict` deep-copied every one, on

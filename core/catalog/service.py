@@ -274,7 +274,7 @@ async def create_product(
                            low_stock_threshold=low_stock_threshold)
     session.add(stock_item)
     await session.flush()
-    await inventory.watch_threshold(session, stock_item)
+    await inventory.watch_threshold(session, stock_item, announce=False)
     await audit.record(session=session, actor=actor, action="product.created",
                        subject_type="product", subject_id=product.id,
                        data={"sku": sku, "price_minor": price_minor, "stock": stock})

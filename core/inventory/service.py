@@ -18,6 +18,7 @@ from core.clock import now
 from core.errors import Conflict, InvalidInput
 from core.inventory.errors import InventoryError, shortage_message
 from core.inventory.models import Reservation, ReservationStatus, StockAlert, StockItem
+from core.nudges import back_in_stock, staff_alerts
 from core.orders.models import Order
 
 
@@ -44,11 +45,17 @@ async def _change(
         on_hand=StockItem.on_hand + on_hand, reserved=StockItem.reserved + reserved,
         updated_at=now(),
     ).returning(StockItem).execution_options(synchronize_session="fetch")
-    return (await session.execute(statement)).scalar_one_or_none()
+    item = (await session.execute(statement)).scalar_one_or_none()
+    if item is not None and item.available > 0 >= item.available - (on_hand - reserved):
+        await back_in_stock.restocked(session, item)  # none to some: those waiting hear
+    return item
 
 
-async def watch_threshold(session: AsyncSession, item: StockItem) -> None:
-    """Open an alert when available stock is at or below the threshold; close it above."""
+async def watch_threshold(session: AsyncSession, item: StockItem, *,
+                          announce: bool = True) -> None:
+    """Open an alert when available stock is at or below the threshold; close it above.
+    Staff are told of a crossing (batched: core.nudges.staff_alerts) unless `announce` is
+    off: a product just created low was set so by whoever created it."""
     open_alert = await session.scalar(
         select(StockAlert).where(StockAlert.product_id == item.product_id,
                                  StockAlert.resolved_at.is_(None)))
@@ -56,6 +63,8 @@ async def watch_threshold(session: AsyncSession, item: StockItem) -> None:
     if low and open_alert is None:
         session.add(StockAlert(product_id=item.product_id, available=item.available,
                                threshold=item.low_stock_threshold))
+        if announce:
+            await staff_alerts.low_stock(session=session, product_id=item.product_id)
         await audit.record(session=session, actor=Actor.system(), action="stock.low",
                            subject_type="product", subject_id=item.product_id,
                            data={"available": item.available,

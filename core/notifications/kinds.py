@@ -55,6 +55,9 @@ KINDS: dict[str, Kind] = {
     "account_email_changed": Kind(Category.ACCOUNT, urgent=True),
     "account_password_changed": Kind(Category.ACCOUNT, urgent=True),
     "account_role_changed": Kind(Category.ACCOUNT, urgent=True),
+    # nudges (core/nudges): asked for, or agreed to
+    "back_in_stock": Kind(Category.BACK_IN_STOCK),
+    "cart_reminder": Kind(Category.CART_REMINDERS),
 }
 
 

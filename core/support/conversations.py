@@ -29,6 +29,7 @@ from core.clock import now
 from core.crypto import Vault
 from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import _
+from core.nudges import staff_alerts
 from core.outbox import service as outbox
 from core.support.errors import SupportError
 from core.support.models import (
@@ -557,35 +558,17 @@ def staff_mail_key(user_id: int) -> str:
     return f"{EMAIL_PLATFORM}:{STAFF_MAIL}-{user_id}"
 
 
-async def escalate(*, session: AsyncSession, older_than: timedelta, console_url: str,
-                   alert_key: str | None = None) -> list[int]:
+async def escalate(*, session: AsyncSession, older_than: timedelta) -> list[int]:
     """Waiting requests nobody took within `older_than`: each is marked (`escalated_at`)
-    and staff are told in the same transaction, through the outbox, so each request is
-    announced once however many sweepers run, and a failed send is retried: a mail to
-    every active admin (`staff_mail_key`), and an alert per request to `alert_key` (a chat
-    the bot side names, such as its alerts channel). Returns the ids marked."""
+    and a staff alert recorded in the same transaction, so each request is announced once
+    however many sweepers run; core.nudges.staff_alerts sends the alerts batched, to the
+    alerts channel and every active admin. Returns the ids marked."""
     rows = list(await session.scalars(
         select(HandoffRequest).where(HandoffRequest.status == HandoffStatus.OPEN,
                                      HandoffRequest.escalated_at.is_(None),
                                      HandoffRequest.created_at <= now() - older_than)
         .order_by(HandoffRequest.id).limit(50).with_for_update(skip_locked=True)))
-    if not rows:
-        return []
-    minutes = int(older_than.total_seconds() // 60)
     for request in rows:
         request.escalated_at = now()
-        if alert_key:
-            await outbox.enqueue(session=session, chat_key=alert_key, text=_(
-                "A shopper has been waiting for a person for more than {minutes} minutes "
-                "(conversation {number}); nobody has taken it yet. Answer in the console: "
-                "{link}", minutes=minutes, number=request.id,
-                link=f"{console_url}/{request.id}"))
-    body = _("{count} shopper(s) have waited more than {minutes} minutes for a person and "
-             "nobody has taken them yet (conversations {numbers}). Answer them in the "
-             "console: {link}", count=len(rows), minutes=minutes,
-             numbers=", ".join(str(request.id) for request in rows), link=console_url)
-    admins = await session.scalars(select(User.id).where(
-        User.is_active, User.role == Role.ADMIN).order_by(User.id))
-    for admin_id in admins:
-        await outbox.enqueue(session=session, chat_key=staff_mail_key(admin_id), text=body)
+        await staff_alerts.shopper_waiting(session=session, handoff_id=request.id)
     return [request.id for request in rows]

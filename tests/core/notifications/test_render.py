@@ -37,7 +37,10 @@ CONTEXT = {"authorized": False, "test": False, "receipt": ["• 1 × <Mug> & co"
            "tracking_url": "https://t.example/?a=1&b=2",
            # returns and accounts
            "order": "CC-7KX3MQ", "instructions": "<b>1 Dock Road</b>", "reason": "Used",
-           "platform": "Telegram", "new": "a•••@example.org", "role": "support"}
+           "platform": "Telegram", "new": "a•••@example.org", "role": "support",
+           # nudges (core/nudges): back in stock, cart reminder
+           "name": "<Mug> & co", "price": "€16.00", "link": "https://shop.example/chat",
+           "count": 2, "names": "<Mug> & co", "total": "€32.00"}
 
 
 @pytest.mark.parametrize(("kind", "context", "words"), CHAT)
