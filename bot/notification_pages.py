@@ -12,6 +12,8 @@ site CSP allows none inline); bodies are read within SMALL_CAP and their fields 
 
 from __future__ import annotations
 
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -90,13 +92,35 @@ def _not_found(locale: str | None, shop: Shop) -> HTMLResponse:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    """The posted form's fields, each at most 100 characters, at most 40 of them."""
+    """The posted form's fields, each at most 100 characters, at most 40 of them: urlencoded
+    or multipart/form-data (RFC 8058 asks one-click senders for the latter)."""
     raw = await read_body(request, SMALL_CAP)
+    kind = request.headers.get("content-type", "")
+    if kind.lower().startswith("multipart/form-data"):
+        return _multipart(kind, raw)
     try:
         fields = parse_qs(raw.decode("utf-8"), max_num_fields=40, keep_blank_values=True)
     except (UnicodeDecodeError, ValueError):
         raise BadBody(400, "The form could not be read.") from None
     return {name[:100]: values[0][:100] for name, values in fields.items()}
+
+
+def _multipart(content_type: str, raw: bytes) -> dict[str, str]:
+    """A small multipart/form-data body's text fields, read with the standard library's
+    MIME parser (the body is already bounded by SMALL_CAP)."""
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n" + raw)
+    if not message.is_multipart():
+        raise BadBody(400, "The form could not be read.")
+    fields: dict[str, str] = {}
+    for part in list(message.iter_parts())[:40]:
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or part.get_filename() is not None:
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            fields.setdefault(name[:100], payload.decode("utf-8", "replace").strip()[:100])
+    return fields
 
 
 def _wanted(form: dict[str, str], choices: Choices) -> dict[tuple[Category, Channel], bool]:

@@ -55,7 +55,7 @@ async def _find(turn: Turn, by_email: bool = False) -> tuple[Order | None, list[
         number = turn.understood.first("order_id")
     if number is None:
         return None, await history(turn)
-    buttons = ((Button("My orders", "orders"), Button("Menu", "menu")),)
+    buttons = ((Button(_("My orders"), "orders"), Button(_("Menu"), "menu")),)
     try:
         return await orders.find_by_number(session=turn.session, text=number,
                                            **_owner(turn)), []
@@ -66,16 +66,21 @@ async def _find(turn: Turn, by_email: bool = False) -> tuple[Order | None, list[
         if not by_email:
             return None, [Reply(missing.message, buttons=buttons)]
         if email is None:
-            return None, [Reply(_("{problem} If you ordered in another chat or as a guest, "
-                                  "send the order number with the email address you gave, "
-                                  "like this: {number} ann@example.com",
-                                  problem=missing.message, number=number.upper()),
+            return None, [Reply(_("I can't find an order {number}. If you ordered in another "
+                                  "chat or as a guest, send the order number with the email "
+                                  "address you gave, like this: {number} ann@example.com",
+                                  number=missing.details.get("number", number.upper())),
                                 buttons=buttons)]
     try:
         return await orders.find_for_guest(session=turn.session, text=number, email=email,
                                            asker=turn.msg.chat.session_key), []
-    except (NotFound, Conflict) as problem:
-        return None, [Reply(problem.message, buttons=buttons)]
+    except NotFound as problem:
+        return None, [Reply(_("I can't find an order {number}.",
+                              number=problem.details.get("number", number.upper())),
+                            buttons=buttons)]
+    except Conflict as slowed:
+        return None, [Reply(_("Too many tries: please wait {seconds} seconds and try again.",
+                              seconds=slowed.details.get("seconds", 60)), buttons=buttons)]
 
 
 @router.action("ord")

@@ -18,17 +18,11 @@ from core.accounts.models import User
 from core.audit.models import AuditEvent
 from core.notifications import service as notifications
 from core.notifications.events import Channel, Event, Recipient
-from core.notifications.phones import masked
+from core.notifications.mail import masked_address
 from core.notifications.preferences import holder_for
 from core.outbox.service import VAULT
 
 PLATFORMS = {"telegram": "Telegram", "slack": "Slack", "web": "web", "terminal": "terminal"}
-
-
-def masked_email(address: str) -> str:
-    """`a•••@example.com`: recognisable to its owner, not a copy of it."""
-    name, _, domain = address.partition("@")
-    return f"{name[:1]}•••@{domain}" if domain else masked(address)
 
 
 async def _tell(session: AsyncSession, user: User, kind: str, change: AuditEvent,
@@ -60,7 +54,7 @@ async def email_changed(session: AsyncSession, user: User, old_email: str,
     """Told to both addresses: the old one is where the owner hears of a change they did
     not make."""
     await _tell(session, user, "account_email_changed", change, also=old_email,
-                new=masked_email(user.email))
+                new=masked_address(user.email))
 
 
 async def password_changed(session: AsyncSession, user: User, change: AuditEvent) -> None:

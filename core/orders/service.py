@@ -227,43 +227,40 @@ async def find_by_number(
         query = query.where(_owned_by(user_id, identity_id))
     order = await session.scalar(query)
     if order is None:
-        raise NotFound(OrderError.NOT_FOUND, f"I can't find an order {number}.")
+        raise NotFound(OrderError.NOT_FOUND, f"I can't find an order {number}.",
+                       number=number)
     return order
 
 
-GUESSES_PER_ORDER, GUESSES_PER_CHAT = 3, 10   # free wrong guesses before the slowing
+GUESSES_PER_PAIR, GUESSES_PER_ASKER = 3, 10   # free wrong guesses before the slowing
 
 
 async def find_for_guest(*, session: AsyncSession, text: str, email: str,
                          asker: str) -> Order:
     """An order followed from any chat by its number plus the email given at checkout, as
-    a guest's receipt says. Wrong pairs are counted per order number and per asker (a
-    chat) and slowed down (core.accounts.throttle), so neither numbers nor addresses can
-    be tried in bulk; a wrong address reads exactly like a missing order."""
+    a guest's receipt says. Wrong pairs are counted per pair and per asker (a chat) and
+    slowed down (core.accounts.throttle), so addresses cannot be tried in bulk; the order
+    number alone is no key, so guessing at someone's order never locks its owner out. A
+    wrong address reads exactly like a missing order."""
     number = parse_number(text)
     if number is None:
         raise InvalidInput(OrderError.NUMBER_INVALID, "Order numbers look like CC-7KX3MQ.")
-    keys = [(f"order:{hashlib.sha256(number.encode()).hexdigest()}", GUESSES_PER_ORDER),
-            (f"order-asker:{hashlib.sha256(asker.encode()).hexdigest()}", GUESSES_PER_CHAT)]
+    given = email.strip().lower()
+    pair = hashlib.sha256(f"{number}|{given}".encode("utf-8", "surrogatepass")).hexdigest()
+    keys = [(f"order-pair:{pair}", GUESSES_PER_PAIR),
+            (f"order-asker:{hashlib.sha256(asker.encode()).hexdigest()}", GUESSES_PER_ASKER)]
     if (seconds := await throttle.wait_for(session=session, keys=keys)) > 0:
         raise Conflict(OrderError.LOOKUP_SLOWED,
-                      f"Too many tries: please wait {seconds} seconds and try again.")
+                       f"Too many tries: please wait {seconds} seconds and try again.",
+                       seconds=seconds)
     order = await session.scalar(select(Order).where(Order.number == number))
-    given = email.strip().lower().encode("utf-8", "surrogatepass")
-    kept = (order.email or "").strip().lower().encode() if order is not None else b""
-    if order is None or not kept or not hmac.compare_digest(given, kept):
+    kept = (order.email or "").strip().lower() if order is not None else ""
+    if order is None or not kept or not hmac.compare_digest(
+            given.encode("utf-8", "surrogatepass"), kept.encode()):
         await throttle.failed_for(session=session, keys=keys)
-        raise NotFound(OrderError.NOT_FOUND, f"I can't find an order {number}.")
+        raise NotFound(OrderError.NOT_FOUND, f"I can't find an order {number}.",
+                       number=number)
     return order
-
-
-async def confirmed_in_chat(*, session: AsyncSession, chat_key: str) -> bool:
-    """Whether this chat has placed an order that was confirmed (paid or authorized): the
-    web chat offers order updates in the browser only then."""
-    confirmed = states.CAPTURED | {OrderStatus.AUTHORIZED}
-    found = await session.scalar(select(Order.id).where(
-        Order.chat_key == chat_key, Order.status.in_(confirmed)).limit(1))
-    return found is not None
 
 
 def _owned_by(user_id: int | None, identity_id: int | None) -> Any:
