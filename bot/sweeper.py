@@ -48,22 +48,21 @@ from core.webhooks import receipts
 log = logging.getLogger("chatcart.sweeper")
 T = TypeVar("T")
 PURGE_CHUNKS = 20   # chunks per purge and sweep: 100,000 rows; the rest go next sweep
-# Purges of tables without a bound on their size: chunked, each chunk its own transaction.
-CHUNKED: dict[str, Callable[..., Awaitable[int]]] = {
-    "notifications.purge_old": notifications.purge_old,
-    "links.forget_expired": links.forget_expired,
-    "push.purge_ended": push.purge_ended,
-    "back_in_stock.purge_old": back_in_stock.purge_old,
-    "staff_alerts.purge_sent": staff_alerts.purge_sent,
-}
-# The others, each in one transaction.
-PURGES: dict[str, Callable[..., Awaitable[int]]] = {
-    "chats.purge_idle": chats.purge_idle,
-    "receipts.purge_old": receipts.purge_old,
-    "outbox.purge_sent": outbox.purge_sent,
-    "second_factor.purge": second_factor.purge,
-    "throttle.purge": throttle.purge,
-}
+Purge = Callable[..., Awaitable[int]]
+
+
+def purges() -> tuple[dict[str, Purge], dict[str, Purge]]:
+    """The purges done in one transaction each, and those of tables with no bound on their
+    size, done in chunks (each chunk its own transaction)."""
+    whole = {"chats.purge_idle": chats.purge_idle, "receipts.purge_old": receipts.purge_old,
+             "outbox.purge_sent": outbox.purge_sent, "second_factor.purge": second_factor.purge,
+             "throttle.purge": throttle.purge}
+    chunked = {"notifications.purge_old": notifications.purge_old,
+               "links.forget_expired": links.forget_expired,
+               "push.purge_ended": push.purge_ended,
+               "back_in_stock.purge_old": back_in_stock.purge_old,
+               "staff_alerts.purge_sent": staff_alerts.purge_sent}
+    return whole, chunked
 
 
 def step_failed(step: str, error: BaseException) -> None:
@@ -88,9 +87,10 @@ async def step(shop: Shop, name: str, work: Callable[[AsyncSession], Awaitable[T
 async def purge_once(shop: Shop) -> dict[str, int]:
     """Every purge, each on its own; returns how many rows each dropped."""
     dropped: dict[str, int] = {}
-    for name, purge in PURGES.items():
+    whole, chunked = purges()
+    for name, purge in whole.items():
         dropped[name] = await step(shop, name, lambda s, purge=purge: purge(session=s)) or 0
-    for name, purge in CHUNKED.items():
+    for name, purge in chunked.items():
         dropped[name] = 0
         for _chunk in range(PURGE_CHUNKS):
             went = await step(shop, name,
