@@ -13,8 +13,9 @@ Each step runs in its own transaction inside its own `try`: a step that raises i
 (`sweeper.step_failed step=<name> error=<type>`, no message, which may quote a row) and
 the next step goes on, so a failing purge or nudge never undoes the unpaid-order expiry
 (alone in its transaction) nor stops the other steps, and the worker's heartbeat still
-beats. Big purges go in chunks of core.db.PURGE_CHUNK rows, each its own short
-transaction (SQLite's write lock is held for one chunk), up to PURGE_CHUNKS a sweep.
+beats (it stops only when the expiry itself fails: the database is down, say). Big
+purges go in chunks of core.db.PURGE_CHUNK rows, each its own short transaction (SQLite's
+write lock is held for one chunk), up to PURGE_CHUNKS a sweep.
 
 Safe with several processes: the expiry is idempotent (conditional updates).
 """
