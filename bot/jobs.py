@@ -84,8 +84,9 @@ async def run_worker(settings: Settings, sweep_seconds: float = 30.0,
                      limits: Limits | None = None, stopping: asyncio.Event | None = None,
                      heartbeat: Path | None = None, settle_heap: bool = False) -> None:
     """`chatcart worker`: the jobs alone, until SIGTERM/SIGINT (or `stopping` is set).
-    `heartbeat` is touched after every sweep that worked while the relay's rounds work
-    too, for a health check to watch; `settle_heap` once started (bot/heap.py)."""
+    `heartbeat` is touched after every sweep whose unpaid-order expiry worked (a failing
+    purge or nudge step is logged and skipped: bot/sweeper.py) while the relay's rounds
+    work too, for a health check to watch; `settle_heap` once started (bot/heap.py)."""
     from bot.wakeups import Wakeups
 
     stopping = stopping or asyncio.Event()
@@ -105,7 +106,7 @@ async def run_worker(settings: Settings, sweep_seconds: float = 30.0,
     shop.commit_listeners.append(wakeups.committed)
     slack = channels.get("slack")
     desk = getattr(slack, "open_desk", lambda shop: None)(shop)
-    def beat() -> None:  # after a sweep that worked, and only while the relay works too
+    def beat() -> None:  # after a sweep whose expiry worked, only while the relay works too
         if heartbeat is not None and relay.healthy:
             heartbeat.touch()
     tasks = [*start(shop, relay, sweep_seconds, beat),

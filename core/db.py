@@ -13,7 +13,19 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData, Table, event
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    Delete,
+    Enum,
+    MetaData,
+    Table,
+    delete,
+    event,
+    select,
+)
+from sqlalchemy import inspect as inspect_model
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
@@ -61,6 +73,20 @@ def str_enum(enum: type[StrEnum], length: int = 24) -> Enum:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+PURGE_CHUNK = 5000   # rows per purge statement: SQLite's write lock is held for one chunk
+
+
+def bounded_delete(model: type[Base], *where: ColumnElement[bool],
+                   limit: int = PURGE_CHUNK) -> Delete:
+    """DELETE of at most `limit` rows of `model` matching `where` (by primary key, through a
+    subquery with LIMIT, on SQLite and PostgreSQL alike): a purge of millions of rows goes
+    a chunk per statement, each in its own short transaction (bot/sweeper.py)."""
+    key = inspect_model(model).primary_key[0]
+    return (delete(model).where(key.in_(select(key).where(*where).limit(limit)
+                                        .scalar_subquery()))
+            .execution_options(synchronize_session=False))
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:

@@ -35,6 +35,18 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         await connection.run_sync(_upgrade, revision)
 
 
+def _downgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Take the database back to `revision` (each migration's `downgrade`)."""
+    async with engine.begin() as connection:
+        await connection.run_sync(_downgrade, revision)
+
+
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None

@@ -19,11 +19,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import now
+from core.db import PURGE_CHUNK, bounded_delete
 from core.notifications.kinds import TRANSACTIONAL, Category
 from core.notifications.models import NotificationLinkUse
 
@@ -127,8 +128,9 @@ async def use(*, session: AsyncSession, link: Link) -> bool:
     return True
 
 
-async def forget_expired(*, session: AsyncSession) -> int:
-    """Spent links past their expiry cannot be read again anyway: their nonces can go."""
-    result = await session.execute(delete(NotificationLinkUse)
-                                   .where(NotificationLinkUse.expires_at < now()))
+async def forget_expired(*, session: AsyncSession, limit: int = PURGE_CHUNK) -> int:
+    """Spent links past their expiry cannot be read again anyway: their nonces can go,
+    at most `limit` a call."""
+    result = await session.execute(bounded_delete(
+        NotificationLinkUse, NotificationLinkUse.expires_at < now(), limit=limit))
     return int(getattr(result, "rowcount", 0) or 0)

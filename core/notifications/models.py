@@ -25,7 +25,7 @@ class NotificationDelivery(Base):
     channel: Mapped[str] = mapped_column(String(8))      # "email", "chat"
     # The rendered mail (to, subject, text, html), sealed: the sender opens it as it goes.
     content_sealed: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now, index=True)   # the purge
 
 
 class NotificationPreference(Base):
@@ -55,7 +55,7 @@ class NotificationLinkUse(Base):
     __tablename__ = "notification_link_uses"
 
     nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)   # the purge
     used_at: Mapped[datetime] = mapped_column(default=now)
 
 
@@ -73,4 +73,4 @@ class PushSubscription(Base):
     endpoint_digest: Mapped[str] = mapped_column(String(40), unique=True)
     sealed: Mapped[str | None] = mapped_column(Text)   # {endpoint, p256dh, auth}
     created_at: Mapped[datetime] = mapped_column(default=now)
-    gone_at: Mapped[datetime | None]
+    gone_at: Mapped[datetime | None] = mapped_column(index=True)   # the purge

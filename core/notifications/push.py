@@ -24,13 +24,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import service as audit
 from core.audit.actor import Actor
 from core.clock import now
 from core.crypto import Vault
+from core.db import PURGE_CHUNK, bounded_delete
 from core.notifications.events import Channel, Recipient
 from core.notifications.models import PushSubscription
 from core.notifications.service import KEEP
@@ -201,10 +202,12 @@ async def gone(*, session: AsyncSession, subscription_id: int, reason: str) -> N
                        subject_id=row.id, data={"reason": reason[:80]})
 
 
-async def purge_ended(*, session: AsyncSession, keep: timedelta = KEEP) -> int:
+async def purge_ended(*, session: AsyncSession, keep: timedelta = KEEP,
+                      limit: int = PURGE_CHUNK) -> int:
     """Forget subscriptions ended longer ago than `keep` (the sweeper's upkeep): by then the
     deliveries naming them are forgotten too (core.notifications.service.purge_old), so
-    an id a database hands out again can meet no old delivery key."""
-    result = await session.execute(delete(PushSubscription).where(
-        PushSubscription.gone_at.is_not(None), PushSubscription.gone_at < now() - keep))
+    an id a database hands out again can meet no old delivery key. At most `limit` a call."""
+    result = await session.execute(bounded_delete(
+        PushSubscription, PushSubscription.gone_at.is_not(None),
+        PushSubscription.gone_at < now() - keep, limit=limit))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

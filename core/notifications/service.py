@@ -24,12 +24,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import now
 from core.crypto import Vault
+from core.db import PURGE_CHUNK, bounded_delete
 from core.notifications import preferences
 from core.notifications.events import Channel, Event, Recipient
 from core.notifications.kinds import kind_of
@@ -182,11 +183,13 @@ mail_done = done
 KEEP = timedelta(days=90)
 
 
-async def purge_old(*, session: AsyncSession, keep: timedelta = KEEP) -> int:
+async def purge_old(*, session: AsyncSession, keep: timedelta = KEEP,
+                    limit: int = PURGE_CHUNK) -> int:
     """Forget deliveries older than `keep`: long past any replay of the event by a
     platform or gateway (Stripe retries for 3 days, PayPal for a few), and what is left of
     them is only a hash and a kind. A message still waiting for its channel by then has
-    been given up by the outbox long before."""
-    result = await session.execute(delete(NotificationDelivery)
-                                   .where(NotificationDelivery.created_at < now() - keep))
+    been given up by the outbox long before. At most `limit` rows a call (the sweeper
+    calls again while a whole chunk went)."""
+    result = await session.execute(bounded_delete(
+        NotificationDelivery, NotificationDelivery.created_at < now() - keep, limit=limit))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

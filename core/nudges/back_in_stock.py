@@ -11,13 +11,19 @@ Each subscriber gets ONE `notify` with subject `product:<id>` and occurrence the
 so a replayed batch reaches nobody twice; the subscription is then fulfilled, and a later
 restock tells only those who asked again. The holder's choices (BACK_IN_STOCK on the
 channel) are read by `notify`, as for every notice.
+
+A batch that raises (a product name its template cannot render, a bad row) is undone, the
+restock counts the attempt and waits RETRY_AFTER, so the restocks after it are told
+meanwhile; after GIVE_UP failed attempts it is given up (done, logged once) and its
+subscribers still waiting wait for the next restock.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +32,7 @@ from core.audit import service as audit
 from core.audit.actor import Actor
 from core.catalog.models import Product
 from core.clock import now
+from core.db import PURGE_CHUNK, bounded_delete
 from core.inventory.models import StockItem
 from core.money import format_amount
 from core.notifications.events import Channel, Event, Recipient
@@ -35,6 +42,10 @@ from core.nudges.models import BackInStockSubscription, Restock
 KIND = "back_in_stock"
 KEEP = timedelta(days=90)   # told subscriptions and done restocks, then they go
 BATCH = 25    # subscribers per transaction: on SQLite it holds the one write lock (~10 ms each)
+GIVE_UP = 5   # failed batches before a restock is given up
+RETRY_AFTER = timedelta(minutes=1)   # a failed restock waits this long (a sweep or two)
+
+log = logging.getLogger("chatcart.nudges")
 
 
 async def subscribe(*, session: AsyncSession, product_id: int, holder: str,
@@ -90,14 +101,37 @@ def _recipients(row: BackInStockSubscription, users: dict[int, User]) -> list[Re
 
 
 async def tell_waiting(*, session: AsyncSession, chat_url: str, batch: int = BATCH) -> int:
-    """Tell up to `batch` subscribers of the oldest restock not yet done; returns how many
-    were taken (0: nothing left to do). Safe with several processes: the restock row is
-    locked for the batch (SKIP LOCKED on PostgreSQL; SQLite has one writer)."""
-    restock = await session.scalar(select(Restock).where(Restock.done_at.is_(None))
-                                   .order_by(Restock.id).limit(1)
-                                   .with_for_update(skip_locked=True))
+    """Tell up to `batch` subscribers of the oldest restock not yet done (and not waiting
+    after a failure); returns how many were taken (0: nothing left to do; a failed batch
+    counts 1, so the caller goes on to the next restock). Safe with several processes: the
+    restock row is locked for the batch (SKIP LOCKED on PostgreSQL; SQLite has one
+    writer)."""
+    moment = now()
+    restock = await session.scalar(
+        select(Restock).where(Restock.done_at.is_(None),
+                              or_(Restock.retry_at.is_(None), Restock.retry_at <= moment))
+        .order_by(Restock.id).limit(1).with_for_update(skip_locked=True))
     if restock is None:
         return 0
+    restock_id, product_id = restock.id, restock.product_id
+    try:
+        async with session.begin_nested():   # a failing batch is undone, not the attempt
+            return await _tell(session, restock, chat_url, batch)
+    except Exception as error:  # noqa: BLE001 - counted and logged; never holds the queue
+        await session.refresh(restock)
+        restock.attempts += 1
+        if restock.attempts >= GIVE_UP:
+            restock.done_at = now()
+            log.error("back_in_stock.gave_up restock=%s product=%s attempts=%s error=%s",
+                      restock_id, product_id, restock.attempts, type(error).__name__)
+        else:
+            restock.retry_at = now() + RETRY_AFTER
+            log.warning("back_in_stock.failed restock=%s product=%s attempts=%s error=%s",
+                        restock_id, product_id, restock.attempts, type(error).__name__)
+        return 1
+
+
+async def _tell(session: AsyncSession, restock: Restock, chat_url: str, batch: int) -> int:
     product = await session.get(Product, restock.product_id)
     stock = await session.get(StockItem, restock.product_id)
     if product is None or not product.is_active or stock is None or stock.available <= 0:
@@ -126,11 +160,13 @@ async def tell_waiting(*, session: AsyncSession, chat_url: str, batch: int = BAT
     return len(rows)
 
 
-async def purge_old(*, session: AsyncSession) -> int:
+async def purge_old(*, session: AsyncSession, limit: int = PURGE_CHUNK) -> int:
     """Subscriptions told and restocks done more than KEEP ago go (a replay that late
-    finds the delivery rows of core.notifications, kept apart)."""
+    finds the delivery rows of core.notifications, kept apart), at most `limit` of each
+    a call."""
     cutoff = now() - KEEP
-    told = await session.execute(delete(BackInStockSubscription).where(
-        BackInStockSubscription.fulfilled_at < cutoff))
-    done = await session.execute(delete(Restock).where(Restock.done_at < cutoff))
+    told = await session.execute(bounded_delete(
+        BackInStockSubscription, BackInStockSubscription.fulfilled_at < cutoff, limit=limit))
+    done = await session.execute(bounded_delete(Restock, Restock.done_at < cutoff,
+                                                limit=limit))
     return int(told.rowcount or 0) + int(done.rowcount or 0)  # type: ignore[attr-defined]

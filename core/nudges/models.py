@@ -29,7 +29,7 @@ class BackInStockSubscription(Base):
     # A signed-in shopper is also mailed, at the account's address as it is then.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=now)
-    fulfilled_at: Mapped[datetime | None]
+    fulfilled_at: Mapped[datetime | None] = mapped_column(index=True)   # the purge
     restock_id: Mapped[int | None]                        # the restock that told it
 
 
@@ -44,6 +44,11 @@ class Restock(Base):
     available: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=now)
     done_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Batches that failed (core.nudges.back_in_stock.tell_waiting): a restock failing again
+    # and again is given up after GIVE_UP, and waits until `retry_at` in between, so it
+    # never holds up the restocks after it.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    retry_at: Mapped[datetime | None]
 
 
 class CartReminder(Base):

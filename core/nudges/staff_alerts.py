@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import Role, User
 from core.catalog.models import Product
 from core.clock import now
+from core.db import PURGE_CHUNK, bounded_delete
 from core.i18n import _
 from core.nudges.models import StaffAlert
 from core.outbox import service as outbox
@@ -105,6 +106,8 @@ async def send_due(*, session: AsyncSession, window: timedelta, alert_key: str |
     return len(alerts)
 
 
-async def purge_sent(*, session: AsyncSession) -> int:
-    result = await session.execute(delete(StaffAlert).where(StaffAlert.sent_at < now() - KEEP))
+async def purge_sent(*, session: AsyncSession, limit: int = PURGE_CHUNK) -> int:
+    """Alerts sent more than KEEP ago go, at most `limit` a call."""
+    result = await session.execute(bounded_delete(
+        StaffAlert, StaffAlert.sent_at < now() - KEEP, limit=limit))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,11 +1,15 @@
 """Back in stock: one subscription per shopper and product, a restock recorded on any stock
-path that goes from none to some, and each waiting shopper told once, in batches."""
+path that goes from none to some, and each waiting shopper told once, in batches; a restock
+whose batch keeps failing never holds up the ones after it."""
 
-from sqlalchemy import func, select
+import logging
+
+from sqlalchemy import func, select, update
 
 from core.audit.actor import Actor
 from core.inventory import service as inventory
 from core.notifications import preferences
+from core.notifications import service as notifications
 from core.notifications.events import Channel
 from core.notifications.kinds import Category
 from core.notifications.models import NotificationDelivery
@@ -128,3 +132,42 @@ async def test_sold_out_again_before_the_round_they_keep_waiting(shop):
     while await _round(shop):
         pass
     assert await _chats(shop) == ["web:ann"]
+
+
+async def test_a_restock_whose_batch_keeps_failing_is_given_up_and_the_next_one_is_told(
+        shop, monkeypatch, caplog):
+    mug = await _sold_out(shop)
+    async with shop.transaction() as session:
+        vase = (await factories.product(session, name="Tall vase", stock=0)).id
+    real = notifications.render
+
+    def render(kind, context, locale=None):
+        if context.get("name") == "Speckled mug":
+            raise ValueError("the template cannot render this product")
+        return real(kind, context, locale)
+
+    monkeypatch.setattr(notifications, "render", render)
+    await _ask(shop, mug, "web:ann")
+    await _ask(shop, vase, "web:bob")
+    await _stock(shop, mug, 1)    # the older restock: its batch raises
+    await _stock(shop, vase, 1)
+    caplog.set_level(logging.WARNING, "chatcart.nudges")
+    for attempt in range(1, back_in_stock.GIVE_UP + 1):
+        while await _round(shop):
+            pass
+        assert await _chats(shop) == ["web:bob"], "the vase is told the first time round"
+        async with shop.transaction() as session:
+            failing = await session.scalar(select(Restock).where(Restock.product_id == mug))
+            assert failing.attempts == attempt
+            assert (failing.done_at is None) is (attempt < back_in_stock.GIVE_UP)
+            await session.execute(update(Restock).values(retry_at=None))  # time passes
+    assert await _round(shop) == 0, "given up: no more tries"
+    gave_up = [r.getMessage() for r in caplog.records if "back_in_stock.gave_up" in r.getMessage()]
+    assert len(gave_up) == 1 and "ValueError" in gave_up[0]
+    assert "web:ann" not in caplog.text
+    async with shop.sessions() as session:
+        ann = await session.scalar(select(BackInStockSubscription)
+                                   .where(BackInStockSubscription.product_id == mug))
+        assert ann.fulfilled_at is None, "still waiting: the next restock tells her"
+        assert await session.scalar(select(func.count()).select_from(NotificationDelivery)
+                                    .where(NotificationDelivery.subject == f"product:{mug}")) == 0
