@@ -75,10 +75,12 @@ def recipients(order: Order, kind: str, sms: str | None = None) -> list[Recipien
     return found
 
 
-async def sms_number(session: AsyncSession, holder: str | None) -> str | None:
-    """The number the holder agreed to get SMS at; None without that yes."""
-    row = await preferences.row_of(session=session, holder=holder)
-    return preferences.sms_number(row, session.info[VAULT])
+async def sms_number(session: AsyncSession, holders: str | list[str] | None) -> str | None:
+    """The number the first of the holders that agreed to get SMS agreed to; None
+    without a yes."""
+    found = await preferences.agreed_numbers(session=session, holder=holders,
+                                             vault=session.info[VAULT])
+    return found[0] if found else None
 
 
 async def _tell(session: AsyncSession, order: Order, kind: str, occurrence: str = "",
@@ -93,9 +95,9 @@ async def _tell(session: AsyncSession, order: Order, kind: str, occurrence: str 
     await notifications.notify(session=session, event=event, recipients=found, holder=holder)
 
 
-def holder_of(session: AsyncSession, order: Order) -> str | None:
-    """Whose notification choices apply to this order's news (the account's, else the
-    checkout email's, else the chat's)."""
+def holder_of(session: AsyncSession, order: Order) -> list[str]:
+    """Whose notification choices apply to this order's news (`holders.of_order`: the
+    account's, else the guest's chat's and checkout email's, combined)."""
     return holders.of_order(session.info[VAULT], order)
 
 
