@@ -49,9 +49,9 @@ async def _ordered(client, ann: Shopper, *, agree: bool) -> Order:
     number = ann.text.split("Order ")[1].split(" ")[0]
     async with client.shop.transaction() as session:
         order = await session.scalar(select(Order).where(Order.number == number))
-        if agree:  # what the chat's consent step does (core.notifications.preferences)
+        if agree:  # what the chat's consent step does: on the chat's own holder
             await preferences.agree_to_sms(
-                session=session, holder=notices.holder_of(session, order), phone_e164=PHONE,
+                session=session, holder=notices.holder_of(session, order)[0], phone_e164=PHONE,
                 vault=client.shop.vault, actor=Actor.system("test"), at=now())
         return order
 
