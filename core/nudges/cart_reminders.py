@@ -69,7 +69,9 @@ async def remind_due(*, session: AsyncSession, older_than: timedelta, vault: Vau
         told = False
         holder = holders.of_chat_key(vault, user_id=cart.user_id, chat_key=cart.session_key)
         choices = await preferences.choices_of(session=session, holder=holder)
-        if preferences.not_before(moment, choices, urgent=kind_of(KIND).urgent) is not None:
+        kind = kind_of(KIND)
+        if (preferences.allowed(kind.category, channel_for(cart.user_id), choices)
+                and preferences.not_before(moment, choices, urgent=kind.urgent) is not None):
             continue   # quiet hours: the first sweep after them decides, the cart read again
         recipient = await _recipient(session, cart)
         if recipient is not None:
