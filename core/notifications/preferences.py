@@ -8,6 +8,8 @@ back what is not urgent until they end, in the shopper's own time zone.
 Whose choices: `holder_for` names an account (`user:<id>`), else a guest's order email
 (`email:<keyed digest>`), else a chat with neither (`chat:<keyed digest>`). The digests
 are keyed with the shop's secret, so the table holds no address a dictionary could undo.
+Which holder a chat or an order reads is
+core.notifications.holders' to say; several are read as one by `Choices.combined`.
 Every change is audited.
 """
 
