@@ -1,9 +1,9 @@
 """What the shop tells a shopper on its own about their order, through the notification
 service (core.notifications), in the same transaction as the change itself: to the chat
-they ordered from, by mail to the address given at checkout (a guest's too), by SMS
-to the number one of the order's holders agreed to get SMS at (core.notifications.holders:
-an account's; a guest's chat, then its checkout email),
-and by web push to the browsers that web chat subscribed (core.notifications.push).
+they ordered from, by mail to the address given at checkout (a guest's too), by SMS to the
+number one of the order's holders agreed to get SMS at (core.notifications.holders: an
+account's; a guest's chat, then its checkout email), and by web push to the browsers that
+web chat subscribed (core.notifications.push).
 
 Each notice is one event per order (with `occurrence` where one kind can happen again,
 such as a second partial refund), so a replayed webhook tells nobody twice.
