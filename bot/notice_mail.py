@@ -19,6 +19,7 @@ from bot import notification_pages as pages
 from bot.channels.delivery import Outcome
 from bot.messages import Reply
 from core.notifications import service as notifications
+from core.notifications.events import Channel
 from core.notifications.mail import Email
 from core.shop import Shop
 
@@ -47,7 +48,14 @@ class NoticeMail:
         async with self.shop.sessions() as session:
             mail = await notifications.mail_for(session=session, delivery_id=int(number),
                                                 vault=self.shop.vault)
+            wanted = bool(mail) and await notifications.still_wanted(
+                session=session, content=mail or {}, channel=Channel.EMAIL)
         if not mail or not mail.get("to") or not mail.get("subject"):
+            return Outcome.UNDELIVERABLE
+        if not wanted:  # turned off (one-click, the page) while it waited
+            logs.event(log, "notify.withdrawn", kind=mail.get("kind"), channel="email",
+                       delivery=number)
+            await self._done(int(number))
             return Outcome.UNDELIVERABLE
         host = self.shop.settings.public_base_url.host or "localhost"
         email = pages.with_links(self.shop.settings, Email(

@@ -29,6 +29,7 @@ from bot.messages import Reply
 from bot.push_resolver import PrivateAddress, PublicResolver
 from core.notifications import push
 from core.notifications import service as notifications
+from core.notifications.events import Channel
 from core.notifications.kinds import KINDS
 from core.notifications.vapid import keys_in
 from core.shop import Shop
@@ -97,6 +98,13 @@ class NoticePush:
             if notice and str(notice.get("to", "")).isdigit():
                 target = await push.opened(session=session, subscription_id=int(notice["to"]),
                                            vault=self.shop.vault)
+            wanted = bool(notice) and await notifications.still_wanted(
+                session=session, content=notice or {}, channel=Channel.PUSH)
+        if notice and target and not wanted:  # turned off while it waited
+            logs.event(log, "notify.withdrawn", kind=notice.get("kind"), channel="push",
+                       delivery=delivery_id)
+            await self._done(delivery_id)
+            return Outcome.UNDELIVERABLE
         if not notice or not target:  # unsubscribed or gone since it was queued
             logs.event(log, "notify.push_skipped", delivery=delivery_id,
                        reason="sent already" if not notice else "subscription ended")

@@ -141,7 +141,14 @@ class NoticeSms:
         async with self.shop.sessions() as session:
             sms = await notifications.sealed_for(session=session, delivery_id=delivery,
                                                  vault=self.shop.vault)
+            wanted = bool(sms) and await notifications.still_wanted(
+                session=session, content=sms or {}, channel=Channel.SMS)
         if not sms or not sms.get("to") or not sms.get("text"):
+            return Outcome.UNDELIVERABLE
+        if not wanted:  # consent withdrawn, or another number agreed, while it waited
+            logs.event(log, "notify.withdrawn", kind=sms.get("kind"), channel="sms",
+                       delivery=delivery)
+            await self._done(delivery)
             return Outcome.UNDELIVERABLE
         to = str(sms["to"])
         if self.twilio is None:  # consent given, but this shop sends no SMS (TWILIO_* unset)

@@ -14,7 +14,7 @@ from core.catalog import service as catalog
 from core.errors import NotFound
 from core.i18n import _
 from core.inventory import service as inventory
-from core.notifications import preferences
+from core.notifications import holders, preferences
 from core.notifications.events import Channel
 from core.notifications.kinds import Category
 from core.nudges import back_in_stock
@@ -24,10 +24,9 @@ router = Router()
 
 
 def _holder(turn: Turn) -> str:
-    holder = preferences.holder_for(turn.shop.vault, user_id=turn.user_id,
-                                    chat_key=turn.msg.chat.session_key)
-    assert holder is not None  # a chat always has a key
-    return holder
+    """The chat's holder, the one its /settings show (core.notifications.holders)."""
+    return holders.of_chat_key(turn.shop.vault, user_id=turn.user_id,
+                               chat_key=turn.msg.chat.session_key)
 
 
 @router.action("bis")

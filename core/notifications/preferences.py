@@ -8,16 +8,20 @@ back what is not urgent until they end, in the shopper's own time zone.
 Whose choices: `holder_for` names an account (`user:<id>`), else a guest's order email
 (`email:<keyed digest>`), else a chat with neither (`chat:<keyed digest>`). The digests
 are keyed with the shop's secret, so the table holds no address a dictionary could undo.
+Which holder a chat or an order reads is
+core.notifications.holders' to say; several are read as one by `Choices.combined`.
 Every change is audited.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import service as audit
@@ -52,6 +56,25 @@ class Choices:
                    sms_agreed=row.sms_agreed_at is not None and bool(row.sms_phone_sealed),
                    time_zone=row.time_zone, quiet_from=row.quiet_from,
                    quiet_until=row.quiet_until)
+
+    @classmethod
+    def combined(cls, several: Sequence[Choices]) -> Choices:
+        """The choices of several holders read as one (an order's chat and email): for
+        each "<category>:<channel>", an explicit off from any holder wins, else an explicit
+        on from any counts (so opt-in needs one yes, and default-on stays on); SMS is
+        agreed if any holder agreed; quiet hours and time zone are the first holder's that
+        has them."""
+        picked: dict[str, bool] = {}
+        for choices in several:
+            for key, on in choices.picked.items():
+                picked[key] = picked.get(key, True) and on
+        quiet = next((c for c in several
+                      if c.quiet_from is not None and c.quiet_until is not None), None)
+        zone = quiet.time_zone if quiet and quiet.time_zone else next(
+            (c.time_zone for c in several if c.time_zone), None)
+        return cls(picked=picked, sms_agreed=any(c.sms_agreed for c in several),
+                   time_zone=zone, quiet_from=quiet.quiet_from if quiet else None,
+                   quiet_until=quiet.quiet_until if quiet else None)
 
 
 def choice_key(category: Category, channel: Channel) -> str:
@@ -110,23 +133,47 @@ def holder_for(vault: Vault, *, user_id: int | None = None, email: str | None = 
     return None
 
 
-async def row_of(*, session: AsyncSession, holder: str | None) -> NotificationPreference | None:
+def holders_of(holder: str | Sequence[str] | None) -> list[str]:
+    """One holder, several or none, as a list (what `notify(holder=)` accepts)."""
+    if holder is None:
+        return []
+    if isinstance(holder, str):
+        return [holder] if holder else []
+    return [one for one in holder if one]
+
+
+async def row_of(*, session: AsyncSession, holder: str | None,
+                 lock: bool = False) -> NotificationPreference | None:
     if not holder:
         return None
-    return await session.scalar(select(NotificationPreference)
-                                .where(NotificationPreference.holder == holder))
+    query = select(NotificationPreference).where(NotificationPreference.holder == holder)
+    if lock:  # read, change, write: a racing change waits instead of being lost
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return await session.scalar(query)
 
 
-async def choices_of(*, session: AsyncSession, holder: str | None) -> Choices:
-    return Choices.of(await row_of(session=session, holder=holder))
+async def choices_of(*, session: AsyncSession,
+                     holder: str | Sequence[str] | None) -> Choices:
+    """The choices of one holder, or of several combined (`Choices.combined`)."""
+    several = holders_of(holder)
+    if len(several) == 1:
+        return Choices.of(await row_of(session=session, holder=several[0]))
+    return Choices.combined([Choices.of(await row_of(session=session, holder=one))
+                             for one in several])
 
 
 async def _row_for_change(session: AsyncSession, holder: str) -> NotificationPreference:
-    row = await row_of(session=session, holder=holder)
+    row = await row_of(session=session, holder=holder, lock=True)
     if row is None:
-        row = NotificationPreference(holder=holder, choices={})
-        session.add(row)
-        await session.flush()
+        try:
+            async with session.begin_nested():  # a racing first change loses here only
+                row = NotificationPreference(holder=holder, choices={})
+                session.add(row)
+                await session.flush()
+        except IntegrityError:
+            row = await row_of(session=session, holder=holder, lock=True)
+            if row is None:
+                raise
     return row
 
 
@@ -163,10 +210,14 @@ async def set_quiet_hours(*, session: AsyncSession, holder: str, quiet_from: int
         except (ZoneInfoNotFoundError, ValueError):
             raise PreferenceError("That time zone isn't one I know, "
                                   "for example Europe/Berlin.") from None
-    row = await _row_for_change(session, holder)
+    row = await row_of(session=session, holder=holder, lock=True)
+    was = (row.quiet_from, row.quiet_until, row.time_zone) if row else (None, None, None)
+    zone = time_zone if time_zone is not None else was[2]
+    if was == (quiet_from, quiet_until, zone):
+        return   # nothing changed: nothing written, nothing audited
+    row = row or await _row_for_change(session, holder)
     row.quiet_from, row.quiet_until = quiet_from, quiet_until
-    if time_zone is not None:
-        row.time_zone = time_zone
+    row.time_zone = zone
     await audit.record(session=session, actor=actor, action="notifications.quiet_hours",
                        subject_type="notification_preferences", subject_id=row.id,
                        data={"from": quiet_from, "until": quiet_until, "zone": row.time_zone})
@@ -182,6 +233,17 @@ async def agree_to_sms(*, session: AsyncSession, holder: str, phone_e164: str | 
     await audit.record(session=session, actor=actor, action="notifications.sms_consent",
                        subject_type="notification_preferences", subject_id=row.id,
                        data={"agreed": phone_e164 is not None})
+
+
+async def agreed_numbers(*, session: AsyncSession, holder: str | Sequence[str] | None,
+                         vault: Vault) -> list[str]:
+    """The numbers the holders agreed to get SMS at, in the holders' order."""
+    found = []
+    for one in holders_of(holder):
+        number = sms_number(await row_of(session=session, holder=one), vault)
+        if number:
+            found.append(number)
+    return found
 
 
 def sms_number(row: NotificationPreference | None, vault: Vault) -> str | None:

@@ -33,7 +33,7 @@ from core.crypto import Vault
 from core.db import PURGE_CHUNK, bounded_delete
 from core.notifications import preferences
 from core.notifications.events import Channel, Event, Recipient
-from core.notifications.kinds import kind_of
+from core.notifications.kinds import KINDS, Category, kind_of
 from core.notifications.models import NotificationDelivery
 from core.notifications.preferences import Choices
 from core.notifications.render import Rendered, render
@@ -59,18 +59,28 @@ def notice_chat_key(delivery_id: int, channel: Channel = Channel.EMAIL) -> str:
     return f"{channel.value}:{NOTICE_MAIL}-{delivery_id}"
 
 
-def _content(event: Event, recipient: Recipient, parts: Rendered,
-             holder: str | None) -> dict[str, Any]:
-    """What the channel's sender needs, sealed until it sends. Mail names whose choices it
-    was sent under, so its sender can sign the link to them (core.notifications.links)."""
+def mail_holder(vault: Vault, holders: Sequence[str], address: str) -> str | None:
+    """The holder a mail to `address` signs its settings link and List-Unsubscribe for:
+    the one its recipient's inbox proves. An account's (`user:`) for an account's news,
+    else the `email:` holder of that very address, never a chat's."""
+    account = next((holder for holder in holders if holder.startswith("user:")), None)
+    return account or preferences.holder_for(vault, email=address)
+
+
+def _content(event: Event, recipient: Recipient, parts: Rendered, holders: list[str],
+             vault: Vault) -> dict[str, Any]:
+    """What the channel's sender needs, sealed until it sends, with what `still_wanted`
+    reads again then: whose choices it went under, its category and kind. Mail also names
+    the holder its reader's link is signed for (core.notifications.links)."""
+    again = {"holders": holders, "category": kind_of(event.kind).category.value,
+             "kind": event.kind}
     if recipient.channel is Channel.EMAIL:
         return {"to": recipient.address, "subject": parts.subject, "text": parts.text,
-                "html": parts.html, "category": kind_of(event.kind).category.value,
-                "holder": holder, "locale": recipient.locale}
+                "html": parts.html, "holder": mail_holder(vault, holders, recipient.address),
+                "locale": recipient.locale, **again}
     if recipient.channel is Channel.SMS:
-        return {"to": recipient.address, "text": parts.sms}
-    return {"to": recipient.address, "title": parts.subject, "body": parts.chat,
-            "kind": event.kind}
+        return {"to": recipient.address, "text": parts.sms, **again}
+    return {"to": recipient.address, "title": parts.subject, "body": parts.chat, **again}
 
 
 def _permitted(event: Event, recipient: Recipient, choices: Choices, moment: datetime
@@ -109,13 +119,15 @@ async def _claim(session: AsyncSession, event: Event, recipient: Recipient
 
 
 async def notify(*, session: AsyncSession, event: Event, recipients: Sequence[Recipient],
-                 holder: str | None = None) -> list[NotificationDelivery]:
-    """Queue `event` for each recipient on its channel, as `holder`'s choices allow
-    (`preferences.holder_for`; None: the defaults); returns the deliveries made now (none
-    for a recipient that already had this event on that channel)."""
+                 holder: str | Sequence[str] | None = None) -> list[NotificationDelivery]:
+    """Queue `event` for each recipient on its channel, as the holder's choices allow
+    (`preferences.holder_for`; several: `Choices.combined`, any off wins; None: the
+    defaults); returns the deliveries made now (none for a recipient that already had this
+    event on that channel)."""
     made: list[NotificationDelivery] = []
     rendered: dict[str | None, Rendered] = {}
-    choices = await preferences.choices_of(session=session, holder=holder)
+    holders = preferences.holders_of(holder)
+    choices = await preferences.choices_of(session=session, holder=holders)
     moment = now()
     for recipient in recipients:
         if not recipient.address:
@@ -143,7 +155,8 @@ async def notify(*, session: AsyncSession, event: Event, recipients: Sequence[Re
             vault = session.info.get(outbox.VAULT)
             if not isinstance(vault, Vault):
                 raise RuntimeError("notify needs the shop's Vault in session.info")
-            delivery.content_sealed = vault.seal(_content(event, recipient, parts, holder))
+            delivery.content_sealed = vault.seal(_content(event, recipient, parts, holders,
+                                                         vault))
             await outbox.enqueue(session=session,
                                  chat_key=notice_chat_key(delivery.id, recipient.channel),
                                  text=parts.subject or event.kind, not_before=wait_until)
@@ -168,6 +181,28 @@ async def sealed_for(*, session: AsyncSession, delivery_id: int,
 
 
 mail_for = sealed_for
+
+
+async def still_wanted(*, session: AsyncSession, content: dict[str, Any],
+                       channel: Channel) -> bool:
+    """Read again as a sealed message is about to go (after quiet hours or a retry):
+    whether its holders' choices still allow it, and for SMS whether its number is still
+    one they agreed to. A message sealed before this was kept (no holders) goes."""
+    if "holders" not in content:
+        return True
+    holders = preferences.holders_of(content.get("holders"))
+    kind = KINDS.get(str(content.get("kind")))
+    category = kind.category if kind else Category(str(content.get("category")))
+    choices = await preferences.choices_of(session=session, holder=holders)
+    if not preferences.allowed(category, channel, choices):
+        return False
+    if channel is Channel.SMS:
+        vault = session.info.get(outbox.VAULT)
+        if not isinstance(vault, Vault):
+            raise RuntimeError("still_wanted needs the shop's Vault in session.info")
+        agreed = await preferences.agreed_numbers(session=session, holder=holders, vault=vault)
+        return str(content.get("to")) in agreed
+    return True
 
 
 async def done(*, session: AsyncSession, delivery_id: int) -> None:

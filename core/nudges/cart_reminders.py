@@ -6,8 +6,11 @@ looked at once per episode (`CartReminder` keeps the last one looked at), and re
 only when the holder said yes to cart reminders on that channel (`cart_reminders:<channel>`,
 an opt-in category: no row, no reminder). The cart row is locked and read again in the
 transaction that queues the reminder, so a cart bought (emptied by the order) or changed
-in the meantime gets nothing. Safe with several sweepers (SKIP LOCKED on PostgreSQL, one
-writer on SQLite), and `notify`'s delivery key makes a replay reach nobody twice.
+in the meantime gets nothing. A reminder that the holder's quiet hours would hold back is
+not queued and its episode not marked: the first sweep after the quiet hours decides, with
+the cart read again then, so a cart bought during quiet hours is never reminded of. Safe
+with several sweepers (SKIP LOCKED on PostgreSQL, one writer on SQLite), and `notify`'s
+delivery key makes a replay reach nobody twice.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from core.clock import now
 from core.crypto import Vault
 from core.i18n import _
 from core.money import format_amount
+from core.notifications import holders, preferences
 from core.notifications.events import Channel, Event, Recipient
-from core.notifications.preferences import holder_for
+from core.notifications.kinds import kind_of
 from core.notifications.service import notify
 from core.nudges.models import CartReminder
 
@@ -49,7 +53,8 @@ async def _recipient(session: AsyncSession, cart: Cart) -> Recipient | None:
 async def remind_due(*, session: AsyncSession, older_than: timedelta, vault: Vault,
                      chat_url: str, batch: int = BATCH) -> int:
     """Remind of up to `batch` carts whose episode is due; returns how many were sent."""
-    cutoff = now() - older_than
+    moment = now()
+    cutoff = moment - older_than
     due = list(await session.scalars(
         select(Cart).outerjoin(CartReminder, CartReminder.cart_id == Cart.id)
         .where(Cart.updated_at <= cutoff, exists().where(CartLine.cart_id == Cart.id),
@@ -62,6 +67,12 @@ async def remind_due(*, session: AsyncSession, older_than: timedelta, vault: Vau
             continue
         episode = cart.updated_at
         told = False
+        holder = holders.of_chat_key(vault, user_id=cart.user_id, chat_key=cart.session_key)
+        choices = await preferences.choices_of(session=session, holder=holder)
+        kind = kind_of(KIND)
+        if (preferences.allowed(kind.category, channel_for(cart.user_id), choices)
+                and preferences.not_before(moment, choices, urgent=kind.urgent) is not None):
+            continue   # quiet hours: the first sweep after them decides, the cart read again
         recipient = await _recipient(session, cart)
         if recipient is not None:
             view = await carts.view(session=session, cart=cart)
@@ -70,7 +81,6 @@ async def remind_due(*, session: AsyncSession, older_than: timedelta, vault: Vau
                           context={"count": view.item_count, "names": names, "link": chat_url,
                                    "total": format_amount(view.subtotal.amount, view.currency)},
                           buttons=[[{"label": _("Open my cart"), "action": "cart"}]])
-            holder = holder_for(vault, user_id=cart.user_id, chat_key=cart.session_key)
             told = bool(await notify(session=session, event=event, recipients=[recipient],
                                      holder=holder))
         mark = await session.get(CartReminder, cart.id)

@@ -1,8 +1,9 @@
 """What the shop tells a shopper on its own about their order, through the notification
 service (core.notifications), in the same transaction as the change itself: to the chat
-they ordered from, by mail to the address given at checkout (a guest's too), by SMS
-to the number the order's holder agreed to get SMS at (core.notifications.preferences),
-and by web push to the browsers that web chat subscribed (core.notifications.push).
+they ordered from, by mail to the address given at checkout (a guest's too), by SMS to the
+number one of the order's holders agreed to get SMS at (core.notifications.holders: an
+account's; a guest's chat, then its checkout email), and by web push to the browsers that
+web chat subscribed (core.notifications.push).
 
 Each notice is one event per order (with `occurrence` where one kind can happen again,
 such as a second partial refund), so a replayed webhook tells nobody twice.
@@ -75,10 +76,12 @@ def recipients(order: Order, kind: str, sms: str | None = None) -> list[Recipien
     return found
 
 
-async def sms_number(session: AsyncSession, holder: str | None) -> str | None:
-    """The number the holder agreed to get SMS at; None without that yes."""
-    row = await preferences.row_of(session=session, holder=holder)
-    return preferences.sms_number(row, session.info[VAULT])
+async def sms_number(session: AsyncSession, holders: str | list[str] | None) -> str | None:
+    """The number the first of the holders that agreed to get SMS agreed to; None
+    without a yes."""
+    found = await preferences.agreed_numbers(session=session, holder=holders,
+                                             vault=session.info[VAULT])
+    return found[0] if found else None
 
 
 async def _tell(session: AsyncSession, order: Order, kind: str, occurrence: str = "",
@@ -93,9 +96,9 @@ async def _tell(session: AsyncSession, order: Order, kind: str, occurrence: str 
     await notifications.notify(session=session, event=event, recipients=found, holder=holder)
 
 
-def holder_of(session: AsyncSession, order: Order) -> str | None:
-    """Whose notification choices apply to this order's news (the account's, else the
-    checkout email's, else the chat's)."""
+def holder_of(session: AsyncSession, order: Order) -> list[str]:
+    """Whose notification choices apply to this order's news (`holders.of_order`: the
+    account's, else the guest's chat's and checkout email's, combined)."""
     return holders.of_order(session.info[VAULT], order)
 
 

@@ -62,6 +62,7 @@ async def served(settings: Settings, nlu: EmbeddedNlu) -> AsyncIterator[httpx.As
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                          base_url="http://test") as http:
                 http.shop = shop  # type: ignore[attr-defined]
+                http.app = app  # type: ignore[attr-defined]  # to wake its relay
                 yield http
     finally:
         await shop.close()

@@ -87,10 +87,12 @@ async def test_sms_only_after_a_yes_to_the_checked_number_and_it_can_be_withdraw
     assert "Order updates: Chat on, Email on, Text message on." in ann.text
     async with client.shop.sessions() as session:
         order = await session.scalar(select(Order).where(Order.number == number))
-        holder = holders.of_order(client.shop.vault, order)
-        row = await preferences.row_of(session=session, holder=holder)
+        chat, email = holders.of_order(client.shop.vault, order)
+        row = await preferences.row_of(session=session, holder=chat)  # the chat's own
         assert preferences.sms_number(row, client.shop.vault) == "+33612345678"
         assert "+3361" not in str(row.sms_phone_sealed)
+        assert email.startswith("email:")  # a chat never acts on the checkout email's
+        assert await preferences.row_of(session=session, holder=email) is None
     assert preferences.allowed(Category.ORDERS, Channel.SMS, await _choices(client, ann))
     await ann.press("Stop text messages")
     assert not (await _choices(client, ann)).sms_agreed

@@ -13,6 +13,7 @@ from core.notifications import preferences
 from core.notifications.events import Channel
 from core.notifications.kinds import Category
 from core.nudges import cart_reminders
+from core.nudges.models import CartReminder
 from core.outbox.models import OutboxMessage
 from tests import factories
 
@@ -91,3 +92,31 @@ async def test_an_emptied_cart_gets_nothing(shop):
         await carts.clear(session=session, cart=await session.get(Cart, cart_id))
     await _age(shop)
     assert await _remind(shop) == 0 and await _queued(shop) == []
+
+
+async def test_quiet_hours_leave_a_due_reminder_unqueued_and_unmarked_until_they_end(
+        shop, monkeypatch):
+    """Held by quiet hours, a reminder is not queued (a purchase meanwhile means none);
+    a cart whose holder never said yes is looked at and marked as before, so it does not
+    come back on every sweep."""
+    async with shop.transaction() as session:
+        mug = (await factories.product(session, stock=9)).id
+    for key in ("web:dee", "web:eve"):
+        await _cart(shop, mug, key=key)
+        async with shop.transaction() as session:   # always quiet: 00:00 to 23:59
+            await preferences.set_quiet_hours(
+                session=session, holder=preferences.holder_for(shop.vault, chat_key=key),
+                quiet_from=0, quiet_until=1439, time_zone="UTC", actor=ADMIN)
+    await _agree(shop, preferences.holder_for(shop.vault, chat_key="web:dee"), Channel.CHAT)
+    await _age(shop)
+    midday = (now() + DAY).replace(hour=12, minute=0)
+    monkeypatch.setattr(cart_reminders, "now", lambda: midday)
+    assert await _remind(shop) == 0 and await _queued(shop) == []
+    async with shop.sessions() as session:
+        marked = set(await session.scalars(select(CartReminder.cart_id)))
+        eve = await session.scalar(select(Cart.id).where(Cart.session_key == "web:eve"))
+    assert marked == {eve}, "only the cart of the holder who never said yes"
+    monkeypatch.setattr(cart_reminders, "now",
+                        lambda: midday.replace(hour=23, minute=59, second=30))
+    assert await _remind(shop) == 1   # the quiet hours are over: the next sweep reminds
+    assert await _queued(shop) == ["web:dee"]
