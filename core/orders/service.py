@@ -263,6 +263,15 @@ async def find_for_guest(*, session: AsyncSession, text: str, email: str,
     return order
 
 
+async def confirmed_in_chat(*, session: AsyncSession, chat_key: str) -> bool:
+    """Whether this chat has placed an order that was confirmed (paid or authorized): the
+    web chat offers order updates in the browser only then."""
+    confirmed = states.CAPTURED | {OrderStatus.AUTHORIZED}
+    found = await session.scalar(select(Order.id).where(
+        Order.chat_key == chat_key, Order.status.in_(confirmed)).limit(1))
+    return found is not None
+
+
 def _owned_by(user_id: int | None, identity_id: int | None) -> Any:
     conditions = []
     if user_id is not None:
