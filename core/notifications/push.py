@@ -31,7 +31,7 @@ from core.audit import service as audit
 from core.audit.actor import Actor
 from core.clock import now
 from core.crypto import Vault
-from core.db import PURGE_CHUNK, bounded_delete
+from core.db import PURGE_CHUNK, bounded_delete, insert_or_ignore
 from core.notifications.events import Channel, Recipient
 from core.notifications.models import PushSubscription
 from core.notifications.service import KEEP
@@ -138,11 +138,15 @@ async def subscribe(*, session: AsyncSession, chat_key: str, endpoint: str, p256
         raise ValueError(refused)
     vault = _vault(session)
     digest = vault.digest(f"push:{endpoint}")
+    # Two tabs subscribing one browser at once: both may miss the row, and one insert
+    # loses on the unique digest; inserting it if missing, then reading it, is race-free.
+    await insert_or_ignore(session, PushSubscription,
+                           {"chat_key": chat_key, "endpoint_digest": digest,
+                            "created_at": now()}, ["endpoint_digest"])
     row = await session.scalar(select(PushSubscription)
-                               .where(PushSubscription.endpoint_digest == digest))
-    if row is None:
-        row = PushSubscription(chat_key=chat_key, endpoint_digest=digest)
-        session.add(row)
+                               .where(PushSubscription.endpoint_digest == digest)
+                               .with_for_update())
+    assert row is not None  # inserted or already there
     row.chat_key, row.gone_at = chat_key, None
     row.sealed = vault.seal({"endpoint": endpoint, "p256dh": p256dh, "auth": auth})
     await session.flush()

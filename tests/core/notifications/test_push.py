@@ -142,3 +142,21 @@ async def test_ended_subscriptions_are_forgotten_after_90_days_live_ones_never(s
         assert await push.purge_ended(session=session) == 1
         kept = {row.id for row in await session.scalars(select(PushSubscription))}
         assert kept == {recent.id, live.id}
+
+
+async def test_two_tabs_subscribing_one_browser_at_once_make_one_subscription(shop):
+    """Both miss the row; one insert yields to the other instead of answering an error."""
+    import asyncio
+
+    endpoint = {"endpoint": "https://fcm.googleapis.com/fcm/send/race", **KEYS}
+
+    async def tab(chat_key: str) -> int:
+        async with shop.transaction() as session:
+            row = await push.subscribe(session=session, chat_key=chat_key, **endpoint,
+                                       actor=Actor.system("test"))
+            return row.id
+
+    ids = await asyncio.gather(tab("web:one"), tab("web:two"))
+    assert ids[0] == ids[1]
+    async with shop.sessions() as session:
+        assert len((await session.scalars(select(PushSubscription))).all()) == 1
