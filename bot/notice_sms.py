@@ -5,12 +5,18 @@ The official library with its aiohttp client (`create_async`), so a slow Twilio 
 blocks the relay; each request is bounded in time, and a few go at once per process.
 Twilio's answer decides what happens to the message:
 - a 400 (an invalid number, 21211; a number that answered STOP, 21610): given up, logged
-  as `notify.sms_refused` with Twilio's code and message;
+  as `notify.sms_refused` with Twilio's code and message. On 21610 the consent of the
+  message's holders to that number is withdrawn (audited, actor system), so later news
+  does not try again;
 - a 429, a 5xx, no answer: tried again by the outbox with its backoff. The outbox has no
   Retry-After, and the library does not hand the header over, so it is not honoured;
 - a 401 (or 403, 404): the credentials, account or API base are wrong; an ERROR line says
   so, and the messages wait (the outbox's tries: about 1.7 hours).
 Numbers are masked in logs (Twilio's messages quote them); the token is never logged.
+
+`text_code` texts the code that proves a number before SMS consent
+(core.notifications.sms_codes): sent by the chat's turn right after it commits, not through
+the outbox (see its docstring).
 """
 
 from __future__ import annotations
@@ -29,7 +35,10 @@ from twilio.rest import Client
 from bot import logs
 from bot.channels.delivery import Outcome
 from bot.messages import Reply
+from core.audit.actor import Actor
+from core.clock import now
 from core.config import Settings
+from core.notifications import preferences
 from core.notifications import service as notifications
 from core.notifications.events import Channel
 from core.notifications.phones import masked
@@ -40,6 +49,7 @@ TIMEOUT = 15.0     # seconds for one request to Twilio, connecting included
 AT_ONCE = 4        # requests to Twilio under way at once from one process
 API = "https://api.twilio.com"
 SMS_PLATFORM = Channel.SMS.value  # the outbox key's platform: `sms:notice-<delivery id>`
+UNSUBSCRIBED = 21610  # Twilio: the recipient replied STOP to this sender
 _NUMBER = re.compile(r"\+?\d[\d ().-]{5,}\d")
 
 
@@ -159,12 +169,13 @@ class NoticeSms:
         try:
             sid = await self.twilio.send(to, str(sms["text"]))
         except SmsFailed as failed:
-            return await self._failed(delivery, to, failed)
+            return await self._failed(delivery, to, failed, sms.get("holders"))
         logs.event(log, "notify.sms_sent", delivery=delivery, to=masked(to), sid=sid)
         await self._done(delivery)
         return Outcome.SENT
 
-    async def _failed(self, delivery: int, to: str, failed: SmsFailed) -> Outcome:
+    async def _failed(self, delivery: int, to: str, failed: SmsFailed, holders: object = None
+                      ) -> Outcome:
         fields = {"delivery": delivery, "to": masked(to), "status": failed.status,
                   "code": failed.code, "reason": failed.message[:160]}
         if failed.trouble is Trouble.CREDENTIALS:
@@ -175,9 +186,21 @@ class NoticeSms:
         if failed.trouble is Trouble.REFUSED:
             logs.event(log, "notify.sms_refused", logging.WARNING, **fields)
             await self._done(delivery)
+            if failed.code == UNSUBSCRIBED:
+                await self._unsubscribed(delivery, to, holders)
             return Outcome.UNDELIVERABLE
         logs.event(log, "notify.sms_failed", logging.WARNING, **fields)
         return Outcome.FAILED
+
+    async def _unsubscribed(self, delivery: int, to: str, holders: object) -> None:
+        """The number told Twilio STOP: its holders' consent to it is withdrawn."""
+        async with self.shop.transaction() as session:
+            withdrawn = await preferences.withdraw_number(
+                session=session, holder=holders if isinstance(holders, (str, list)) else None,
+                phone_e164=to,
+                vault=self.shop.vault, actor=Actor.system("twilio"), at=now())
+        logs.event(log, "notify.sms_consent_withdrawn", delivery=delivery, to=masked(to),
+                   holders=withdrawn, reason="stop")
 
     async def _done(self, delivery_id: int) -> None:
         async with self.shop.transaction() as session:
@@ -186,3 +209,25 @@ class NoticeSms:
     async def close(self) -> None:
         if self.twilio is not None:
             await self.twilio.close()
+
+
+async def text_code(settings: Settings, to: str, text: str) -> bool:
+    """Text a consent code (core.notifications.sms_codes) to `to`, at once; True if Twilio
+    took it. Called by the chat's turn after it committed (`turn.after_commit`), not queued
+    in the outbox: the code works for ten minutes while the shopper waits in the chat, so
+    the outbox's retries over hours would only deliver dead codes, and a queued message
+    would keep the code itself (sealed) in the database, where only its hash is. If it
+    fails the shopper asks for a new code. Never logs the code or the full number."""
+    if not settings.sms_enabled:
+        return False
+    twilio = TwilioSms(settings)
+    try:
+        sid = await twilio.send(to, text)
+    except SmsFailed as failed:
+        logs.event(log, "notify.sms_code_failed", logging.WARNING, to=masked(to),
+                   status=failed.status, code=failed.code, reason=failed.message[:160])
+        return False
+    finally:
+        await twilio.close()
+    logs.event(log, "notify.sms_code_sent", to=masked(to), sid=sid)
+    return True

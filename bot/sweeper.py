@@ -36,7 +36,7 @@ from core.accounts import second_factor, throttle
 from core.chats import service as chats
 from core.config import Settings
 from core.db import PURGE_CHUNK
-from core.notifications import links, push
+from core.notifications import links, push, sms_codes
 from core.notifications import service as notifications
 from core.nudges import back_in_stock, cart_reminders, staff_alerts
 from core.orders import service as orders
@@ -62,7 +62,8 @@ def purges() -> tuple[dict[str, Purge], dict[str, Purge]]:
                "links.forget_expired": links.forget_expired,
                "push.purge_ended": push.purge_ended,
                "back_in_stock.purge_old": back_in_stock.purge_old,
-               "staff_alerts.purge_sent": staff_alerts.purge_sent}
+               "staff_alerts.purge_sent": staff_alerts.purge_sent,
+               "sms_codes.purge_old": sms_codes.purge_old}
     return whole, chunked
 
 

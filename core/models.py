@@ -21,6 +21,7 @@ from core.notifications.models import (
     NotificationDelivery,
     NotificationLinkUse,
     NotificationPreference,
+    SmsCode,
 )
 from core.nudges.models import BackInStockSubscription, CartReminder, Restock, StaffAlert
 from core.orders.models import Order, OrderLine
@@ -44,7 +45,7 @@ __all__ = [
     "Order", "OrderLine",
     "OutboxMessage", "Payment", "PendingSignIn", "Product", "ProductImage", "RecoveryCode",
     "Reservation", "Restock", "ReturnLine", "ReturnPhoto", "ReturnRequest", "SavedAddress",
-    "SavedReply", "SignInThrottle", "StaffAlert", "StaffPresence", "StaffSession",
+    "SavedReply", "SignInThrottle", "SmsCode", "StaffAlert", "StaffPresence", "StaffSession",
     "StockAlert",
     "StockItem", "SupportMessage", "User", "WebhookReceipt",
 ]

@@ -1,21 +1,26 @@
 """Agreeing to order updates by SMS, and the time zone of quiet hours, in the chat.
 
-A number is texted only after the shopper agreed to that number: they pick the phone of
-their latest order (shown masked) or type one, it is checked as E.164
-(core.notifications.phones), and then they say yes to it. The number waits sealed in the
-chat state between those steps. Withdrawing is one button.
+A number is texted only after the shopper agreed to that number and proved it is theirs:
+they pick the phone of their latest order (shown masked) or type one, it is checked as
+E.164 (core.notifications.phones), they say yes to it, and a six-digit code is texted to it
+(core.notifications.sms_codes, sent by bot.notice_sms.text_code once the turn commits);
+only the right code typed back records the consent. The number waits sealed in the chat
+state between those steps. Withdrawing is one button. A shop without Twilio set up offers
+no SMS at all.
 """
 
 from __future__ import annotations
 
+from bot import notice_sms
 from bot.dialogs.notification_words import zone_in
 from bot.messages import Button, Reply
 from bot.router import Router
 from bot.turn import Turn
 from core.checkout.addresses import Address
 from core.clock import now
+from core.errors import DomainError
 from core.i18n import _
-from core.notifications import holders, preferences
+from core.notifications import holders, preferences, sms_codes
 from core.notifications.phones import e164, masked
 from core.notifications.preferences import PreferenceError
 
@@ -65,8 +70,19 @@ def _confirm(turn: Turn, number: str) -> list[Reply]:
                   buttons=((Button(_("Yes, text me"), "nsmsok"), Button(_("No"), "nset")),))]
 
 
+def offered(turn: Turn) -> bool:
+    """Whether this shop sends text messages at all (TWILIO_* set)."""
+    return turn.shop.settings.sms_enabled
+
+
 @router.action("nsms")
 async def ask(turn: Turn) -> list[Reply]:
+    if not offered(turn):
+        turn.state.finish()
+        return [Reply(_("Sorry, this shop doesn't send text messages. Order updates come "
+                        "here in the chat and by email."),
+                      buttons=((Button(_("Notification settings"), "nset"),
+                                Button(_("Menu"), "menu")),))]
     row = await preferences.row_of(session=turn.session, holder=await _holder(turn))
     if preferences.sms_number(row, turn.shop.vault):
         return await _settings(turn, _("You already get order updates by text message."))
@@ -95,22 +111,68 @@ async def use_order_phone(turn: Turn) -> list[Reply]:
     return _confirm(turn, number)
 
 
-@router.action("nsmsok")
-async def agree(turn: Turn) -> list[Reply]:
-    """The explicit yes to the number asked about just before."""
+def _pending(turn: Turn) -> str:
+    """The number asked about (sealed in the chat state), or ""."""
     sealed = turn.state.slots.get("phone") if turn.state.flow == FLOW else None
     try:
-        number = str(turn.shop.vault.open(sealed).get("phone") or "") if sealed else ""
+        return str(turn.shop.vault.open(sealed).get("phone") or "") if sealed else ""
     except ValueError:
-        number = ""
-    if not number:
+        return ""
+
+
+@router.action("nsmsok")
+async def agree(turn: Turn) -> list[Reply]:
+    """The explicit yes to the number asked about just before: a code is texted to it."""
+    number = _pending(turn)
+    if not number or not offered(turn):
         return await ask(turn)
-    await preferences.agree_to_sms(session=turn.session, holder=await _holder(turn),
-                                   phone_e164=number, vault=turn.shop.vault,
-                                   actor=turn.actor, at=now())
+    try:
+        issued = await sms_codes.issue(
+            session=turn.session, secret_key=turn.shop.settings.secret_key,
+            vault=turn.shop.vault, holder=await _holder(turn), phone_e164=number,
+            actor=turn.actor)
+    except DomainError as refused:
+        turn.state.finish()
+        return await _settings(turn, refused.message)
+    text = _("Your code for {shop} is {code}. Type it in the chat to get your order "
+             "updates by text message. It works for {minutes} minutes.",
+             shop=turn.shop.settings.shop_name, code=issued.code, minutes=issued.minutes)
+    settings = turn.shop.settings
+
+    async def send() -> None:
+        await notice_sms.text_code(settings, issued.phone, text)
+
+    turn.after_commit.append(send)
+    turn.state.start(FLOW, "code")
+    turn.state.slots["phone"] = turn.shop.vault.seal({"phone": number})
+    return [Reply(_("I've texted a 6-digit code to {number}. Please type it here; it works "
+                    "for {minutes} minutes.", number=masked(number), minutes=issued.minutes),
+                  buttons=((Button(_("Send a new code"), "nsmsok"),
+                            Button(_("Cancel"), "nset")),))]
+
+
+async def check_code(turn: Turn, code: str) -> list[Reply]:
+    """The code typed back: only the right one records the consent (audited)."""
+    result = await sms_codes.confirm(
+        session=turn.session, secret_key=turn.shop.settings.secret_key,
+        vault=turn.shop.vault, holder=await _holder(turn), code=code, actor=turn.actor,
+        at=now())
+    if result.outcome is sms_codes.Outcome.WRONG:
+        text = (_("That code isn't right (1 try left). Please check the text message and "
+                  "type the 6 digits.") if result.tries_left == 1 else
+                _("That code isn't right ({tries} tries left). Please check the text message "
+                  "and type the 6 digits.", tries=result.tries_left))
+        return [Reply(text, buttons=((Button(_("Send a new code"), "nsmsok"),
+                                      Button(_("Cancel"), "nset")),))]
+    if result.outcome is sms_codes.Outcome.SPENT:
+        turn.state.step = "confirm"  # the number is still asked about: a new code is a tap
+        return [Reply(_("That code has expired or has been used up, so nothing was changed. "
+                        "Shall I text you a new one?"),
+                      buttons=((Button(_("Send a new code"), "nsmsok"),
+                                Button(_("Cancel"), "nset")),))]
     turn.state.finish()
     return await _settings(turn, _("Done: I'll text your order updates to {number}.",
-                                   number=masked(number)))
+                                   number=masked(result.phone or "")))
 
 
 @router.action("nsmsoff")
@@ -142,9 +204,12 @@ async def typed(turn: Turn) -> list[Reply] | None:
     said = text.lower().strip(".! ")
     if turn.state.step == "confirm" and said in YES:
         return await agree(turn)
-    if turn.state.step in ("confirm", "number") and said in NO:
+    if turn.state.step in ("confirm", "number", "code") and said in NO:
         turn.state.finish()
         return await _settings(turn, _("Okay, no text messages."))
+    if turn.state.step == "code" and any(ch.isdigit() for ch in text) \
+            and sum(ch.isalpha() for ch in text) <= 3:
+        return await check_code(turn, text[:40])
     if turn.state.step == "number" and any(ch.isdigit() for ch in text):
         offered, country = await _order_phone(turn)
         number = e164(text, country)

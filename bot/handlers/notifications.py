@@ -4,7 +4,8 @@ change ("turn off email notifications", "turn email back on") made at once with 
 Whose settings: core.notifications.holders decides (the linked account, else the email of
 the chat's latest order, else the chat), the same rule the order news reads. Buttons name
 the state they set, not a toggle, so a stale button pressed twice does no harm. SMS and
-time zones are the dialog in bot/dialogs/sms_consent.py.
+time zones are the dialog in bot/dialogs/sms_consent.py; SMS is offered only when the shop
+has Twilio set up.
 """
 
 from __future__ import annotations
@@ -92,9 +93,14 @@ async def settings_reply(turn: Turn, opening: str | None = None) -> list[Reply]:
         for place, (name, (start, end)) in enumerate(shown.QUIET_PRESETS.items())
         if name != current))
     number = preferences.sms_number(row, turn.shop.vault)
-    rows.append((Button(_("Stop text messages to {number}", number=masked(number))
-                        if number else _("Text me order updates"),
-                        "nsmsoff" if number else "nsms"), Button(_("Menu"), "menu")))
+    menu = Button(_("Menu"), "menu")
+    if number:  # a consent given is always withdrawable, SMS set up or not
+        rows.append((Button(_("Stop text messages to {number}", number=masked(number)),
+                            "nsmsoff"), menu))
+    elif sms_consent.offered(turn):  # never offered by a shop that sends no SMS
+        rows.append((Button(_("Text me order updates"), "nsms"), menu))
+    else:
+        rows.append((menu,))
     sms_consent.listen(turn)  # a time zone or a number typed next is for these settings
     text = _summary(choices, channels)
     return [Reply(f"{opening}\n\n{text}" if opening else text, buttons=tuple(rows))]

@@ -74,3 +74,21 @@ class PushSubscription(Base):
     sealed: Mapped[str | None] = mapped_column(Text)   # {endpoint, p256dh, auth}
     created_at: Mapped[datetime] = mapped_column(default=now)
     gone_at: Mapped[datetime | None] = mapped_column(index=True)   # the purge
+
+
+class SmsCode(Base):
+    """A six-digit code texted to prove a number is the shopper's before they agree to SMS
+    at it (core.notifications.sms_codes). Only a keyed hash of the code is kept; the number
+    is sealed, with a keyed digest (`phone_digest`) to count the codes one number got."""
+
+    __tablename__ = "sms_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    holder: Mapped[str] = mapped_column(String(80), index=True)
+    phone_sealed: Mapped[str] = mapped_column(Text)
+    phone_digest: Mapped[str] = mapped_column(String(40), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    expires_at: Mapped[datetime] = mapped_column(index=True)   # the purge
+    used_at: Mapped[datetime | None]

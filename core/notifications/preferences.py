@@ -235,6 +235,20 @@ async def agree_to_sms(*, session: AsyncSession, holder: str, phone_e164: str | 
                        data={"agreed": phone_e164 is not None})
 
 
+async def withdraw_number(*, session: AsyncSession, holder: str | Sequence[str] | None,
+                          phone_e164: str, vault: Vault, actor: Actor, at: datetime) -> int:
+    """Withdraw the SMS consent of each of the holders who agreed to `phone_e164` (the
+    number told the SMS provider STOP); a holder who agreed to another number keeps it.
+    Returns how many were withdrawn (each audited as `agree_to_sms` does)."""
+    withdrawn = 0
+    for one in holders_of(holder):
+        if sms_number(await row_of(session=session, holder=one), vault) == phone_e164:
+            await agree_to_sms(session=session, holder=one, phone_e164=None, vault=vault,
+                               actor=actor, at=at)
+            withdrawn += 1
+    return withdrawn
+
+
 async def agreed_numbers(*, session: AsyncSession, holder: str | Sequence[str] | None,
                          vault: Vault) -> list[str]:
     """The numbers the holders agreed to get SMS at, in the holders' order."""

@@ -1,7 +1,10 @@
 """Notification settings in the web chat: what the shopper sees and can change, with SMS
-only after an explicit yes to a checked number, and their own time zone for quiet hours."""
+only after an explicit yes to a checked number proven by a texted code, and their own time
+zone for quiet hours."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from sqlalchemy import select
@@ -15,11 +18,19 @@ from tests.conftest import make_settings
 from tests.e2e.checkout_steps import place
 from tests.e2e.conftest import served
 from tests.e2e.webchat import Shopper
+from tests.support.twilio import twilio_server
 
 
 @pytest.fixture
-async def client(database_url, tmp_path, trained):
-    async with served(make_settings(database_url, tmp_path / "data"), trained) as http:
+def twilio():
+    with twilio_server() as server:
+        yield server
+
+
+@pytest.fixture
+async def client(database_url, tmp_path, trained, twilio):
+    async with served(make_settings(database_url, tmp_path / "data", **twilio.env()),
+                      trained) as http:
         yield http
 
 
@@ -72,7 +83,8 @@ async def test_typed_changes_are_made_at_once_and_can_be_undone(client):
     assert ann.text.startswith("Nothing to change")
 
 
-async def test_sms_only_after_a_yes_to_the_checked_number_and_it_can_be_withdrawn(client):
+async def test_sms_only_after_a_yes_to_the_checked_number_and_it_can_be_withdrawn(
+        client, twilio):
     ann = Shopper(client)
     number = await place(ann)  # a guest's order, phone 06 12 34 56 78 in France
     await ann.say("Text me order updates")
@@ -83,6 +95,11 @@ async def test_sms_only_after_a_yes_to_the_checked_number_and_it_can_be_withdraw
     assert "Shall I text your order updates to +33 ••• ••• 78?" in ann.text
     assert not (await _choices(client, ann)).sms_agreed  # not before the yes
     await ann.say("yes")
+    assert "I've texted a 6-digit code to +33 ••• ••• 78." in ann.text
+    assert not (await _choices(client, ann)).sms_agreed  # not before the code
+    (sms,) = await twilio.wait_for(1)
+    assert sms.to == "+33612345678"
+    await ann.say(re.findall(r"\b\d{6}\b", sms.body)[0])
     assert "Done: I'll text your order updates to +33 ••• ••• 78." in ann.text
     assert "Order updates: Chat on, Email on, Text message on." in ann.text
     async with client.shop.sessions() as session:

@@ -12,6 +12,7 @@ to 3), through the web chat's JSON API, a real SMTP server and the Twilio double
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -78,7 +79,9 @@ async def _placed(shopper: Shopper, email: str) -> str:
     return shopper.text.split("Order ")[1].split(" ")[0]
 
 
-async def _agree_to_sms(shopper: Shopper, typed: str | None = None) -> None:
+async def _agree_to_sms(shopper: Shopper, twilio, typed: str | None = None) -> None:
+    """Consent given as a shopper gives it: the number, the yes, the texted code typed back.
+    The code's SMS is then forgotten by the double, so what follows counts order news only."""
     await shopper.say("Text me order updates")
     if typed:
         await shopper.say(typed)
@@ -86,14 +89,18 @@ async def _agree_to_sms(shopper: Shopper, typed: str | None = None) -> None:
         await shopper.press("Use +33")
     assert "Shall I text your order updates to" in shopper.text
     await shopper.say("yes")
+    (sms,) = await twilio.wait_for(1)
+    await shopper.say(re.findall(r"\b\d{6}\b", sms.body)[0])
     assert "Done: I'll text your order updates to" in shopper.text
+    twilio.received.clear()
+    twilio.requests = 0
 
 
 async def test_typing_someone_elses_email_gives_no_hold_on_their_mail_or_texts(
         client, inbox, twilio):
     mallory = Shopper(client)
     await _placed(mallory, "victim@example.com")   # never paid
-    await _agree_to_sms(mallory, "+33 6 98 76 54 32")
+    await _agree_to_sms(mallory, twilio, "+33 6 98 76 54 32")
     await mallory.say("/settings")
     await mallory.press("Order updates · Email: on")
     assert "Order updates: Chat on, Email off, Text message on." in mallory.text
@@ -216,7 +223,7 @@ async def test_an_sms_held_by_quiet_hours_is_not_sent_once_consent_is_withdrawn(
     ann = Shopper(client)
     number = await _placed(ann, "ann@example.com")
     pay = ann.payment_path()
-    await _agree_to_sms(ann)
+    await _agree_to_sms(ann, twilio)
     await client.post(pay, data={"outcome": "pay"})
     (confirmed,) = await twilio.wait_for(1)
     await _quiet_in_new_york(ann)
