@@ -104,6 +104,26 @@ _PAYPAL_EVENT = {"type": "object", "required": ["id", "event_type", "resource"],
                                                     "value": {"type": "string"}}}}}}}
 
 RECEIVED = {"type": "object", "properties": {"received": {"type": "boolean"}}}
+_PAGE = {"200": {"description": "the page", "content": {"text/html": {"schema": {
+    "type": "string"}}}}, "404": {"description": "a tampered, expired or spent link",
+                                  "content": {"text/html": {"schema": {"type": "string"}}}}}
+_CHOICES_FORM = {"type": "object", "additionalProperties": {"type": "string", "maxLength": 100},
+                 "properties": {"quiet": {"type": "string", "maxLength": 20},
+                                "zone": {"type": "string", "maxLength": 64}}}
+_ONE_CLICK = {"type": "object", "required": ["List-Unsubscribe"], "properties": {
+    "List-Unsubscribe": {"type": "string", "const": "One-Click"}}}
+_SUBSCRIPTION = {"type": "object", "required": ["endpoint", "keys"], "properties": {
+    "endpoint": {"type": "string", "format": "uri", "maxLength": 1024},
+    "expirationTime": {"type": ["number", "null"]},
+    "keys": {"type": "object", "required": ["p256dh", "auth"], "properties": {
+        "p256dh": {"type": "string", "maxLength": 200},
+        "auth": {"type": "string", "maxLength": 100}}}}}
+
+
+def _form(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {
+        "application/x-www-form-urlencoded": {"schema": schema},
+        "multipart/form-data": {"schema": schema}}}
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/webchat/api/messages", "post"): {
         "summary": "Send a message or a button's action to the web chat",
@@ -175,6 +195,43 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                         "description": "words to search for (longer searches are cut)"}],
         "responses": {"200": {"description": "the page", "content": {
             "text/html": {"schema": {"type": "string"}}}}},
+    },
+    ("/notifications/{token}", "get"): {
+        "summary": "A shopper's notification choices, from the signed link in every mail",
+        "responses": _PAGE,
+    },
+    ("/notifications/{token}", "post"): {
+        "summary": "Save the choices (the link is spent; the page answers with a fresh one)",
+        "requestBody": _form(_CHOICES_FORM),
+        "responses": {**_PAGE, "400": {"description": "a field that is not a choice"}},
+    },
+    ("/notifications/unsubscribe/{token}", "get"): {
+        "summary": "Confirm before unsubscribing (a GET never changes anything)",
+        "responses": _PAGE,
+    },
+    ("/notifications/unsubscribe/{token}", "post"): {
+        "summary": "One-click unsubscribe (RFC 8058) from a mail's List-Unsubscribe header",
+        "requestBody": _form(_ONE_CLICK),
+        "responses": {**_PAGE, "400": {"description": "not List-Unsubscribe=One-Click"}},
+    },
+    ("/webchat/api/push/key", "get"): {
+        "summary": "The shop's VAPID public key, and whether to offer push in this chat",
+        "parameters": [_header("X-Chat-Session", "the chat's token (or the cookie)")],
+        "responses": _answers({"type": "object", "properties": {
+            "key": {"type": "string"}, "offer": {"type": "boolean"}}}, 401, 429),
+    },
+    ("/webchat/api/push", "post"): {
+        "summary": "Keep this browser's push subscription for this chat",
+        "parameters": [_header("X-Chat-Session", "the chat's token (or the cookie)")],
+        "requestBody": _json(_SUBSCRIPTION),
+        "responses": _answers({"type": "object"}, 400, 401, 413, 429),
+    },
+    ("/webchat/api/push", "delete"): {
+        "summary": "End this chat's push subscription at an endpoint",
+        "parameters": [_header("X-Chat-Session", "the chat's token (or the cookie)")],
+        "requestBody": _json({"type": "object", "required": ["endpoint"], "properties": {
+            "endpoint": {"type": "string", "maxLength": 1024}}}),
+        "responses": _answers({"type": "object"}, 400, 401, 404, 429),
     },
     ("/payments/paypal/webhook", "post"): {
         "summary": "PayPal events (verified with PayPal after cheap checks)",

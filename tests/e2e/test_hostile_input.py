@@ -297,5 +297,10 @@ async def test_the_openapi_document_describes_the_chat_nlu_and_webhook_bodies(sh
     assert not [p for p in poll if p["in"] == "query" and p["name"] == "session"]
     assert set(paths["/slack/events"]["post"]["requestBody"]["content"]) == {
         "application/json", "application/x-www-form-urlencoded"}
+    for path in ("/notifications/{token}", "/notifications/unsubscribe/{token}",
+                 "/webchat/api/push"):   # issue 18's pages and push API are fuzzed too
+        assert paths[path]["post"]["requestBody"]["content"], path
+    one_click = paths["/notifications/unsubscribe/{token}"]["post"]["requestBody"]["content"]
+    assert set(one_click) == {"application/x-www-form-urlencoded", "multipart/form-data"}
     (search,) = paths["/help"]["get"]["parameters"]  # the help centre's search is fuzzed too
     assert search["name"] == "q" and search["schema"]["maxLength"] == 200
