@@ -21,6 +21,7 @@ from core.db import create_engine
 from core.migrate import upgrade
 from core.shop import Shop
 from tests.support import servers
+from tests.support.smtp import SmtpInbox, smtp_server
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SECRET = "test-secret-key-0123456789abcdef0123456789"
@@ -155,6 +156,14 @@ async def shop(settings: Settings) -> AsyncIterator[Shop]:
     shop = Shop.from_settings(settings)
     yield shop
     await shop.close()
+
+
+@pytest.fixture
+def inbox() -> Iterator[SmtpInbox]:
+    """A real SMTP server on loopback that keeps each session's mail
+    (`make_settings(..., SMTP_URL=inbox.url)`)."""
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-import pytest
 from sqlalchemy import select
 
 from bot.channels.delivery import Outcome
@@ -19,11 +18,6 @@ from tests.support.smtp import smtp_server
 
 EVENT = Event(kind="order_delivered", subject="order:1", context={"number": "CC-7KX3MQ"})
 
-
-@pytest.fixture
-def inbox():
-    with smtp_server() as server:
-        yield server
 
 
 async def _shop(database_url, tmp_path, smtp_url) -> Shop:

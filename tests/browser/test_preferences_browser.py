@@ -21,15 +21,10 @@ import pytest
 from tests.browser.test_console_browser import ARGS, SCREENSHOTS, chromium  # noqa: F401
 from tests.e2e.checkout_steps import buy_with_the_test_gateway
 from tests.support.servers import free_port
-from tests.support.smtp import SmtpInbox, smtp_server
+from tests.support.smtp import SmtpInbox
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture
-def inbox() -> Iterator[SmtpInbox]:
-    with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

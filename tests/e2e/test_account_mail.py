@@ -17,15 +17,10 @@ from core.notifications.kinds import Category
 from tests.conftest import make_settings
 from tests.e2e.conftest import served
 from tests.e2e.webchat import Shopper
-from tests.support.smtp import SmtpInbox, smtp_server
+from tests.support.smtp import SmtpInbox
 
 ADMIN = Actor.system("test")
 
-
-@pytest.fixture
-def inbox():
-    with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -29,11 +29,6 @@ def notify_test(to: str, tmp_path: Path, smtp_url: str | None,
                           env=env, cwd=tmp_path, text=True, capture_output=True, timeout=60)
 
 
-@pytest.fixture
-def inbox():
-    with smtp_server() as server:
-        yield server
-
 
 def test_a_test_mail_arrives_with_text_and_html(inbox, tmp_path):
     result = notify_test("Ann@Example.com", tmp_path, inbox.url)

@@ -12,13 +12,6 @@ from core.orders.states import OrderStatus
 from tests.conftest import make_settings
 from tests.e2e.conftest import served
 from tests.e2e.test_opt_out import _advance, _paid, _unsubscribe_path
-from tests.support.smtp import smtp_server
-
-
-@pytest.fixture
-def inbox():
-    with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

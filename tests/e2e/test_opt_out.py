@@ -31,13 +31,7 @@ from tests.conftest import SECRET, make_settings
 from tests.e2e.checkout_steps import to_review
 from tests.e2e.conftest import served
 from tests.e2e.webchat import Shopper
-from tests.support.smtp import Received, smtp_server
-
-
-@pytest.fixture
-def inbox():
-    with smtp_server() as server:
-        yield server
+from tests.support.smtp import Received
 
 
 @pytest.fixture

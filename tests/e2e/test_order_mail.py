@@ -15,13 +15,6 @@ from tests.conftest import make_settings
 from tests.e2e.checkout_steps import to_review
 from tests.e2e.conftest import served
 from tests.e2e.webchat import Shopper
-from tests.support.smtp import smtp_server
-
-
-@pytest.fixture
-def inbox():
-    with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -21,16 +21,10 @@ from tests.conftest import make_settings
 from tests.e2e.checkout_steps import to_review
 from tests.e2e.conftest import served
 from tests.e2e.webchat import Shopper
-from tests.support.smtp import smtp_server
 
 NEW_YORK = ZoneInfo("America/New_York")
 SYSTEM = Actor.system("test")
 
-
-@pytest.fixture
-def inbox():
-    with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -23,15 +23,9 @@ from tests import factories
 from tests.e2e.conftest import channel_settings, served
 from tests.e2e.platforms import slack_text
 from tests.e2e.webchat import Shopper
-from tests.support.smtp import smtp_server
 
 ALERTS = "C0ALERTS01"
 
-
-@pytest.fixture
-def inbox():
-    with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -24,13 +24,6 @@ from tests.e2e.checkout_steps import to_review
 from tests.e2e.conftest import served
 from tests.e2e.webchat import Shopper
 from tests.support.push import PushService
-from tests.support.smtp import smtp_server
-
-
-@pytest.fixture
-def inbox():
-    with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

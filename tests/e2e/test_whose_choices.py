@@ -37,18 +37,12 @@ from tests.conftest import make_settings
 from tests.e2e.checkout_steps import place, to_review
 from tests.e2e.conftest import served
 from tests.e2e.webchat import Shopper
-from tests.support.smtp import smtp_server
 from tests.support.twilio import twilio_server
 
 SYSTEM = Actor.system("test")
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-
-@pytest.fixture
-def inbox():
-    with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture
