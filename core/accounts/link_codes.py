@@ -17,6 +17,7 @@ from enum import StrEnum
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import one_time_codes
 from core.accounts import identities, linking
 from core.accounts.errors import AccountError
 from core.accounts.models import ChatIdentity, LinkCode, Role, User
@@ -113,22 +114,11 @@ async def _spend(session: AsyncSession, secret_key: str, identity: ChatIdentity,
     if row is None:
         return Confirmation(Outcome.SPENT)
     typed = "".join(ch for ch in code if ch.isdigit())
-    if not hmac.compare_digest(row.code_hash, _digest(secret_key, identity.id, row.email, typed)):
-        # Counted in the database (two guesses at once both count); never revives a spent code.
-        attempts = await session.scalar(
-            update(LinkCode).where(LinkCode.id == row.id, LinkCode.used_at.is_(None))
-            .values(attempts=LinkCode.attempts + 1).returning(LinkCode.attempts))
-        if attempts is None or attempts >= MAX_ATTEMPTS:
-            await session.execute(update(LinkCode).where(LinkCode.id == row.id,
-                                                         LinkCode.used_at.is_(None))
-                                  .values(used_at=now()))
-            return Confirmation(Outcome.SPENT)
-        return Confirmation(Outcome.WRONG, MAX_ATTEMPTS - attempts)
-    used = await session.execute(
-        update(LinkCode).where(LinkCode.id == row.id, LinkCode.used_at.is_(None))
-        .values(used_at=now()))
-    if used.rowcount != 1:  # type: ignore[attr-defined]  # the same code typed twice at once
-        return Confirmation(Outcome.SPENT)
+    right = hmac.compare_digest(row.code_hash, _digest(secret_key, identity.id, row.email, typed))
+    left = await one_time_codes.spend(session, LinkCode, row.id, right=right,
+                                      max_attempts=MAX_ATTEMPTS, at=now())
+    if left is not None:
+        return Confirmation(Outcome.WRONG, left) if left else Confirmation(Outcome.SPENT)
     return row
 
 

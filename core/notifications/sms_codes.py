@@ -21,6 +21,7 @@ from enum import StrEnum
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import one_time_codes
 from core.audit import service as audit
 from core.audit.actor import Actor
 from core.clock import now
@@ -118,23 +119,12 @@ async def confirm(*, session: AsyncSession, secret_key: str, vault: Vault, holde
     except ValueError:
         phone = ""
     typed = "".join(ch for ch in code if ch.isdigit())[:12]
-    if not phone or not hmac.compare_digest(row.code_hash,
-                                            _digest(secret_key, holder, phone, typed)):
-        # Counted in the database (two guesses at once both count); never revives a spent code.
-        attempts = await session.scalar(
-            update(SmsCode).where(SmsCode.id == row.id, SmsCode.used_at.is_(None))
-            .values(attempts=SmsCode.attempts + 1).returning(SmsCode.attempts))
-        if attempts is None or attempts >= MAX_ATTEMPTS:
-            await session.execute(update(SmsCode).where(SmsCode.id == row.id,
-                                                        SmsCode.used_at.is_(None))
-                                  .values(used_at=moment))
-            return Check(Outcome.SPENT)
-        return Check(Outcome.WRONG, MAX_ATTEMPTS - attempts)
-    used = await session.execute(
-        update(SmsCode).where(SmsCode.id == row.id, SmsCode.used_at.is_(None))
-        .values(used_at=moment))
-    if used.rowcount != 1:  # type: ignore[attr-defined]  # the same code typed twice at once
-        return Check(Outcome.SPENT)
+    right = bool(phone) and hmac.compare_digest(row.code_hash,
+                                                _digest(secret_key, holder, phone, typed))
+    left = await one_time_codes.spend(session, SmsCode, row.id, right=right,
+                                      max_attempts=MAX_ATTEMPTS, at=moment)
+    if left is not None:
+        return Check(Outcome.WRONG, left) if left else Check(Outcome.SPENT)
     await preferences.agree_to_sms(session=session, holder=holder, phone_e164=phone,
                                    vault=vault, actor=actor, at=moment)
     return Check(Outcome.AGREED, phone=phone)
